@@ -1,0 +1,38 @@
+"""Installs the ``svit`` package: video action recognition (SViT, MViTv2, CNN baselines, H2CN)."""
+from setuptools import find_packages, setup
+
+# torch/torchvision are pinned as a pair: torchvision has to match torch's ABI exactly.
+INSTALL_REQUIRES = [
+    "torch==2.14.1",
+    "torchvision==0.29.2",
+    "fvcore>=0.1.5.post20221221",
+    "iopath>=0.1.9",
+    "timm>=1.0",
+    "einops>=0.7",
+    "av>=12.0",
+    "opencv-python-headless>=4.8",
+    "scikit-learn>=1.3",
+    "tensorboard>=2.14",
+    "tqdm>=4.66",
+    "matplotlib>=3.7",
+    "numpy>=1.24",
+    "Pillow>=10.0",
+    "PyYAML>=6.0",
+    "simplejson>=3.19",
+]
+
+setup(
+    name="svit",
+    version="0.1.0",
+    description="Video action recognition: SViT, MViTv2, SV-Mix, H2CN, 2D/3D CNN baselines",
+    python_requires=">=3.10",
+    packages=find_packages(include=["svit", "svit.*"]),
+    package_data={"svit": ["resources/*.txt", "resources/*.json"]},
+    include_package_data=True,
+    install_requires=INSTALL_REQUIRES,
+    extras_require={
+        "dev": ["pytest>=7.4", "pytest-xdist>=3.3", "hypothesis>=6.80"],
+        # detectron2 is not on PyPI: install it by hand for data_tools/detect_boxes.py --backend detectron2.
+        "detectron2": [],
+    },
+)

@@ -1,0 +1,509 @@
+"""The one defaults tree of svit (an fvcore ``CfgNode``).
+
+Every key has a one-line comment. YAML files merge over this tree and command-line ``KEY VALUE``
+pairs merge last (see ``svit.config.load_config``). Key names follow PySlowFast / SViT where the
+concept is the same, so their yaml files carry over. Keys that exist in the original SViT or
+PySlowFast configs but do nothing here are listed in ``svit.config.legacy`` and are accepted with a
+single warning.
+
+Sections:
+  (top level)  run-wide settings          TRAIN / TEST   phases
+  DATA / DATA_LOADER / AUG / MIXUP       data, loading, augmentation, batch mixing
+  SSV2 / LIST_DATA / SYNTHETIC           data sources
+  MODEL / MVIT / SVIT / IMAGE_TRAIN      model and SViT co-training
+  CNN / H2CN                             CNN baselines and H2CN
+  SOLVER / BN / TENSORBOARD / LOG        optimisation, batch norm, logging
+"""
+from __future__ import annotations
+
+from fvcore.common.config import CfgNode
+
+_C = CfgNode()
+
+# ---------------------------------------------------------------------------------------------
+# Run-wide
+# ---------------------------------------------------------------------------------------------
+# Number of GPUs per machine (processes spawned per machine); 0 runs on CPU in one process.
+_C.NUM_GPUS = 0
+# Number of machines (shards) taking part in a distributed run.
+_C.NUM_SHARDS = 1
+# Index of this machine among NUM_SHARDS.
+_C.SHARD_ID = 0
+# Distributed backend: "auto" picks nccl on GPU and gloo on CPU.
+_C.DIST_BACKEND = "auto"
+# Where every output (config.yaml, stats.jsonl, checkpoints/, tb/, test results) is written.
+_C.OUTPUT_DIR = "./output"
+# Seed of Python, NumPy, torch and the data workers.
+_C.RNG_SEED = 0
+# Log every LOG_PERIOD training iterations (plain log lines; a tqdm bar on a terminal).
+_C.LOG_PERIOD = 10
+# Print the model summary (parameters and GFLOPs) at the start of a run.
+_C.LOG_MODEL_INFO = True
+# Pass find_unused_parameters to DistributedDataParallel.
+_C.DDP_FIND_UNUSED_PARAMETERS = False
+# Make cuDNN deterministic (slower); CPU runs are deterministic with a fixed seed anyway.
+_C.DETERMINISTIC = False
+
+# ---------------------------------------------------------------------------------------------
+# Training phase
+# ---------------------------------------------------------------------------------------------
+_C.TRAIN = CfgNode()
+# Run training.
+_C.TRAIN.ENABLE = True
+# Registered training dataset (svit.data registry), e.g. ssv2, kinetics, tsn_list, ibm_list.
+_C.TRAIN.DATASET = "ssv2"
+# Global batch size: clips per optimiser step summed over all processes (PySlowFast convention).
+_C.TRAIN.BATCH_SIZE = 64
+# Registered training task (svit.engine.tasks): what one step computes from a batch.
+_C.TRAIN.TASK = "classification"
+# Run validation every EVAL_PERIOD epochs (and after the last epoch); 0 disables it.
+_C.TRAIN.EVAL_PERIOD = 1
+# Save a checkpoint every CHECKPOINT_PERIOD epochs (and after the last epoch).
+_C.TRAIN.CHECKPOINT_PERIOD = 1
+# Resume from the newest checkpoint in OUTPUT_DIR/checkpoints if there is one.
+_C.TRAIN.AUTO_RESUME = True
+# Initialise from this checkpoint (PySlowFast .pyth or a plain state dict) when not resuming.
+_C.TRAIN.CHECKPOINT_FILE_PATH = ""
+# Checkpoint format of CHECKPOINT_FILE_PATH: "pytorch" (PySlowFast/plain), "ibm", "tsm", "auto".
+_C.TRAIN.CHECKPOINT_TYPE = "pytorch"
+# Start at epoch 0 and skip optimiser state when initialising from CHECKPOINT_FILE_PATH.
+_C.TRAIN.CHECKPOINT_EPOCH_RESET = True
+# Also load the optimiser state from CHECKPOINT_FILE_PATH (fine-tuning usually does not).
+_C.TRAIN.CHECKPOINT_LOAD_OPTIMIZER = False
+# Pairs (old, new) of substrings renamed in checkpoint keys before loading.
+_C.TRAIN.CHECKPOINT_REPLACE_NAME_PATTERN = []
+# Interpolate relative-position tables whose length differs (MViT with another input size).
+_C.TRAIN.CHECKPOINT_INFLATE = False
+# Mixed precision (torch.amp autocast) for training and evaluation.
+_C.TRAIN.MIXED_PRECISION = False
+# Autocast dtype: "bfloat16" or "float16" (float16 uses a GradScaler).
+_C.TRAIN.MIXED_PRECISION_DTYPE = "float16"
+# Accumulate gradients over this many micro-batches per optimiser step.
+_C.TRAIN.GRAD_ACCUM_STEPS = 1
+# Run only one validation pass (no training).
+_C.TRAIN.VAL_ONLY = False
+# SViT: run the no-grad per-frame pass whose object tokens feed the consistency loss.
+_C.TRAIN.FORWARD_VIDEO_FRAMES = True
+# Stop training after this many optimiser steps per epoch (0 = the whole loader; smoke tests).
+_C.TRAIN.MAX_STEPS_PER_EPOCH = 0
+
+# ---------------------------------------------------------------------------------------------
+# Test phase (multi-view)
+# ---------------------------------------------------------------------------------------------
+_C.TEST = CfgNode()
+# Run the multi-view test after training (or alone with TRAIN.ENABLE False).
+_C.TEST.ENABLE = True
+# Registered test dataset.
+_C.TEST.DATASET = "ssv2"
+# Global test batch size (views per step over all processes).
+_C.TEST.BATCH_SIZE = 8
+# Checkpoint to test; empty = the newest in OUTPUT_DIR/checkpoints, else TRAIN.CHECKPOINT_FILE_PATH.
+_C.TEST.CHECKPOINT_FILE_PATH = ""
+# Format of TEST.CHECKPOINT_FILE_PATH (see TRAIN.CHECKPOINT_TYPE).
+_C.TEST.CHECKPOINT_TYPE = "pytorch"
+# Temporal clips per video in the test.
+_C.TEST.NUM_ENSEMBLE_VIEWS = 1
+# Spatial crops per clip: 1 (centre) or 3 (left/centre/right or top/centre/bottom).
+_C.TEST.NUM_SPATIAL_CROPS = 3
+# How view scores are combined: "sum", "mean" or "max" of softmax scores.
+_C.TEST.ENSEMBLE_METHOD = "mean"
+# Write per-video scores (OUTPUT_DIR/test_scores.npz + .json index) for ensembling later.
+_C.TEST.SAVE_RESULTS = True
+# Split evaluated by the test phase: "val" (SSv2 validation) or "test" (a labelled test list).
+_C.TEST.SPLIT = "val"
+
+# ---------------------------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------------------------
+_C.DATA = CfgNode()
+# Folder holding annotations (label map, split lists, bbox_jsons/) or list files.
+_C.DATA.PATH_TO_DATA_DIR = ""
+# Folder holding frames/videos; paths in lists are relative to it. Empty = PATH_TO_DATA_DIR.
+_C.DATA.PATH_PREFIX = ""
+# Where frames come from: "frames" (folders of JPEGs) or "pyav" (video files decoded by PyAV).
+_C.DATA.DECODING_BACKEND = "frames"
+# Input frames per clip.
+_C.DATA.NUM_FRAMES = 16
+# Frame step of dense sampling (Kinetics style); unused by segment sampling.
+_C.DATA.SAMPLING_RATE = 4
+# Temporal sampling: "segment" (TSN/SSv2 uniform segments) or "dense" (NUM_FRAMES x SAMPLING_RATE).
+_C.DATA.SAMPLING = "segment"
+# Frames per segment for snippet sampling (H2CN uses 5 consecutive frames); 1 = one frame.
+_C.DATA.FRAMES_PER_SEGMENT = 1
+# Target frames per second when decoding videos (pyav); 0 keeps the native rate.
+_C.DATA.TARGET_FPS = 0
+# Crop size for training.
+_C.DATA.TRAIN_CROP_SIZE = 224
+# Crop size for validation and test.
+_C.DATA.TEST_CROP_SIZE = 224
+# Short-side jitter range [min, max] for training (used when TRAIN_JITTER_SCALES_RELATIVE is empty).
+_C.DATA.TRAIN_JITTER_SCALES = [256, 320]
+# RandomResizedCrop area range; empty list = short-side jitter + random crop.
+_C.DATA.TRAIN_JITTER_SCALES_RELATIVE = []
+# RandomResizedCrop aspect-ratio range.
+_C.DATA.TRAIN_JITTER_ASPECT_RELATIVE = []
+# Per-channel mean subtracted after dividing by 255.
+_C.DATA.MEAN = [0.45, 0.45, 0.45]
+# Per-channel std divided by after subtracting the mean.
+_C.DATA.STD = [0.225, 0.225, 0.225]
+# Channel order fed to the model: "RGB" or "BGR" (the released SViT checkpoint expects BGR).
+_C.DATA.CHANNEL_ORDER = "RGB"
+# Random horizontal flip in training (with the dataset's left/right class swap).
+_C.DATA.RANDOM_FLIP = True
+# Channels of each input pathway.
+_C.DATA.INPUT_CHANNEL_NUM = [3]
+# Videos without box annotations: "skip" (the original SViT) or "keep" (empty box masks).
+_C.DATA.MISSING_BOXES = "keep"
+# Fail the run when more than this fraction of samples were unreadable and skipped.
+_C.DATA.MAX_BAD_FRACTION = 0.01
+# Frame file name template inside a video folder (format() gets the frame number).
+_C.DATA.FRAME_TEMPLATE = "{:04d}.jpg"
+# Number of the first frame file in a folder.
+_C.DATA.FRAME_START_INDEX = 1
+# Label map JSON (template/class name -> index) overriding the dataset's own; empty = default.
+_C.DATA.LABEL_MAP_FILE = ""
+# Validation/test resizes the short side to TEST_CROP_SIZE first (SViT protocol) when True,
+# else to TEST_SCALE_SIZE.
+_C.DATA.TEST_SCALE_SIZE = 0
+# Box slots per frame delivered by box-aware sources (2 hands + 2 objects).
+_C.DATA.NUM_BOXES = 4
+
+# ---------------------------------------------------------------------------------------------
+# Data loading
+# ---------------------------------------------------------------------------------------------
+_C.DATA_LOADER = CfgNode()
+# Worker processes per data loader.
+_C.DATA_LOADER.NUM_WORKERS = 4
+# Workers for validation/test loaders; -1 = NUM_WORKERS.
+_C.DATA_LOADER.NUM_WORKERS_VAL = -1
+# Pin host memory (speeds host-to-GPU copies).
+_C.DATA_LOADER.PIN_MEMORY = True
+# Keep workers alive across epochs.
+_C.DATA_LOADER.PERSISTENT_WORKERS = True
+# Batches prefetched per worker.
+_C.DATA_LOADER.PREFETCH_FACTOR = 2
+
+# ---------------------------------------------------------------------------------------------
+# Augmentation
+# ---------------------------------------------------------------------------------------------
+_C.AUG = CfgNode()
+# Enable RandAugment + random erasing for training clips.
+_C.AUG.ENABLE = False
+# timm-style RandAugment string, e.g. rand-m7-n4-mstd0.5-inc1.
+_C.AUG.AA_TYPE = "rand-m7-n4-mstd0.5-inc1"
+# Resampling used by the geometric RandAugment ops: bilinear or bicubic.
+_C.AUG.INTERPOLATION = "bicubic"
+# Random erasing probability.
+_C.AUG.RE_PROB = 0.25
+# Random erasing fill: "pixel" (per-pixel N(0,1)), "rand" (per-channel), "const" (zeros).
+_C.AUG.RE_MODE = "pixel"
+# Number of erased rectangles.
+_C.AUG.RE_COUNT = 1
+# Random erasing skips the first split of the batch (timm option; unused, kept for yaml compat).
+_C.AUG.RE_SPLIT = False
+# Augmented copies per sample (repeated augmentation); 1 = none.
+_C.AUG.NUM_SAMPLE = 1
+# Colour jitter strength when RandAugment is off (0 disables).
+_C.AUG.COLOR_JITTER = 0.0
+
+# ---------------------------------------------------------------------------------------------
+# Batch mixing (mixup / cutmix / SV-Mix), applied by a registered mixing hook
+# ---------------------------------------------------------------------------------------------
+_C.MIXUP = CfgNode()
+# Enable batch mixing.
+_C.MIXUP.ENABLE = False
+# Registered mixer (svit.engine.mixing): "mixup_cutmix".
+_C.MIXUP.METHOD = "mixup_cutmix"
+# Mixup Beta(alpha, alpha); 0 disables mixup.
+_C.MIXUP.ALPHA = 0.8
+# Cutmix Beta(alpha, alpha); 0 disables cutmix.
+_C.MIXUP.CUTMIX_ALPHA = 1.0
+# Probability of mixing a batch at all.
+_C.MIXUP.PROB = 1.0
+# Probability of cutmix instead of mixup when both are on.
+_C.MIXUP.SWITCH_PROB = 0.5
+# Label smoothing of the soft targets.
+_C.MIXUP.LABEL_SMOOTH_VALUE = 0.1
+
+# ---------------------------------------------------------------------------------------------
+# Data sources
+# ---------------------------------------------------------------------------------------------
+_C.SSV2 = CfgNode()
+# Split: standard, compositional, fewshot-base, fewshot-5finetune, fewshot-10finetune.
+_C.SSV2.SPLIT = "standard"
+# Label map file relative to DATA.PATH_TO_DATA_DIR (template -> index as a string).
+_C.SSV2.LABEL_MAP = "something-something-v2-labels.json"
+# Train list relative to DATA.PATH_TO_DATA_DIR.
+_C.SSV2.TRAIN_LIST = "something-something-v2-train.json"
+# Validation list relative to DATA.PATH_TO_DATA_DIR.
+_C.SSV2.VAL_LIST = "something-something-v2-validation.json"
+# Folder of per-video box JSONs relative to DATA.PATH_TO_DATA_DIR.
+_C.SSV2.BOX_DIR = "bbox_jsons"
+# Optional JSON list of video ids without boxes (train); empty = detect missing files.
+_C.SSV2.EMPTY_BOX_TRAIN = ""
+# Optional JSON list of video ids without boxes (validation).
+_C.SSV2.EMPTY_BOX_VAL = ""
+# Folder of frame folders relative to DATA.PATH_PREFIX.
+_C.SSV2.FRAMES_DIR = "frames"
+# Folder of .webm videos relative to DATA.PATH_PREFIX.
+_C.SSV2.VIDEOS_DIR = "videos"
+# Swap left/right classes when flipping (86<->87, 93<->94, 166<->167 in the standard label map).
+_C.SSV2.FLIP_SWAP_CLASSES = True
+
+_C.LIST_DATA = CfgNode()
+# List format: "kinetics_csv" (path label), "tsn" (path num_frames label), "ibm" (path start end label).
+_C.LIST_DATA.FORMAT = "tsn"
+# Train list file relative to DATA.PATH_TO_DATA_DIR.
+_C.LIST_DATA.TRAIN_LIST = "train.txt"
+# Validation list file relative to DATA.PATH_TO_DATA_DIR.
+_C.LIST_DATA.VAL_LIST = "val.txt"
+# Test list file relative to DATA.PATH_TO_DATA_DIR.
+_C.LIST_DATA.TEST_LIST = "test.txt"
+# Class names file (one per line) relative to DATA.PATH_TO_DATA_DIR; empty = numeric classes.
+_C.LIST_DATA.CLASS_NAMES = ""
+# Number of classes of the list dataset (lists carry only indices).
+_C.LIST_DATA.NUM_CLASSES = 0
+# Pairs of class indices swapped by horizontal flip (SSv1/SSv2 left/right classes).
+_C.LIST_DATA.FLIP_SWAP_PAIRS = []
+
+_C.SYNTHETIC = CfgNode()
+# Folder of the synthetic SSv2 dataset; empty = a cache folder (~/.cache/svit/synthetic_ssv2).
+_C.SYNTHETIC.ROOT = ""
+# Videos generated when the folder does not exist yet.
+_C.SYNTHETIC.NUM_VIDEOS = 400
+# Seed of the generator.
+_C.SYNTHETIC.SEED = 0
+# Frames per synthetic video.
+_C.SYNTHETIC.NUM_FRAMES_PER_VIDEO = 24
+# Frame size (pixels) of the synthetic videos.
+_C.SYNTHETIC.FRAME_SIZE = 64
+
+# ---------------------------------------------------------------------------------------------
+# Model
+# ---------------------------------------------------------------------------------------------
+_C.MODEL = CfgNode()
+# Architecture family (informative; the registered MODEL_NAME decides what is built).
+_C.MODEL.ARCH = "mvit"
+# Registered model builder (svit.models registry): MViT, SViT, TSN, TSM, TAM, I3D, S3D, H2CN, ...
+_C.MODEL.MODEL_NAME = "MViT"
+# Number of classes; data sources with a label map override it with their own count.
+_C.MODEL.NUM_CLASSES = 174
+# Registered loss for the video term: cross_entropy, soft_cross_entropy.
+_C.MODEL.LOSS_FUNC = "cross_entropy"
+# Dropout before the classifier.
+_C.MODEL.DROPOUT_RATE = 0.5
+# Activation checkpointing of the backbone blocks (saves memory, costs a re-forward).
+_C.MODEL.ACT_CHECKPOINT = False
+# Label smoothing of the hard-label cross-entropy.
+_C.MODEL.LABEL_SMOOTHING = 0.0
+# Attention implementation for MViT/SViT: "sdpa" (scaled_dot_product_attention) or "explicit".
+_C.MODEL.ATTN_IMPL = "sdpa"
+# Softmax the class scores inside the model in eval mode (PySlowFast heads did); svit keeps logits.
+_C.MODEL.HEAD_ACT = "none"
+
+_C.MVIT = CfgNode()
+# Pooling operator of the attention pooling: conv, max, avg.
+_C.MVIT.MODE = "conv"
+# Pool before the q/k/v projection (MViTv1 style) instead of after.
+_C.MVIT.POOL_FIRST = False
+# Use a learned CLS token.
+_C.MVIT.CLS_EMBED_ON = True
+# Patch embedding kernel (T, H, W).
+_C.MVIT.PATCH_KERNEL = [3, 7, 7]
+# Patch embedding stride.
+_C.MVIT.PATCH_STRIDE = [2, 4, 4]
+# Patch embedding padding.
+_C.MVIT.PATCH_PADDING = [1, 3, 3]
+# Use a 2D patch embedding (image MViT); False = 3D.
+_C.MVIT.PATCH_2D = False
+# Width of the first stage.
+_C.MVIT.EMBED_DIM = 96
+# Heads of the first stage.
+_C.MVIT.NUM_HEADS = 1
+# MLP hidden width ratio.
+_C.MVIT.MLP_RATIO = 4.0
+# Bias of the qkv projection.
+_C.MVIT.QKV_BIAS = True
+# Maximum stochastic depth rate (linear over blocks).
+_C.MVIT.DROPPATH_RATE = 0.1
+# Layer scale init value (0 = no layer scale).
+_C.MVIT.LAYER_SCALE_INIT_VALUE = 0.0
+# Number of transformer blocks.
+_C.MVIT.DEPTH = 16
+# Normalisation layer: layernorm.
+_C.MVIT.NORM = "layernorm"
+# [block, multiplier] pairs where the width changes.
+_C.MVIT.DIM_MUL = []
+# [block, multiplier] pairs where the number of heads changes.
+_C.MVIT.HEAD_MUL = []
+# [block, t, h, w] kv pooling strides; empty uses POOL_KV_STRIDE_ADAPTIVE.
+_C.MVIT.POOL_KV_STRIDE = []
+# Initial kv stride divided by each q stride (MViTv2 adaptive kv stride); empty = none.
+_C.MVIT.POOL_KV_STRIDE_ADAPTIVE = []
+# [block, t, h, w] query pooling strides.
+_C.MVIT.POOL_Q_STRIDE = []
+# Pooling kernel for q, k and v; empty = derived from the stride.
+_C.MVIT.POOL_KVQ_KERNEL = [3, 3, 3]
+# Zero-init of the classifier (MViT option).
+_C.MVIT.ZERO_DECAY_POS_CLS = True
+# Normalise the stem output.
+_C.MVIT.NORM_STEM = False
+# Use separable (space + time) absolute position embeddings.
+_C.MVIT.SEP_POS_EMBED = False
+# Dropout on the token sequence after the stem.
+_C.MVIT.DROPOUT_RATE = 0.0
+# Absolute position embeddings.
+_C.MVIT.USE_ABS_POS = True
+# Spatial decomposed relative position terms in attention.
+_C.MVIT.REL_POS_SPATIAL = False
+# Temporal relative position term in attention.
+_C.MVIT.REL_POS_TEMPORAL = False
+# Zero-init the relative position tables.
+_C.MVIT.REL_POS_ZERO_INIT = False
+# Add the pooled query to the attention output (MViTv2 residual pooling).
+_C.MVIT.RESIDUAL_POOLING = False
+# Change the width inside the attention of a stage's first block (MViTv2).
+_C.MVIT.DIM_MUL_IN_ATT = False
+# Separate qkv linear layers instead of one (MViTv1 pool-first).
+_C.MVIT.SEPARATE_QKV = False
+# Scale of the classifier init.
+_C.MVIT.HEAD_INIT_SCALE = 1.0
+# Mean-pool tokens for the classifier instead of the CLS token.
+_C.MVIT.USE_MEAN_POOLING = False
+# Use fixed sin-cos absolute position embeddings.
+_C.MVIT.USE_FIXED_SINCOS_POS = False
+
+_C.SVIT = CfgNode()
+# Object slots per input frame (2 hands + 2 objects).
+_C.SVIT.O = 4
+# HAOG node-loss scale: L1 x5, BCE x1, GIoU x2 times this.
+_C.SVIT.LAMBDA_NODES = 1.0
+# HAOG edge (contact state) loss weight.
+_C.SVIT.LAMBDA_EDGES = 1.0
+# Frame-clip consistency loss weight (0 disables the term and its frame pass).
+_C.SVIT.LAMBDA_CON = 1.0
+# Consistency distance: "l1" or "l2".
+_C.SVIT.CON_LOSS = "l1"
+# Object tokens compared by the consistency loss: "pre_dropout" or "post_dropout" (original).
+_C.SVIT.CON_FEATURES = "pre_dropout"
+# Mode of the no-grad frame pass: "eval" or "train" (original: train, dropout active).
+_C.SVIT.CON_TARGET_MODE = "eval"
+# Weight of the video terms in the total loss (the original 7-video/1-image GPU split: 7/8).
+_C.SVIT.VIDEO_LOSS_WEIGHT = 0.875
+# Weight of the image (HAOG) terms in the total loss (original split: 1/8).
+_C.SVIT.IMAGE_LOSS_WEIGHT = 0.125
+# Contact rule for SSv2 frames: "overlap" (boxes intersect) or "distance" (centre distance).
+_C.SVIT.CONTACT_RULE = "overlap"
+# Normalised centre distance below which a hand touches its object ("distance" rule).
+_C.SVIT.CONTACT_DISTANCE = 0.1
+# Boxes smaller than this (normalised width or height) after augmentation become missing slots.
+_C.SVIT.MIN_BOX_SIZE = 0.05
+
+_C.IMAGE_TRAIN = CfgNode()
+# Co-train on single annotated frames (SViT); the image loader runs beside the video loader.
+_C.IMAGE_TRAIN.ENABLE = False
+# Global number of images per optimiser step.
+_C.IMAGE_TRAIN.BATCH_SIZE = 64
+# Registered image datasets concatenated for co-training.
+_C.IMAGE_TRAIN.DATASETS = ["ssv2_frames"]
+# Optional JSON list of video ids whose frames form the image set (the paper's small-image regime).
+_C.IMAGE_TRAIN.SUBSET_FILE = ""
+
+# ---------------------------------------------------------------------------------------------
+# CNN baselines (IBM action-recognition-pytorch, TSM) and H2CN
+# ---------------------------------------------------------------------------------------------
+_C.CNN = CfgNode()
+# Backbone: resnet (2D), inception_v1 (2D), i3d_resnet, s3d_resnet, i3d (Inception), s3d (Inception).
+_C.CNN.BACKBONE = "resnet"
+# ResNet depth: 18, 34, 50, 101, 152.
+_C.CNN.DEPTH = 50
+# Temporal module of 2D backbones: none (TSN), TSM, TAM.
+_C.CNN.TEMPORAL_MODULE = "none"
+# No temporal pooling/striding inside the network (IBM --without_t_stride).
+_C.CNN.WITHOUT_T_STRIDE = True
+# Temporal pooling of 2D models: max or avg.
+_C.CNN.POOLING_METHOD = "max"
+# Depthwise temporal convolutions (S3D-ResNet option).
+_C.CNN.DW_T_CONV = False
+# TSM: fraction of channels shifted each way is 1/SHIFT_DIV.
+_C.CNN.SHIFT_DIV = 8
+# TAM: blending frames.
+_C.CNN.TAM_BLENDING_FRAMES = 3
+# TAM: blending method: sum or max.
+_C.CNN.TAM_BLENDING_METHOD = "sum"
+# ImageNet 2D state dict (torchvision/timm names) to initialise/inflate from; empty = none.
+_C.CNN.IMAGENET_WEIGHTS = ""
+# Inflation rule for 3D models: "original" (copy along time) or "mean" (divide by temporal size).
+_C.CNN.INFLATE_RULE = "original"
+# Freeze BN statistics/affine of all but the first BN layer (TSN partial BN).
+_C.CNN.PARTIAL_BN = False
+# Input modality: rgb or flow.
+_C.CNN.MODALITY = "rgb"
+
+_C.H2CN = CfgNode()
+# Frames per segment snippet.
+_C.H2CN.SNIPPET_LEN = 5
+
+# ---------------------------------------------------------------------------------------------
+# Optimisation
+# ---------------------------------------------------------------------------------------------
+_C.SOLVER = CfgNode()
+# Optimiser: sgd or adamw.
+_C.SOLVER.OPTIMIZING_METHOD = "sgd"
+# Base learning rate (for the global batch).
+_C.SOLVER.BASE_LR = 0.1
+# Multiply BASE_LR by NUM_SHARDS (PySlowFast option).
+_C.SOLVER.BASE_LR_SCALE_NUM_SHARDS = False
+# Learning rate policy: cosine, steps_with_relative_lrs, constant.
+_C.SOLVER.LR_POLICY = "cosine"
+# Final learning rate of the cosine policy.
+_C.SOLVER.COSINE_END_LR = 0.0
+# Cosine starts after the warm-up instead of at epoch 0.
+_C.SOLVER.COSINE_AFTER_WARMUP = False
+# Epoch boundaries of the steps policy (first entry 0).
+_C.SOLVER.STEPS = []
+# Relative learning rates of the steps policy (one per entry of STEPS).
+_C.SOLVER.LRS = []
+# Number of training epochs.
+_C.SOLVER.MAX_EPOCH = 300
+# SGD momentum.
+_C.SOLVER.MOMENTUM = 0.9
+# SGD dampening.
+_C.SOLVER.DAMPENING = 0.0
+# SGD Nesterov momentum.
+_C.SOLVER.NESTEROV = True
+# AdamW betas.
+_C.SOLVER.BETAS = [0.9, 0.999]
+# Optimiser epsilon (AdamW).
+_C.SOLVER.EPS = 1e-8
+# L2 weight decay.
+_C.SOLVER.WEIGHT_DECAY = 1e-4
+# Linear warm-up length in epochs (fractional allowed).
+_C.SOLVER.WARMUP_EPOCHS = 0.0
+# Learning rate at the start of the warm-up.
+_C.SOLVER.WARMUP_START_LR = 0.01
+# No weight decay on 1-D parameters (norms, biases) and on the names the model lists.
+_C.SOLVER.ZERO_WD_1D_PARAM = False
+# Gradient clipping by global L2 norm; 0/None disables.
+_C.SOLVER.CLIP_GRAD_L2NORM = 0.0
+# Gradient clipping by value; 0/None disables.
+_C.SOLVER.CLIP_GRAD_VAL = 0.0
+# Weight decay of batch-norm parameters.
+_C.SOLVER.BN_WEIGHT_DECAY = 0.0
+
+_C.BN = CfgNode()
+# Recompute BN statistics precisely (fvcore) before each validation.
+_C.BN.USE_PRECISE_STATS = False
+# Batches used for precise BN statistics.
+_C.BN.NUM_BATCHES_PRECISE = 200
+# Weight decay of BN parameters (same as SOLVER.BN_WEIGHT_DECAY; PySlowFast name).
+_C.BN.WEIGHT_DECAY = 0.0
+
+_C.TENSORBOARD = CfgNode()
+# Write TensorBoard events to OUTPUT_DIR/tb.
+_C.TENSORBOARD.ENABLE = True
+
+
+def get_cfg() -> CfgNode:
+    """Returns a fresh copy of the defaults tree."""
+    return _C.clone()
