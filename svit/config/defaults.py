@@ -25,6 +25,8 @@ _C = CfgNode()
 # ---------------------------------------------------------------------------------------------
 # Number of GPUs per machine (processes spawned per machine); 0 runs on CPU in one process.
 _C.NUM_GPUS = 0
+# Processes per machine when NUM_GPUS is 0 (gloo on CPU; for testing distributed code paths).
+_C.NUM_CPU_PROCS = 1
 # Number of machines (shards) taking part in a distributed run.
 _C.NUM_SHARDS = 1
 # Index of this machine among NUM_SHARDS.
@@ -167,6 +169,10 @@ _C.DATA.LABEL_MAP_FILE = ""
 _C.DATA.TEST_SCALE_SIZE = 0
 # Box slots per frame delivered by box-aware sources (2 hands + 2 objects).
 _C.DATA.NUM_BOXES = 4
+# Training crop: "auto" (rrc if TRAIN_JITTER_SCALES_RELATIVE is set, else jitter), "rrc", "jitter", "tsn_multiscale".
+_C.DATA.TRAIN_CROP_MODE = "auto"
+# Replacement attempts for an unreadable sample before the run stops with an error.
+_C.DATA.MAX_RETRIES = 10
 
 # ---------------------------------------------------------------------------------------------
 # Data loading
@@ -237,6 +243,10 @@ _C.SSV2.LABEL_MAP = "something-something-v2-labels.json"
 _C.SSV2.TRAIN_LIST = "something-something-v2-train.json"
 # Validation list relative to DATA.PATH_TO_DATA_DIR.
 _C.SSV2.VAL_LIST = "something-something-v2-validation.json"
+# List read by the "test" split (labelled); empty = VAL_LIST.
+_C.SSV2.TEST_LIST = ""
+# Explicit [a, b] class pairs swapped by flipping; empty = found from "left"/"right" in the class names.
+_C.SSV2.FLIP_SWAP_PAIRS = []
 # Folder of per-video box JSONs relative to DATA.PATH_TO_DATA_DIR.
 _C.SSV2.BOX_DIR = "bbox_jsons"
 # Optional JSON list of video ids without boxes (train); empty = detect missing files.
@@ -431,6 +441,8 @@ _C.CNN.SHIFT_DIV = 8
 _C.CNN.TAM_BLENDING_FRAMES = 3
 # TAM: blending method: sum or max.
 _C.CNN.TAM_BLENDING_METHOD = "sum"
+# TAM: depthwise 1x1 blending convs (IBM default); False = full CxC convs (IBM --no_dw_conv).
+_C.CNN.TAM_DW_CONV = True
 # ImageNet 2D state dict (torchvision/timm names) to initialise/inflate from; empty = none.
 _C.CNN.IMAGENET_WEIGHTS = ""
 # Inflation rule for 3D models: "original" (copy along time) or "mean" (divide by temporal size).
@@ -443,6 +455,18 @@ _C.CNN.MODALITY = "rgb"
 _C.H2CN = CfgNode()
 # Frames per segment snippet.
 _C.H2CN.SNIPPET_LEN = 5
+# Bottleneck ResNet depth of the H2CN backbone: 26 (smoke tests), 50 (paper), 101, 152.
+_C.H2CN.DEPTH = 50
+# Stem / first-stage width (64 = the paper; e.g. 16 for tiny CPU runs; ImageNet init needs 64).
+_C.H2CN.BASE_WIDTH = 64
+# CMCB channel reduction ratio (squeeze to planes // REDUCTION channels).
+_C.H2CN.REDUCTION = 16
+# TSM shift inside every bottleneck: 1/SHIFT_DIV of the channels each way.
+_C.H2CN.SHIFT_DIV = 8
+# Fusion weight of the motion stem (the key-frame stem gets 1 - MOTION_WEIGHT); 0.5 in the paper.
+_C.H2CN.MOTION_WEIGHT = 0.5
+# torchvision ResNet state dict for ImageNet init; empty = CNN.IMAGENET_WEIGHTS; both empty = none.
+_C.H2CN.IMAGENET_WEIGHTS = ""
 
 # ---------------------------------------------------------------------------------------------
 # Optimisation

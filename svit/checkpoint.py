@@ -1,0 +1,233 @@
+"""Saving and loading checkpoints (.pyth, PySlowFast layout).
+
+A resumable checkpoint is ``{"model_state", "optimizer_state", "scaler_state", "epoch", "cfg",
+"task_state"}`` with ``cfg`` as a yaml string, so ``torch.load(weights_only=True)`` reads it: no
+pickled code is ever executed when loading ours or anyone else's file. Files are written atomically
+(svit.utils.atomic): a crash mid-save never leaves a truncated file under the final name, and
+``last_checkpoint`` only considers complete names.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+import torch
+import torch.nn as nn
+
+from svit.utils.atomic import atomic_open
+
+logger = logging.getLogger("svit.checkpoint")
+
+CHECKPOINT_SUBDIR = "checkpoints"
+_NAME_RE = re.compile(r"^checkpoint_epoch_(\d{5,})\.pyth$")
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file is missing, unreadable or does not fit the model; the message names it."""
+
+
+def checkpoint_dir(output_dir: str) -> str:
+    return os.path.join(output_dir, CHECKPOINT_SUBDIR)
+
+
+def checkpoint_path(output_dir: str, epoch: int) -> str:
+    """``OUTPUT_DIR/checkpoints/checkpoint_epoch_{epoch:05d}.pyth`` (epoch = completed epochs)."""
+    return os.path.join(checkpoint_dir(output_dir), f"checkpoint_epoch_{epoch:05d}.pyth")
+
+
+def list_checkpoints(output_dir: str) -> list[str]:
+    """Complete checkpoints in ``output_dir``, oldest first (temp files are ignored)."""
+    d = checkpoint_dir(output_dir)
+    if not os.path.isdir(d):
+        return []
+    found = []
+    for name in os.listdir(d):
+        m = _NAME_RE.match(name)
+        if m:
+            found.append((int(m.group(1)), os.path.join(d, name)))
+    return [p for _, p in sorted(found)]
+
+
+def last_checkpoint(output_dir: str) -> str | None:
+    """The newest complete checkpoint, or None."""
+    ckpts = list_checkpoints(output_dir)
+    return ckpts[-1] if ckpts else None
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The module inside DistributedDataParallel (or the model itself)."""
+    return model.module if hasattr(model, "module") and isinstance(model.module, nn.Module) else model
+
+
+def save_checkpoint(
+    path: str,
+    model: nn.Module,
+    epoch: int,
+    optimizer: torch.optim.Optimizer | None = None,
+    scaler: Any | None = None,
+    cfg_yaml: str = "",
+    task_state: Mapping[str, Any] | None = None,
+) -> str:
+    """Writes a resumable checkpoint to ``path`` atomically and returns ``path``.
+
+    Call on rank 0 only. ``epoch`` is the number of completed epochs (resume starts there).
+    """
+    state = {
+        "model_state": unwrap(model).state_dict(),
+        "optimizer_state": optimizer.state_dict() if optimizer is not None else None,
+        "scaler_state": scaler.state_dict() if scaler is not None else None,
+        "epoch": int(epoch),
+        "cfg": cfg_yaml,
+        "task_state": dict(task_state) if task_state else {},
+    }
+    with atomic_open(path, "wb") as f:
+        torch.save(state, f)
+    return path
+
+
+def read_checkpoint(path: str) -> Any:
+    """``torch.load(path, weights_only=True)`` on CPU; CheckpointError naming the file on failure."""
+    if not os.path.isfile(path):
+        raise CheckpointError(f"Checkpoint not found: {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # truncated zip, pickle with code, not a torch file...
+        raise CheckpointError(f"Cannot read checkpoint {path}: {type(e).__name__}: {e}") from None
+
+
+def extract_state_dict(obj: Any, path: str = "<checkpoint>") -> dict[str, torch.Tensor]:
+    """The model weights inside a checkpoint: ``model_state``, ``state_dict``, ``model`` or plain."""
+    if isinstance(obj, Mapping):
+        for key in ("model_state", "state_dict", "model"):
+            if key in obj and isinstance(obj[key], Mapping):
+                return extract_state_dict(obj[key], path)
+        tensors = {k: v for k, v in obj.items() if isinstance(v, torch.Tensor)}
+        if tensors:
+            return {str(k): v for k, v in tensors.items()}
+    raise CheckpointError(
+        f"No model weights in {path}: expected 'model_state', 'state_dict', 'model' or a plain state dict."
+    )
+
+
+def strip_prefix(state: dict[str, torch.Tensor], prefix: str = "module.") -> dict[str, torch.Tensor]:
+    """Removes the DDP ``module.`` prefix from every key that has it."""
+    return {(k[len(prefix):] if k.startswith(prefix) else k): v for k, v in state.items()}
+
+
+def rename_keys(state: dict[str, torch.Tensor], patterns: Iterable[Iterable[str]]) -> dict[str, torch.Tensor]:
+    """Applies (old, new) substring replacements (TRAIN.CHECKPOINT_REPLACE_NAME_PATTERN) to keys."""
+    pairs = [tuple(p) for p in patterns]
+    if not pairs:
+        return state
+    out = {}
+    for k, v in state.items():
+        for old, new in pairs:
+            k = k.replace(old, new)
+        out[k] = v
+    return out
+
+
+@dataclass
+class LoadReport:
+    """What ``load_checkpoint`` did: loaded, missing, unexpected and shape-skipped keys."""
+
+    path: str
+    loaded: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, tuple, tuple]] = field(default_factory=list)
+    epoch: int | None = None
+    checkpoint: Any = None
+
+    def log(self) -> None:
+        logger.info("Loaded %d tensors from %s", len(self.loaded), self.path)
+        for k in self.missing:
+            logger.warning("  missing in checkpoint (kept as initialised): %s", k)
+        for k in self.unexpected:
+            logger.warning("  unexpected in checkpoint (ignored): %s", k)
+        for k, got, want in self.skipped:
+            logger.warning("  skipped %s: checkpoint shape %s != model shape %s", k, got, want)
+
+
+def adapt_state_dict(
+    state: dict[str, torch.Tensor],
+    model: nn.Module,
+    checkpoint_type: str = "auto",
+    replace_patterns: Iterable[Iterable[str]] = (),
+) -> dict[str, torch.Tensor]:
+    """Foreign state dict -> our names: strip ``module.``, rename, registered adapter, model hook."""
+    state = strip_prefix(state)
+    state = rename_keys(state, replace_patterns)
+    if checkpoint_type not in ("auto", "pytorch", "", None):
+        from svit.models.adapters import ADAPTER_REGISTRY
+
+        if checkpoint_type not in ADAPTER_REGISTRY:
+            raise CheckpointError(
+                f"CHECKPOINT_TYPE '{checkpoint_type}' has no registered adapter; known: "
+                f"{ADAPTER_REGISTRY.names()} (or 'pytorch')."
+            )
+        state = ADAPTER_REGISTRY.get(checkpoint_type)(state)
+    hook = getattr(unwrap(model), "adapt_checkpoint_state", None)
+    if callable(hook):
+        state = hook(state)
+    return state
+
+
+def load_checkpoint(
+    path: str,
+    model: nn.Module,
+    strict: bool = False,
+    checkpoint_type: str = "auto",
+    replace_patterns: Iterable[Iterable[str]] = (),
+) -> LoadReport:
+    """Loads the weights of ``path`` into ``model`` and returns a LoadReport (also logged).
+
+    Tensors whose shape differs from the model's (e.g. a K400 head on SSv2) are skipped. With
+    ``strict`` any missing, unexpected or skipped key raises CheckpointError.
+    """
+    raw = read_checkpoint(path)
+    state = adapt_state_dict(extract_state_dict(raw, path), model, checkpoint_type, replace_patterns)
+    target = unwrap(model)
+    own = target.state_dict()
+    report = LoadReport(path=path, checkpoint=raw)
+    if isinstance(raw, Mapping) and isinstance(raw.get("epoch"), int):
+        report.epoch = raw["epoch"]
+    usable = {}
+    for k, v in state.items():
+        if k not in own:
+            report.unexpected.append(k)
+        elif tuple(v.shape) != tuple(own[k].shape):
+            report.skipped.append((k, tuple(v.shape), tuple(own[k].shape)))
+        else:
+            usable[k] = v
+    report.missing = [k for k in own if k not in usable and k not in {s[0] for s in report.skipped}]
+    if strict and (report.missing or report.unexpected or report.skipped):
+        report.log()
+        raise CheckpointError(
+            f"Checkpoint {path} does not match the model: {len(report.missing)} missing, "
+            f"{len(report.unexpected)} unexpected, {len(report.skipped)} shape-mismatched keys "
+            f"(first: {(report.missing + report.unexpected + [s[0] for s in report.skipped])[:5]})."
+        )
+    target.load_state_dict(usable, strict=False)
+    report.loaded = sorted(usable)
+    report.log()
+    return report
+
+
+def resume_from(
+    path: str,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    scaler: Any | None = None,
+) -> dict[str, Any]:
+    """Restores model (strictly), optimizer and scaler from one of our checkpoints; returns it."""
+    report = load_checkpoint(path, model, strict=True)
+    ckpt = report.checkpoint
+    if optimizer is not None and ckpt.get("optimizer_state") is not None:
+        optimizer.load_state_dict(ckpt["optimizer_state"])
+    if scaler is not None and ckpt.get("scaler_state"):
+        scaler.load_state_dict(ckpt["scaler_state"])
+    return ckpt

@@ -1,0 +1,119 @@
+"""Builds the clip transform of a split from the config.
+
+Training (spec svit.md §6.5): [RandAugment (AUG.ENABLE)] → float [0,1] → crop
+(``DATA.TRAIN_CROP_MODE``: "rrc" RandomResizedCrop with TRAIN_JITTER_SCALES_RELATIVE /
+TRAIN_JITTER_ASPECT_RELATIVE, "jitter" short side U[TRAIN_JITTER_SCALES] + random crop,
+"tsn_multiscale" TSN multi-scale crop; "auto" = rrc when TRAIN_JITTER_SCALES_RELATIVE is set, else
+jitter) → [horizontal flip with the left/right class swap (DATA.RANDOM_FLIP)] → channel order →
+normalise → [random erasing (AUG.ENABLE and AUG.RE_PROB > 0)].
+Validation/test (§5.6): short side to TEST_SCALE_SIZE (0 = TEST_CROP_SIZE), then the centre crop
+(val) or spatial crop ``spatial_idx`` of TEST.NUM_SPATIAL_CROPS (test), channel order, normalise.
+
+Channel order is applied *before* normalisation, so DATA.MEAN / DATA.STD are given in the order the
+model sees. Boxes end normalised x1y1x2y2 in [0,1]; a box narrower or lower than SVIT.MIN_BOX_SIZE
+(normalised) after all ops is missing (mask False, zeros).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+
+from svit.data.transforms import geometry as G
+from svit.data.transforms.clip import Clip
+from svit.data.transforms.erasing import ClipRandomErasing
+from svit.data.transforms.randaugment import ClipRandAugment
+
+
+def normalise(clip: Clip, mean: list[float], std: list[float], channel_order: str) -> Clip:
+    """Float frames in [0,1] → channel order (RGB|BGR) → ``(x - mean) / std``."""
+    frames = clip.frames
+    if channel_order == "BGR":
+        frames = frames.flip(1)
+    elif channel_order != "RGB":
+        raise ValueError(f"DATA.CHANNEL_ORDER must be RGB or BGR, got {channel_order!r}")
+    m = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
+    s = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+    return clip.evolve(frames=(frames - m) / s)
+
+
+def finalise_boxes(clip: Clip, min_size: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pixel boxes → normalised x1y1x2y2 clipped to [0,1]; too small boxes become missing."""
+    scale = torch.tensor([clip.width, clip.height, clip.width, clip.height], dtype=torch.float32)
+    boxes = (clip.boxes.float() / scale).clamp(0, 1)
+    w, h = boxes[..., 2] - boxes[..., 0], boxes[..., 3] - boxes[..., 1]
+    mask = clip.mask & (w > min_size) & (h > min_size)
+    boxes[~mask] = 0
+    return boxes, mask
+
+
+class ClipTransform:
+    """Callable ``(frames uint8 (T,H,W,3) RGB, boxes px (T,O,4), mask (T,O), label, rng, spatial_idx)
+    -> (inputs (C,T,H,W) float32, boxes (T,O,4) normalised, mask (T,O) bool, label)``."""
+
+    def __init__(self, cfg, split: str, flip_swap: dict[int, int] | None = None) -> None:
+        if split not in ("train", "val", "test"):
+            raise ValueError(f"split must be train, val or test, got {split!r}")
+        d = cfg.DATA
+        self.split = split
+        self.train = split == "train"
+        self.mean, self.std, self.order = list(d.MEAN), list(d.STD), d.CHANNEL_ORDER
+        if len(self.mean) != 3 or len(self.std) != 3:
+            raise ValueError(f"DATA.MEAN and DATA.STD need 3 values, got {self.mean} / {self.std}")
+        self.min_box = float(cfg.SVIT.MIN_BOX_SIZE)
+        self.flip_swap = flip_swap or {}
+        self.random_flip = bool(d.RANDOM_FLIP)
+        self.crop_size = int(d.TRAIN_CROP_SIZE if self.train else d.TEST_CROP_SIZE)
+        self.test_scale = int(d.TEST_SCALE_SIZE) or int(d.TEST_CROP_SIZE)
+        self.num_crops = int(cfg.TEST.NUM_SPATIAL_CROPS) if split == "test" else 1
+        mode = d.TRAIN_CROP_MODE
+        if mode == "auto":
+            mode = "rrc" if len(d.TRAIN_JITTER_SCALES_RELATIVE) > 0 else "jitter"
+        if mode not in ("rrc", "jitter", "tsn_multiscale"):
+            raise ValueError(f"DATA.TRAIN_CROP_MODE must be auto, rrc, jitter or tsn_multiscale, got {d.TRAIN_CROP_MODE!r}")
+        self.crop_mode = mode
+        self.rrc_scale = tuple(d.TRAIN_JITTER_SCALES_RELATIVE) or (0.08, 1.0)
+        self.rrc_ratio = tuple(d.TRAIN_JITTER_ASPECT_RELATIVE) or (0.75, 4 / 3)
+        self.jitter = tuple(d.TRAIN_JITTER_SCALES)
+        aug = cfg.AUG
+        self.randaug = ClipRandAugment(aug.AA_TYPE, aug.INTERPOLATION) if (self.train and aug.ENABLE and aug.AA_TYPE) else None
+        self.erasing = (
+            ClipRandomErasing(aug.RE_PROB, aug.RE_MODE, aug.RE_COUNT) if (self.train and aug.ENABLE and aug.RE_PROB > 0) else None
+        )
+
+    def _crop_train(self, clip: Clip, rng: np.random.Generator) -> Clip:
+        if self.crop_mode == "rrc":
+            return G.random_resized_crop(clip, self.crop_size, self.rrc_scale, self.rrc_ratio, rng)
+        if self.crop_mode == "tsn_multiscale":
+            return G.tsn_multiscale_crop(clip, self.crop_size, rng)
+        return G.random_short_side_crop(clip, self.jitter[0], self.jitter[1], self.crop_size, rng)
+
+    def __call__(self, frames: np.ndarray, boxes: np.ndarray, mask: np.ndarray, label: int, rng: np.random.Generator, spatial_idx: int = 0):
+        clip = Clip(
+            frames=torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2),
+            boxes=torch.as_tensor(boxes, dtype=torch.float32).clone(),
+            mask=torch.as_tensor(mask, dtype=torch.bool).clone(),
+            label=int(label),
+        )
+        clip = clip.evolve(boxes=torch.where(clip.mask[..., None], clip.boxes, torch.zeros(())))
+        if self.randaug is not None:
+            clip = self.randaug(clip, rng)
+        clip = clip.evolve(frames=clip.frames.float() / 255.0)
+        if self.train:
+            clip = self._crop_train(clip, rng)
+            if self.random_flip and rng.random() < 0.5:
+                clip = G.hflip(clip, self.flip_swap)
+        else:
+            clip = G.resize_short_side(clip, self.test_scale)
+            clip = G.spatial_crop(clip, self.crop_size, spatial_idx, self.num_crops)
+        clip = normalise(clip, self.mean, self.std, self.order)
+        if self.erasing is not None:
+            clip = self.erasing(clip, rng)
+        boxes_n, mask_n = finalise_boxes(clip, self.min_box)
+        return clip.frames.permute(1, 0, 2, 3).contiguous(), boxes_n, mask_n, clip.label
+
+
+def build_clip_transform(cfg, split: str, flip_swap: dict[int, int] | None = None) -> Callable:
+    """The transform of ``split`` (see the module docstring)."""
+    return ClipTransform(cfg, split, flip_swap)

@@ -1,0 +1,197 @@
+"""Clip-level, box-aware RandAugment from a timm-style string (``rand-m7-n4-mstd0.5-inc1``).
+
+Parameters are drawn **once per clip** (ops, whether each fires, magnitudes, signs) and replayed on
+every frame. Photometric ops are timm's own op functions (``timm.data.auto_augment``); the
+geometric ops (Rotate, ShearX/Y, TranslateX/YRel) are written here as explicit forward affine
+matrices ``A`` (input → output pixel coordinates): the frame is resampled by PIL with ``A^-1``
+(what ``Image.transform(AFFINE)`` takes) and the 4 corners of every box are mapped by ``A``, then
+min/max and clipped to the canvas. Image and boxes therefore move identically (the original used a
+different library for the box shear). A box keeping < 25 % of its area after clipping is missing.
+
+String grammar (timm): ``rand`` then ``-`` separated ``m<float>`` magnitude, ``n<int>`` ops,
+``mstd<float>`` magnitude std (>100 = uniform in [0, m]), ``mmax<float>`` upper clip (default 10),
+``p<float>`` op probability (default 0.5), ``inc<0|1>`` increasing op list (default 0).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from PIL import Image
+from timm.data import auto_augment as taa
+
+from svit.data.transforms.clip import Clip, clip_boxes
+
+LEVEL_DENOM = 10.0
+FILL = (128, 128, 128)
+MIN_KEEP_AREA = 0.25
+GEOMETRIC = ("Rotate", "ShearX", "ShearY", "TranslateXRel", "TranslateYRel")
+INCREASING_OPS = tuple(taa._RAND_INCREASING_TRANSFORMS)
+STANDARD_OPS = tuple(taa._RAND_TRANSFORMS)
+_PHOTOMETRIC_FN = {
+    "AutoContrast": taa.auto_contrast, "Equalize": taa.equalize, "Invert": taa.invert,
+    "Posterize": taa.posterize, "PosterizeIncreasing": taa.posterize, "PosterizeOriginal": taa.posterize,
+    "Solarize": taa.solarize, "SolarizeIncreasing": taa.solarize, "SolarizeAdd": taa.solarize_add,
+    "Color": taa.color, "ColorIncreasing": taa.color, "Contrast": taa.contrast,
+    "ContrastIncreasing": taa.contrast, "Brightness": taa.brightness, "BrightnessIncreasing": taa.brightness,
+    "Sharpness": taa.sharpness, "SharpnessIncreasing": taa.sharpness,
+}
+
+
+@dataclass
+class RandAugmentConfig:
+    magnitude: float = 9.0
+    num_ops: int = 2
+    magnitude_std: float = 0.0
+    magnitude_max: float = 10.0
+    prob: float = 0.5
+    ops: tuple[str, ...] = field(default=STANDARD_OPS)
+    translate_pct: float = 0.45
+
+
+def parse_randaugment(spec: str) -> RandAugmentConfig:
+    """Parses a timm RandAugment string; unknown parts raise with the offending token."""
+    parts = spec.split("-")
+    if parts[0] != "rand":
+        raise ValueError(f"AUG.AA_TYPE must start with 'rand', got {spec!r}")
+    cfg = RandAugmentConfig()
+    for tok in parts[1:]:
+        for key in ("mstd", "mmax", "inc", "m", "n", "p"):
+            if tok.startswith(key):
+                val = tok[len(key):]
+                break
+        else:
+            raise ValueError(f"unknown RandAugment option {tok!r} in {spec!r}")
+        try:
+            if key == "mstd":
+                cfg.magnitude_std = float(val)
+            elif key == "mmax":
+                cfg.magnitude_max = float(val)
+            elif key == "inc":
+                cfg.ops = INCREASING_OPS if int(val) else STANDARD_OPS
+            elif key == "m":
+                cfg.magnitude = float(val)
+            elif key == "n":
+                cfg.num_ops = int(val)
+            else:
+                cfg.prob = float(val)
+        except ValueError:
+            raise ValueError(f"bad value in RandAugment option {tok!r} of {spec!r}") from None
+    return cfg
+
+
+def _signed(value: float, rng: np.random.Generator) -> float:
+    return -value if rng.random() < 0.5 else value
+
+
+def op_argument(name: str, level: float, rng: np.random.Generator, translate_pct: float = 0.45) -> float:
+    """timm's level → argument mapping (levels 0..10), with the random sign drawn from ``rng``."""
+    f = level / LEVEL_DENOM
+    if name == "Rotate":
+        return _signed(30.0 * f, rng)
+    if name in ("ShearX", "ShearY"):
+        return _signed(0.3 * f, rng)
+    if name in ("TranslateXRel", "TranslateYRel"):
+        return _signed(translate_pct * f, rng)
+    if name.endswith("Increasing") and name[: -len("Increasing")] in ("Color", "Contrast", "Brightness", "Sharpness"):
+        return 1.0 + _signed(0.9 * f, rng)
+    if name in ("Color", "Contrast", "Brightness", "Sharpness"):
+        return 0.1 + 1.8 * f
+    if name == "PosterizeIncreasing":
+        return 4 - int(4 * f)
+    if name == "Posterize":
+        return int(4 * f)
+    if name == "SolarizeIncreasing":
+        return 256 - int(256 * f)
+    if name == "Solarize":
+        return int(256 * f)
+    if name == "SolarizeAdd":
+        return int(110 * f)
+    if name in ("AutoContrast", "Equalize", "Invert"):
+        return 0.0
+    raise ValueError(f"unsupported RandAugment op {name!r}")
+
+
+def affine_matrix(name: str, arg: float, width: int, height: int) -> np.ndarray:
+    """Forward 3x3 matrix (input → output continuous pixel coordinates) of a geometric op."""
+    if name == "Rotate":  # counter-clockwise on screen (y down), about the image centre
+        t = math.radians(arg)
+        cx, cy = width / 2.0, height / 2.0
+        c, s = math.cos(t), math.sin(t)
+        return np.array([[c, s, cx - c * cx - s * cy], [-s, c, cy + s * cx - c * cy], [0, 0, 1]])
+    if name == "ShearX":  # output (x, y) samples input (x + k*y, y), as timm's shear_x
+        return np.linalg.inv(np.array([[1, arg, 0], [0, 1, 0], [0, 0, 1]], float))
+    if name == "ShearY":
+        return np.linalg.inv(np.array([[1, 0, 0], [arg, 1, 0], [0, 0, 1]], float))
+    if name == "TranslateXRel":  # output x samples input x + pct*W: content moves left by pct*W
+        return np.array([[1, 0, -arg * width], [0, 1, 0], [0, 0, 1]], float)
+    if name == "TranslateYRel":
+        return np.array([[1, 0, 0], [0, 1, -arg * height], [0, 0, 1]], float)
+    raise ValueError(f"{name!r} is not a geometric op")
+
+
+def transform_boxes(boxes: torch.Tensor, mask: torch.Tensor, matrix: np.ndarray, width: int, height: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Maps the 4 corners of every box by ``matrix``, takes min/max, clips to the canvas."""
+    m = torch.as_tensor(matrix, dtype=torch.float64)
+    x1, y1, x2, y2 = boxes.double().unbind(-1)
+    xs = torch.stack([x1, x2, x1, x2], -1)
+    ys = torch.stack([y1, y1, y2, y2], -1)
+    nx = m[0, 0] * xs + m[0, 1] * ys + m[0, 2]
+    ny = m[1, 0] * xs + m[1, 1] * ys + m[1, 2]
+    out = torch.stack([nx.min(-1).values, ny.min(-1).values, nx.max(-1).values, ny.max(-1).values], -1).float()
+    out, keep = clip_boxes(out, mask, width, height, MIN_KEEP_AREA)
+    return out, keep
+
+
+class ClipRandAugment:
+    """RandAugment whose parameters are shared by all frames of a clip and that moves the boxes."""
+
+    def __init__(self, spec: str, interpolation: str = "bicubic") -> None:
+        self.cfg = parse_randaugment(spec)
+        if interpolation not in ("bilinear", "bicubic"):
+            raise ValueError(f"AUG.INTERPOLATION must be bilinear or bicubic, got {interpolation!r}")
+        self.resample = Image.BICUBIC if interpolation == "bicubic" else Image.BILINEAR
+
+    def sample(self, rng: np.random.Generator) -> list[tuple[str, float]]:
+        """Draws the fired ops and their arguments for one clip."""
+        c = self.cfg
+        chosen = [c.ops[i] for i in rng.integers(0, len(c.ops), size=c.num_ops)]  # with replacement
+        fired = []
+        for name in chosen:
+            if rng.random() > c.prob:
+                continue
+            if c.magnitude_std > 100:
+                level = rng.uniform(0, c.magnitude)
+            elif c.magnitude_std > 0:
+                level = rng.normal(c.magnitude, c.magnitude_std)
+            else:
+                level = c.magnitude
+            level = float(np.clip(level, 0.0, c.magnitude_max))
+            fired.append((name, op_argument(name, level, rng, c.translate_pct)))
+        return fired
+
+    def apply_image(self, img: Image.Image, ops: list[tuple[str, float]]) -> Image.Image:
+        """Replays sampled ops on one PIL frame."""
+        for name, arg in ops:
+            if name in GEOMETRIC:
+                inv = np.linalg.inv(affine_matrix(name, arg, img.width, img.height))
+                img = img.transform(img.size, Image.AFFINE, tuple(inv[:2].reshape(-1)), resample=self.resample, fillcolor=FILL)
+            elif name in ("AutoContrast", "Equalize", "Invert"):
+                img = _PHOTOMETRIC_FN[name](img)
+            else:
+                img = _PHOTOMETRIC_FN[name](img, arg)
+        return img
+
+    def __call__(self, clip: Clip, rng: np.random.Generator) -> Clip:
+        ops = self.sample(rng)
+        if not ops:
+            return clip
+        frames = clip.frames.permute(0, 2, 3, 1).contiguous().numpy()  # (T,H,W,C) uint8
+        out = np.stack([np.asarray(self.apply_image(Image.fromarray(f), ops)) for f in frames])
+        boxes, mask = clip.boxes, clip.mask
+        for name, arg in ops:
+            if name in GEOMETRIC:
+                boxes, mask = transform_boxes(boxes, mask, affine_matrix(name, arg, clip.width, clip.height), clip.width, clip.height)
+        return clip.evolve(frames=torch.from_numpy(out).permute(0, 3, 1, 2).contiguous(), boxes=boxes, mask=mask)

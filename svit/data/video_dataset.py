@@ -1,0 +1,153 @@
+"""The one video-clip dataset every video source builds on.
+
+A source (SSv2 JSON lists, list files, the synthetic set) only turns its annotations into
+``VideoRecord`` s; this class does the rest the same way for all of them: frame count, temporal
+sampling (``svit.data.sampling``), reading frames (folders or PyAV), slot boxes
+(``svit.data.boxes``), the split's transform, views and robust replacement.
+
+Number of frames ``L`` of a video: the length of its box file when it has one, else the record's
+known count (list files), else the number of frame files / decoded frames.
+Views: train and val have 1 view (val: centre clip, centre crop); test has
+``TEST.NUM_ENSEMBLE_VIEWS * TEST.NUM_SPATIAL_CROPS``; item ``i`` is video ``i // num_views``, view
+``i % num_views`` = ``temporal_idx * NUM_SPATIAL_CROPS + spatial_idx``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from svit.data import sampling
+from svit.data.boxes import VideoBoxes, load_box_file
+from svit.data.errors import SampleError
+from svit.data.robust import load_robust
+from svit.data.transforms.pipeline import build_clip_transform
+from svit.data.video_reader import count_frame_files, decode_video, read_frame_folder, stack_indices
+
+
+@dataclass
+class VideoRecord:
+    """One video of a list: where its frames are and what we know about it."""
+
+    video_id: str
+    label: int
+    path: str  # frame folder (frames backend) or video file (pyav backend)
+    box_path: str | None = None  # Something-Else box file, None = no boxes
+    num_frames: int | None = None  # known frame count (list files); None = measure
+    start_index: int = 1  # number of the first frame file
+
+
+def item_rng() -> np.random.Generator:
+    """A fresh generator for one item, seeded from torch's RNG (seeded per worker by the loader), so
+    runs are reproducible and different epochs/workers draw different augmentations."""
+    return np.random.default_rng(int(torch.randint(0, 2**62, (1,)).item()))
+
+
+class VideoClipDataset(Dataset):
+    """Clips + boxes of a list of ``VideoRecord`` s (see the module docstring)."""
+
+    def __init__(
+        self,
+        cfg,
+        split: str,
+        records: list[VideoRecord],
+        class_names: list[str] | None,
+        num_classes: int,
+        flip_swap: dict[int, int] | None = None,
+        split_info: dict[str, Any] | None = None,
+    ) -> None:
+        if split not in ("train", "val", "test"):
+            raise ValueError(f"split must be train, val or test, got {split!r}")
+        if not records:
+            raise ValueError(f"{split} split has no videos (split_info: {split_info})")
+        d = cfg.DATA
+        self.split = split
+        self.records = records
+        self.video_ids = [r.video_id for r in records]
+        self.labels = [r.label for r in records]
+        self.num_videos = len(records)
+        self.class_names = class_names
+        self.num_classes = int(num_classes)
+        self.split_info = dict(split_info or {})
+        self.backend = d.DECODING_BACKEND
+        if self.backend not in ("frames", "pyav"):
+            raise ValueError(f"DATA.DECODING_BACKEND must be 'frames' or 'pyav', got {self.backend!r}")
+        self.template = d.FRAME_TEMPLATE
+        self.mode = d.SAMPLING
+        self.num_frames = int(d.NUM_FRAMES)
+        self.fps_segment = int(d.FRAMES_PER_SEGMENT)
+        self.rate = int(d.SAMPLING_RATE)
+        self.target_fps = float(d.TARGET_FPS)
+        self.num_boxes = int(d.NUM_BOXES)
+        self.max_retries = int(d.MAX_RETRIES)
+        sampling.clip_length(self.mode, self.num_frames, self.fps_segment)  # validates DATA.SAMPLING
+        if split == "test":
+            self.num_temporal, self.num_spatial = int(cfg.TEST.NUM_ENSEMBLE_VIEWS), int(cfg.TEST.NUM_SPATIAL_CROPS)
+        else:
+            self.num_temporal, self.num_spatial = 1, 1
+        self.num_views = self.num_temporal * self.num_spatial
+        self.transform = build_clip_transform(cfg, split, flip_swap)
+        self._count_cache: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return self.num_videos * self.num_views
+
+    # -- sampling -------------------------------------------------------------------------
+    def sample_indices(self, length: int, rng: np.random.Generator, temporal_idx: int) -> list[int]:
+        train = self.split == "train"
+        if self.mode == "segment":
+            return sampling.segment_indices(length, self.num_frames, self.fps_segment, train, rng, temporal_idx, self.num_temporal)
+        return sampling.dense_indices(length, self.num_frames, self.rate, train, rng, temporal_idx, self.num_temporal)
+
+    # -- reading --------------------------------------------------------------------------
+    def _frames_and_boxes(self, rec: VideoRecord, vid_index: int, rng: np.random.Generator, temporal_idx: int):
+        boxes: VideoBoxes | None = load_box_file(rec.box_path, rec.video_id, self.num_boxes) if rec.box_path else None
+        decoded = None
+        if boxes is not None:
+            numbers = boxes.frame_numbers
+        elif self.backend == "frames":
+            if vid_index not in self._count_cache:
+                self._count_cache[vid_index] = rec.num_frames or count_frame_files(rec.path, self.template, rec.start_index, rec.video_id)
+            numbers = [rec.start_index + k for k in range(self._count_cache[vid_index])]
+        else:
+            decoded = decode_video(rec.path, rec.video_id, self.target_fps)
+            numbers = [rec.start_index + k for k in range(len(decoded))]
+        idx = self.sample_indices(len(numbers), rng, temporal_idx)
+        wanted = [numbers[i] for i in idx]
+        if self.backend == "frames":
+            if boxes is not None:
+                last = os.path.join(rec.path, self.template.format(max(numbers)))
+                if not os.path.isfile(last):
+                    raise SampleError(last, rec.video_id, f"frame folder has fewer frames than the box file {rec.box_path} names (last frame {max(numbers)})")
+            frames = read_frame_folder(rec.path, wanted, self.template, rec.video_id)
+        else:
+            if decoded is None:
+                decoded = decode_video(rec.path, rec.video_id, self.target_fps)
+            if boxes is not None and max(numbers) - rec.start_index >= len(decoded):
+                raise SampleError(rec.path, rec.video_id, f"video decodes to {len(decoded)} frames but the box file {rec.box_path} names frame {max(numbers)}")
+            frames = stack_indices(decoded, [n - rec.start_index for n in wanted], rec.path, rec.video_id)
+        if boxes is not None:
+            b, m = boxes.boxes[idx], boxes.mask[idx]
+        else:
+            b = np.zeros((len(idx), self.num_boxes, 4), np.float32)
+            m = np.zeros((len(idx), self.num_boxes), bool)
+        return frames, b, m
+
+    def load(self, vid_index: int, view: int, rng: np.random.Generator) -> dict[str, Any]:
+        """Loads one view of one video (no replacement); raises ``SampleError`` if unreadable."""
+        rec = self.records[vid_index]
+        temporal_idx, spatial_idx = divmod(view, self.num_spatial)
+        frames, b, m = self._frames_and_boxes(rec, vid_index, rng, temporal_idx)
+        inputs, boxes, mask, label = self.transform(frames, b, m, rec.label, rng, spatial_idx)
+        return {"inputs": inputs, "label": int(label), "boxes": boxes, "box_mask": mask, "index": vid_index, "view": view}
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        if not 0 <= i < len(self):
+            raise IndexError(f"index {i} out of range for {len(self)} items")
+        vid_index, view = divmod(i, self.num_views)
+        rng = item_rng()
+        return load_robust(lambda v: self.load(v, view, rng), vid_index, self.num_videos, self.max_retries)

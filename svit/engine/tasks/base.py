@@ -1,0 +1,63 @@
+"""The task interface: what one training step computes from a batch.
+
+The trainer owns the loop (optimiser, AMP, accumulation, logging, checkpoints); a task only turns a
+batch into weighted loss terms and eval logits, so a new training recipe (e.g. SViT co-training with
+an image loader) is a new task, not a new loop.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn as nn
+from fvcore.common.config import CfgNode
+
+
+def logits_of(outputs: Any) -> torch.Tensor:
+    """Models return a logits tensor or a dict holding ``"logits"``."""
+    if isinstance(outputs, torch.Tensor):
+        return outputs
+    if isinstance(outputs, dict) and "logits" in outputs:
+        return outputs["logits"]
+    raise TypeError(f"model output must be a tensor or a dict with 'logits', got {type(outputs).__name__}")
+
+
+def outputs_dict(outputs: Any) -> dict[str, Any]:
+    """The model output as a dict with at least ``"logits"``."""
+    if isinstance(outputs, dict):
+        logits_of(outputs)
+        return outputs
+    return {"logits": logits_of(outputs)}
+
+
+class Task:
+    """Base class of registered tasks, built as ``cls(cfg, model, device)``."""
+
+    def __init__(self, cfg: CfgNode, model: nn.Module, device: torch.device) -> None:
+        self.cfg = cfg
+        self.device = device
+
+    #: Detached video logits of the last ``training_losses`` call; the trainer logs top-1/top-5 from it.
+    last_logits: torch.Tensor | None = None
+
+    def training_losses(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+        """Weighted scalar loss terms; the trainer backpropagates their sum and logs each."""
+        raise NotImplementedError
+
+    def eval_logits(self, model: nn.Module, batch: dict) -> torch.Tensor:
+        """Class logits ``(B, K)`` of ``batch["inputs"]`` for validation and test."""
+        return logits_of(model(batch["inputs"]))
+
+    def on_epoch_start(self, epoch: int) -> None:
+        """Called before each training epoch (0-based), after the trainer reseeded the RNGs."""
+
+    def loaders(self) -> dict[str, Any]:
+        """Extra loaders the task owns; the trainer calls ``sampler.set_epoch`` on each per epoch."""
+        return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Extra state stored in checkpoints under ``task_state`` (plain tensors/numbers/strings)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restores what ``state_dict`` returned when a run resumes."""

@@ -1,0 +1,25 @@
+"""The ``classification`` task: forward the clips, apply MODEL.LOSS_FUNC to the logits."""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+from fvcore.common.config import CfgNode
+
+from svit.engine.tasks.base import Task, outputs_dict
+from svit.engine.tasks.registry import TASK_REGISTRY
+
+
+@TASK_REGISTRY.register("classification")
+class ClassificationTask(Task):
+    """Single-input video classification; every loss term gets weight 1."""
+
+    def __init__(self, cfg: CfgNode, model: nn.Module, device: torch.device) -> None:
+        super().__init__(cfg, model, device)
+        from svit.losses import build_loss
+
+        self.loss = build_loss(cfg.MODEL.LOSS_FUNC, cfg)
+
+    def training_losses(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+        outputs = outputs_dict(model(batch["inputs"]))
+        self.last_logits = outputs["logits"].detach()
+        return dict(self.loss(outputs, batch))

@@ -1,0 +1,276 @@
+"""The one training loop for every model family.
+
+Per step the trainer sets the lr from one global fractional epoch, draws GRAD_ACCUM_STEPS
+micro-batches, optionally mixes them, lets the registered task compute weighted loss terms, and
+backpropagates their sum under torch.amp; then clips and steps. Epoch boundaries reseed every RNG
+from (RNG_SEED, epoch, rank) and the sampler orders by (RNG_SEED, epoch), which is what makes
+"train 2 epochs" and "train 1, resume, train 1" produce identical weights.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn as nn
+from fvcore.common.config import CfgNode
+
+from svit.checkpoint import (
+    checkpoint_path,
+    last_checkpoint,
+    load_checkpoint,
+    resume_from,
+    save_checkpoint,
+    unwrap,
+)
+from svit.config import cfg_to_yaml
+from svit.data.loader import build_dataset, build_loader
+from svit.engine.errors import DataQualityError, NonFiniteLossError
+from svit.engine.evaluator import autocast, to_device, validate
+from svit.engine.lr_policy import lr_at_epoch, set_lr
+from svit.engine.meters import Average, topk_correct
+from svit.engine.optim import build_optimizer, clip_gradients
+from svit.engine.precise_bn import has_bn, recompute_bn_stats
+from svit.engine.progress import ProgressReporter
+from svit.utils.atomic import atomic_write_text
+from svit.utils.distributed import all_reduce_sum, barrier, get_rank, get_world_size, is_dist, is_main_process
+from svit.utils.seed import derive_seed, seed_everything
+
+logger = logging.getLogger("svit.trainer")
+
+
+def sync_num_classes(cfg: CfgNode, dataset: Any) -> None:
+    """The dataset's label map decides MODEL.NUM_CLASSES (logged when it changes the config)."""
+    n = getattr(dataset, "num_classes", None)
+    if n and int(n) != cfg.MODEL.NUM_CLASSES:
+        logger.info("MODEL.NUM_CLASSES %d -> %d (from the dataset's label map)", cfg.MODEL.NUM_CLASSES, n)
+        was_frozen = cfg.is_frozen()
+        cfg.defrost()
+        cfg.MODEL.NUM_CLASSES = int(n)
+        if was_frozen:
+            cfg.freeze()
+        write_config(cfg)
+
+
+def write_config(cfg: CfgNode) -> None:
+    """OUTPUT_DIR/config.yaml, the resolved config (rank 0, atomic)."""
+    if is_main_process():
+        atomic_write_text(os.path.join(cfg.OUTPUT_DIR, "config.yaml"), cfg_to_yaml(cfg))
+
+
+def build_model_seeded(cfg: CfgNode, device: torch.device) -> nn.Module:
+    """Builds the model with RNG_SEED so every process (and every rerun) starts from the same init."""
+    import svit.models  # noqa: F401  (registers every model)
+    from svit.models import build_model
+
+    seed_everything(cfg.RNG_SEED)
+    return build_model(cfg).to(device)
+
+
+def wrap_ddp(cfg: CfgNode, model: nn.Module, device: torch.device) -> nn.Module:
+    """DistributedDataParallel when a process group exists, else the model itself."""
+    if not is_dist():
+        return model
+    return nn.parallel.DistributedDataParallel(
+        model,
+        device_ids=[device.index] if device.type == "cuda" else None,
+        find_unused_parameters=cfg.DDP_FIND_UNUSED_PARAMETERS,
+    )
+
+
+@dataclass
+class TrainOutcome:
+    """What the test phase needs after training in the same call."""
+
+    model: nn.Module
+    task: Any
+    checkpoint: str | None
+
+
+class Trainer:
+    """Builds data, model, task and optimiser from the config and runs the epochs."""
+
+    def __init__(self, cfg: CfgNode, device: torch.device) -> None:
+        from svit.engine.tasks import build_task
+
+        self.cfg, self.device = cfg, device
+        self.rank, self.world = get_rank(), get_world_size()
+        self.train_set = build_dataset(cfg, "train")
+        sync_num_classes(cfg, self.train_set)
+        self.net = build_model_seeded(cfg, device)
+        self.task = build_task(cfg, self.net, device)
+        self.optimizer = build_optimizer(cfg, self.net)
+        fp16 = cfg.TRAIN.MIXED_PRECISION and cfg.TRAIN.MIXED_PRECISION_DTYPE == "float16"
+        self.scaler = torch.amp.GradScaler(device.type, enabled=fp16)
+        self.start_epoch = 0
+        self.last_ckpt: str | None = None
+        self._init_weights()
+        self.model = wrap_ddp(cfg, self.net, device)
+        self.loader = build_loader(cfg, "train", self.train_set)
+        self.mixer = None
+        if cfg.MIXUP.ENABLE:
+            from svit.engine.mixing_registry import MIX_REGISTRY
+            import svit.engine.mixing  # noqa: F401  (registers mixup_cutmix)
+
+            self.mixer = MIX_REGISTRY.get(cfg.MIXUP.METHOD)(cfg)
+        self.val_loader = None
+        self.progress = ProgressReporter(cfg, is_main_process())
+
+    def _init_weights(self) -> None:
+        cfg = self.cfg
+        resume = last_checkpoint(cfg.OUTPUT_DIR) if cfg.TRAIN.AUTO_RESUME else None
+        if resume:
+            logger.info("Resuming from %s", resume)
+            ckpt = resume_from(resume, self.net, self.optimizer, self.scaler)
+            self.start_epoch = int(ckpt["epoch"])
+            self.task.load_state_dict(ckpt.get("task_state") or {})
+            self.last_ckpt = resume
+        elif cfg.TRAIN.CHECKPOINT_FILE_PATH:
+            report = load_checkpoint(
+                cfg.TRAIN.CHECKPOINT_FILE_PATH,
+                self.net,
+                checkpoint_type=cfg.TRAIN.CHECKPOINT_TYPE,
+                replace_patterns=cfg.TRAIN.CHECKPOINT_REPLACE_NAME_PATTERN,
+            )
+            ckpt = report.checkpoint if isinstance(report.checkpoint, dict) else {}
+            if not cfg.TRAIN.CHECKPOINT_EPOCH_RESET and report.epoch is not None:
+                self.start_epoch = report.epoch
+            if cfg.TRAIN.CHECKPOINT_LOAD_OPTIMIZER and ckpt.get("optimizer_state"):
+                self.optimizer.load_state_dict(ckpt["optimizer_state"])
+
+    # ------------------------------------------------------------------------------------------
+    def train(self) -> TrainOutcome:
+        cfg = self.cfg
+        if cfg.TRAIN.VAL_ONLY:
+            metrics = validate(cfg, self.model, self.task, self._val_loader(), self.device)
+            self.progress.end_epoch(self.start_epoch - 1, metrics, phase="val")
+            return TrainOutcome(self.net, self.task, self.last_ckpt)
+        if self.start_epoch >= cfg.SOLVER.MAX_EPOCH:
+            logger.info("Training already finished (epoch %d of %d)", self.start_epoch, cfg.SOLVER.MAX_EPOCH)
+        for epoch in range(self.start_epoch, cfg.SOLVER.MAX_EPOCH):
+            seed_everything(derive_seed(cfg.RNG_SEED, epoch, self.rank))
+            self.loader.sampler.set_epoch(epoch)
+            for extra in self.task.loaders().values():
+                if hasattr(getattr(extra, "sampler", None), "set_epoch"):
+                    extra.sampler.set_epoch(epoch)
+            self.task.on_epoch_start(epoch)
+            summary = self.train_epoch(epoch)
+            last = epoch + 1 == cfg.SOLVER.MAX_EPOCH
+            if cfg.BN.USE_PRECISE_STATS and has_bn(self.net):
+                recompute_bn_stats(self.net, self.loader, cfg.BN.NUM_BATCHES_PRECISE, self.device)
+            self.progress.end_epoch(epoch, summary)
+            if (epoch + 1) % max(1, cfg.TRAIN.CHECKPOINT_PERIOD) == 0 or last:
+                self.save(epoch + 1)
+            if cfg.TRAIN.EVAL_PERIOD > 0 and ((epoch + 1) % cfg.TRAIN.EVAL_PERIOD == 0 or last):
+                metrics = validate(cfg, self.model, self.task, self._val_loader(), self.device)
+                self.progress.end_epoch(epoch, metrics, phase="val")
+        self.progress.close()
+        return TrainOutcome(self.net, self.task, self.last_ckpt)
+
+    def _val_loader(self):
+        if self.val_loader is None:
+            self.val_loader = build_loader(self.cfg, "val")
+        return self.val_loader
+
+    def save(self, epoch: int) -> None:
+        path = checkpoint_path(self.cfg.OUTPUT_DIR, epoch)
+        if is_main_process():
+            save_checkpoint(
+                path, self.net, epoch, self.optimizer, self.scaler, cfg_to_yaml(self.cfg), self.task.state_dict()
+            )
+            logger.info("Saved %s", path)
+        barrier()
+        self.last_ckpt = path
+
+    # ------------------------------------------------------------------------------------------
+    def _check_finite(self, terms: dict[str, torch.Tensor], epoch: int, step: int) -> None:
+        """Stops every rank before backward when any rank's loss is NaN/inf."""
+        bad = float(not all(torch.isfinite(t.detach()).all() for t in terms.values()))
+        if is_dist():
+            bad = all_reduce_sum([bad], self.device)[0]
+        if bad:
+            values = {k: float(v.detach().float()) for k, v in terms.items()}
+            raise NonFiniteLossError(
+                f"Non-finite loss at epoch {epoch + 1}, step {step + 1} (terms on rank {self.rank}: "
+                f"{values}); stopping. Last good checkpoint: {self.last_ckpt or 'none'} (left intact)."
+            )
+
+    def train_epoch(self, epoch: int) -> dict[str, float]:
+        cfg = self.cfg
+        accum = cfg.TRAIN.GRAD_ACCUM_STEPS
+        steps = len(self.loader) // accum
+        if cfg.TRAIN.MAX_STEPS_PER_EPOCH > 0:
+            steps = min(steps, cfg.TRAIN.MAX_STEPS_PER_EPOCH)
+        self.model.train()
+        self.progress.start_epoch(epoch, steps)
+        it = iter(self.loader)
+        meters: dict[str, Average] = {}
+        step_times = Average()
+        seen, bad = 0, 0
+        for step in range(steps):
+            t_start = time.perf_counter()
+            lr = lr_at_epoch(cfg, epoch + step / steps)
+            set_lr(self.optimizer, lr)
+            self.optimizer.zero_grad(set_to_none=True)
+            data_time = 0.0
+            step_terms: dict[str, float] = {}
+            correct = [0, 0]
+            count = 0
+            for micro in range(accum):
+                t0 = time.perf_counter()
+                batch = next(it)
+                data_time += time.perf_counter() - t0
+                n = int(batch["inputs"].shape[0]) if isinstance(batch.get("inputs"), torch.Tensor) else 0
+                seen += n
+                bad += int(batch.get("num_bad", 0))
+                batch = to_device(batch, self.device)
+                if self.mixer is not None:
+                    batch = self.mixer(batch)
+                sync = nullcontext() if micro == accum - 1 or not is_dist() else self.model.no_sync()
+                with sync:
+                    with autocast(cfg, self.device):
+                        terms = self.task.training_losses(self.model, batch)
+                    self._check_finite(terms, epoch, step)
+                    loss = sum(terms.values())
+                    self.scaler.scale(loss / accum).backward()
+                for k, v in terms.items():
+                    step_terms[k] = step_terms.get(k, 0.0) + float(v.detach()) / accum
+                logits = getattr(self.task, "last_logits", None)
+                labels = batch.get("hard_labels", batch.get("labels"))
+                if logits is not None and labels is not None and labels.dim() == 1:
+                    c1, c5 = topk_correct(logits.detach().float(), labels)
+                    correct[0] += c1
+                    correct[1] += c5
+                    count += labels.numel()
+            if cfg.SOLVER.CLIP_GRAD_L2NORM or cfg.SOLVER.CLIP_GRAD_VAL:
+                self.scaler.unscale_(self.optimizer)
+                clip_gradients(cfg, self.net.parameters())
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            step_time = time.perf_counter() - t_start
+            if step > 0 or steps == 1:
+                step_times.update(step_time)
+            values = {"lr": lr, "loss": sum(step_terms.values()), **{f"loss_{k}": v for k, v in step_terms.items()}}
+            if count:
+                values["top1"] = correct[0] / count * 100
+                values["top5"] = correct[1] / count * 100
+            for k, v in values.items():
+                meters.setdefault(k, Average()).update(v)
+            remaining = (steps - step - 1) + steps * (cfg.SOLVER.MAX_EPOCH - epoch - 1)
+            eta = step_times.mean * remaining if step_times.count else math.inf
+            self.progress.step(epoch, step, steps, epoch * steps + step + 1, values, data_time, step_time, eta)
+        bad_all, seen_all = all_reduce_sum([bad, seen], self.device)
+        if seen_all and bad_all / seen_all > cfg.DATA.MAX_BAD_FRACTION:
+            raise DataQualityError(
+                f"Epoch {epoch + 1}: {int(bad_all)} of {int(seen_all)} training samples "
+                f"({bad_all / seen_all:.1%}) were unreadable and replaced, more than DATA.MAX_BAD_FRACTION "
+                f"{cfg.DATA.MAX_BAD_FRACTION}; see the log for their paths."
+            )
+        summary = {k: m.mean for k, m in meters.items()}
+        summary["num_bad"] = int(bad_all)
+        return summary

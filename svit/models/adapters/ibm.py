@@ -1,0 +1,58 @@
+"""Adapter for IBM action-recognition-pytorch checkpoints (``*.pth.tar``), registered as ``ibm``.
+
+IBM's ``train.py`` saves ``{"epoch", "arch", "state_dict", "best_top1", ...}`` from a
+DataParallel/DDP wrapper, so keys usually start with ``module.``; ``test.py`` and ``--pretrained``
+expect bare names. Our CNN models keep the original parameter names (ResNet ``layerX.Y.convZ``,
+``tam.prev_se.fc1``, GoogLeNet ``inception3a.branch2.1.conv``, ``fc``), so after stripping the
+wrapper prefix the mapping is the identity. A model whose names differ can define
+``adapt_ibm_state(state_dict) -> state_dict``; loaders that know the model call
+:func:`adapt_ibm_for_model` to apply that hook after the generic step.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch.nn as nn
+
+from svit.models.adapters.registry import ADAPTER_REGISTRY
+
+_WRAPPER_PREFIXES = ("module.", "_orig_mod.")
+
+
+def unwrap_checkpoint(obj: Any) -> dict:
+    """Returns the state dict inside a checkpoint dict (``state_dict`` / ``model_state`` /
+    ``model``), or ``obj`` itself when it already is a state dict."""
+    if isinstance(obj, dict):
+        for key in ("state_dict", "model_state", "model"):
+            inner = obj.get(key)
+            if isinstance(inner, dict) and inner:
+                return inner
+    return obj
+
+
+def strip_prefixes(state_dict: dict, prefixes: tuple[str, ...] = _WRAPPER_PREFIXES) -> dict:
+    """Removes (repeatedly) wrapper prefixes such as ``module.`` from every key."""
+    out = {}
+    for key, value in state_dict.items():
+        changed = True
+        while changed:
+            changed = False
+            for p in prefixes:
+                if key.startswith(p):
+                    key = key[len(p):]
+                    changed = True
+        out[key] = value
+    return out
+
+
+@ADAPTER_REGISTRY.register("ibm")
+def adapt_ibm(state_dict: dict) -> dict:
+    """IBM checkpoint (or its ``state_dict``) → svit names: unwrap, strip ``module.``."""
+    return strip_prefixes(unwrap_checkpoint(state_dict))
+
+
+def adapt_ibm_for_model(state_dict: dict, model: nn.Module) -> dict:
+    """:func:`adapt_ibm` followed by the model's own ``adapt_ibm_state`` hook, if it has one."""
+    sd = adapt_ibm(state_dict)
+    hook = getattr(model, "adapt_ibm_state", None)
+    return hook(sd) if callable(hook) else sd

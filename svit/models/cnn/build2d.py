@@ -1,0 +1,73 @@
+"""Registered builders of the 2D CNN video models: ``TSN``, ``TSM``, ``TAM`` and generic ``IBM2D``.
+
+``TSN``/``TSM``/``TAM`` fix the temporal module and read everything else from the config;
+``IBM2D`` also reads ``CNN.TEMPORAL_MODULE``. Keys used: CNN.BACKBONE (resnet | inception_v1),
+CNN.DEPTH, CNN.WITHOUT_T_STRIDE, CNN.POOLING_METHOD, CNN.SHIFT_DIV, CNN.TAM_DW_CONV,
+CNN.TAM_BLENDING_FRAMES, CNN.TAM_BLENDING_METHOD, CNN.IMAGENET_WEIGHTS, CNN.PARTIAL_BN,
+DATA.NUM_FRAMES, MODEL.NUM_CLASSES, MODEL.DROPOUT_RATE.
+"""
+from __future__ import annotations
+
+import torch.nn as nn
+from fvcore.common.config import CfgNode
+
+from svit.models.cnn.imagenet_init import load_imagenet_2d
+from svit.models.cnn.inception2d import InceptionV1Video
+from svit.models.cnn.resnet2d import ResNet2dVideo
+from svit.models.cnn.temporal_modules2d import TemporalModuleSpec
+from svit.models.registry import MODEL_REGISTRY
+
+
+def build_2d_video_model(cfg: CfgNode, temporal_module: str | None = None) -> nn.Module:
+    """Builds the 2D backbone the config names, with ``temporal_module`` (default: the config's)."""
+    c = cfg.CNN
+    spec = TemporalModuleSpec(
+        name=temporal_module if temporal_module is not None else c.TEMPORAL_MODULE,
+        shift_div=c.SHIFT_DIV,
+        tam_dw_conv=c.TAM_DW_CONV,
+        tam_blending_frames=c.TAM_BLENDING_FRAMES,
+        tam_blending_method=c.TAM_BLENDING_METHOD.lower(),
+    )
+    common = dict(
+        num_frames=cfg.DATA.NUM_FRAMES,
+        num_classes=cfg.MODEL.NUM_CLASSES,
+        dropout=cfg.MODEL.DROPOUT_RATE,
+        temporal=spec,
+        without_t_stride=c.WITHOUT_T_STRIDE,
+        pooling_method=c.POOLING_METHOD.lower(),
+        partial_bn=c.PARTIAL_BN,
+    )
+    backbone = c.BACKBONE.lower()
+    if backbone == "resnet":
+        model: nn.Module = ResNet2dVideo(depth=c.DEPTH, **common)
+    elif backbone in ("inception_v1", "inception"):
+        model = InceptionV1Video(**common)
+    else:
+        raise ValueError(f"2D video models support CNN.BACKBONE resnet or inception_v1, got {c.BACKBONE!r}")
+    if c.IMAGENET_WEIGHTS:
+        load_imagenet_2d(model, c.IMAGENET_WEIGHTS)
+    return model
+
+
+@MODEL_REGISTRY.register("TSN")
+def build_tsn(cfg: CfgNode) -> nn.Module:
+    """TSN: 2D backbone without temporal module (per-frame logits averaged)."""
+    return build_2d_video_model(cfg, "none")
+
+
+@MODEL_REGISTRY.register("TSM")
+def build_tsm(cfg: CfgNode) -> nn.Module:
+    """TSM: 2D ResNet with the residual temporal shift in every block."""
+    return build_2d_video_model(cfg, "TSM")
+
+
+@MODEL_REGISTRY.register("TAM")
+def build_tam(cfg: CfgNode) -> nn.Module:
+    """TAM: 2D backbone with IBM's Temporal Aggregation Module."""
+    return build_2d_video_model(cfg, "TAM")
+
+
+@MODEL_REGISTRY.register("IBM2D")
+def build_ibm2d(cfg: CfgNode) -> nn.Module:
+    """Generic 2D model; the temporal module comes from CNN.TEMPORAL_MODULE."""
+    return build_2d_video_model(cfg)

@@ -1,0 +1,127 @@
+"""Registered builders of the 3D CNN baselines: ``I3D``, ``S3D``, ``ResNet3D``, ``R2plus1D``.
+
+Names (``MODEL.MODEL_NAME``) and the backbone each accepts (``CNN.BACKBONE``):
+
+* ``I3D``: ``i3d_resnet`` (I3D-ResNet, also ``resnet``) or ``i3d`` (Inception-v1, also
+  ``inception_v1``).
+* ``S3D``: ``s3d_resnet`` (S3D-ResNet, also ``resnet``) or ``s3d`` (Inception-v1, also
+  ``inception_v1``).
+* ``ResNet3D``: alias of I3D-ResNet; ``R2plus1D``: alias of S3D-ResNet, the (2+1)D ResNet of the
+  IBM code (no intermediate channel expansion, full 3×7×7 stem; spec §0).
+
+Other keys: ``CNN.DEPTH`` (18/34/50/101/152), ``CNN.WITHOUT_T_STRIDE``, ``CNN.POOLING_METHOD``
+(Inception stem/stage pools), ``CNN.DW_T_CONV`` (S3D variants), ``MODEL.NUM_CLASSES``,
+``MODEL.DROPOUT_RATE``, and ``CNN.IMAGENET_WEIGHTS`` / ``CNN.INFLATE_RULE``: when a local 2D
+ImageNet state dict is given it is inflated in (the original always did this; nothing is
+downloaded here, so an empty path leaves the fresh init).
+"""
+from __future__ import annotations
+
+import torch.nn as nn
+from fvcore.common.config import CfgNode
+
+from svit.models.cnn.inception3d import InceptionV1_3d
+from svit.models.cnn.inflate import INCEPTION_SKIP, RESNET_SKIP, inflate_model_from_2d
+from svit.models.cnn.resnet3d import ResNet3d
+from svit.models.registry import MODEL_REGISTRY
+from svit.utils.logging import get_logger
+
+logger = get_logger(__name__)
+
+# CNN.BACKBONE spellings accepted by each family.
+_RESNET_BACKBONES = {"I3D": ("i3d_resnet", "resnet"), "S3D": ("s3d_resnet", "resnet")}
+_INCEPTION_BACKBONES = {"I3D": ("i3d", "inception_v1"), "S3D": ("s3d", "inception_v1")}
+
+
+def _check_input(cfg: CfgNode, name: str) -> None:
+    if cfg.CNN.MODALITY != "rgb":
+        raise ValueError(f"{name}: only CNN.MODALITY rgb is supported (the 3D stems take 3 channels)")
+
+
+def _maybe_inflate(cfg: CfgNode, model: nn.Module, skip: tuple[str, ...]) -> nn.Module:
+    """Inflates CNN.IMAGENET_WEIGHTS (a local 2D state dict) into ``model`` when it is set."""
+    path = cfg.CNN.IMAGENET_WEIGHTS
+    if path:
+        inflate_model_from_2d(model, path, skip, rule=cfg.CNN.INFLATE_RULE)
+    else:
+        logger.info("%s: CNN.IMAGENET_WEIGHTS is empty, keeping the random init", type(model).__name__)
+    return model
+
+
+def build_resnet3d(cfg: CfgNode, separable: bool) -> nn.Module:
+    """I3D-ResNet (``separable=False``) or S3D-ResNet (``True``) from the config."""
+    name = "S3D-ResNet" if separable else "I3D-ResNet"
+    _check_input(cfg, name)
+    if cfg.CNN.DW_T_CONV and not separable:
+        logger.warning("%s: CNN.DW_T_CONV only applies to S3D models; ignored", name)
+    model = ResNet3d(
+        depth=cfg.CNN.DEPTH,
+        num_classes=cfg.MODEL.NUM_CLASSES,
+        dropout=cfg.MODEL.DROPOUT_RATE,
+        without_t_stride=cfg.CNN.WITHOUT_T_STRIDE,
+        separable=separable,
+        dw_t_conv=bool(cfg.CNN.DW_T_CONV) and separable,
+    )
+    return _maybe_inflate(cfg, model, RESNET_SKIP)
+
+
+def build_inception3d(cfg: CfgNode, separable: bool) -> nn.Module:
+    """I3D (``separable=False``) or S3D (``True``) on Inception-v1 from the config."""
+    name = "S3D" if separable else "I3D"
+    _check_input(cfg, name)
+    if cfg.CNN.DW_T_CONV and not separable:
+        logger.warning("%s: CNN.DW_T_CONV only applies to S3D models; ignored", name)
+    model = InceptionV1_3d(
+        num_classes=cfg.MODEL.NUM_CLASSES,
+        dropout=cfg.MODEL.DROPOUT_RATE,
+        without_t_stride=cfg.CNN.WITHOUT_T_STRIDE,
+        pooling_method=cfg.CNN.POOLING_METHOD,
+        separable=separable,
+        dw_t_conv=bool(cfg.CNN.DW_T_CONV) and separable,
+    )
+    return _maybe_inflate(cfg, model, INCEPTION_SKIP)
+
+
+def _build_family(cfg: CfgNode, family: str) -> nn.Module:
+    backbone = cfg.CNN.BACKBONE
+    separable = family == "S3D"
+    if backbone in _RESNET_BACKBONES[family]:
+        return build_resnet3d(cfg, separable)
+    if backbone in _INCEPTION_BACKBONES[family]:
+        return build_inception3d(cfg, separable)
+    accepted = _RESNET_BACKBONES[family] + _INCEPTION_BACKBONES[family]
+    raise ValueError(f"{family}: CNN.BACKBONE must be one of {accepted}, got {backbone!r}")
+
+
+@MODEL_REGISTRY.register("I3D")
+def build_i3d(cfg: CfgNode) -> nn.Module:
+    """I3D-ResNet (CNN.BACKBONE i3d_resnet) or I3D Inception-v1 (CNN.BACKBONE i3d)."""
+    return _build_family(cfg, "I3D")
+
+
+@MODEL_REGISTRY.register("S3D")
+def build_s3d(cfg: CfgNode) -> nn.Module:
+    """S3D-ResNet (CNN.BACKBONE s3d_resnet) or S3D Inception-v1 (CNN.BACKBONE s3d)."""
+    return _build_family(cfg, "S3D")
+
+
+def _resnet_only(cfg: CfgNode, name: str, family: str) -> None:
+    if cfg.CNN.BACKBONE not in _RESNET_BACKBONES[family]:
+        raise ValueError(
+            f"{name} is a ResNet; CNN.BACKBONE must be one of {_RESNET_BACKBONES[family]}, "
+            f"got {cfg.CNN.BACKBONE!r}"
+        )
+
+
+@MODEL_REGISTRY.register("ResNet3D")
+def build_resnet3d_alias(cfg: CfgNode) -> nn.Module:
+    """Alias of I3D-ResNet (every 3×3 inflated to 3×3×3)."""
+    _resnet_only(cfg, "ResNet3D", "I3D")
+    return build_resnet3d(cfg, separable=False)
+
+
+@MODEL_REGISTRY.register("R2plus1D")
+def build_r2plus1d(cfg: CfgNode) -> nn.Module:
+    """Alias of S3D-ResNet: the (2+1)D ResNet of the IBM code (every 3×3 → (1,3,3) + (3,1,1))."""
+    _resnet_only(cfg, "R2plus1D", "S3D")
+    return build_resnet3d(cfg, separable=True)

@@ -1,0 +1,137 @@
+"""2D → 3D inflation of ImageNet weights (torchvision/timm ResNet, torchvision GoogLeNet).
+
+Why: the IBM 3D baselines always start from ImageNet 2D weights (spec §8). Our 3D modules keep the
+2D models' parameter names, so inflation is a name-for-name copy where every 4-D conv kernel gets a
+temporal axis of the 3D kernel's size:
+
+* ``"original"`` (the IBM rule): the 2D kernel is *repeated* along time, W3D[:, :, t] = W2D.
+  A clip of identical frames then gives T_k times the 2D response (the BN statistics copied
+  from ImageNet are off by that factor until re-estimated).
+* ``"mean"`` (I3D paper rule): the repeated kernel is divided by the temporal size, so a clip of
+  identical frames gives exactly the 2D response away from the temporal borders.
+
+Kernels of temporal size 1 (1×1×1 convs, the spatial half of separable S3D convs) are the same
+under both rules; the temporal halves (``*_t``) have no 2D counterpart and keep their fresh init.
+Nothing is downloaded: the weights come from a local file (``CNN.IMAGENET_WEIGHTS``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from svit.utils.logging import get_logger
+
+logger = get_logger(__name__)
+
+INFLATE_RULES = ("original", "mean")
+# Keys of the 2D state dict never inflated: classifiers and GoogLeNet's auxiliary heads.
+RESNET_SKIP = ("fc",)
+INCEPTION_SKIP = ("fc", "aux1", "aux2")
+
+
+@dataclass
+class InflationReport:
+    """What happened to every key: inflated kernels, copied tensors, skipped and unmatched keys."""
+
+    inflated: list[str] = field(default_factory=list)
+    copied: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line with the counts and the names of the 3D tensors left at their fresh init."""
+        return (
+            f"inflated {len(self.inflated)} kernels, copied {len(self.copied)} tensors, "
+            f"skipped {len(self.skipped)} (patterns), unused {len(self.unused)} 2D keys "
+            f"{self.unused[:8]}{'...' if len(self.unused) > 8 else ''}, "
+            f"{len(self.missing)} 3D keys keep their init "
+            f"{self.missing[:8]}{'...' if len(self.missing) > 8 else ''}"
+        )
+
+
+def inflate_kernel(weight_2d: Tensor, time_size: int, rule: str = "original") -> Tensor:
+    """(O, I, kh, kw) → (O, I, time_size, kh, kw): repeated along time, ÷ time_size for ``mean``."""
+    if rule not in INFLATE_RULES:
+        raise ValueError(f"inflate_kernel: rule must be one of {INFLATE_RULES}, got {rule!r}")
+    if weight_2d.dim() != 4:
+        raise ValueError(f"inflate_kernel: expected a 4-D conv kernel, got shape {tuple(weight_2d.shape)}")
+    w = weight_2d.unsqueeze(2).repeat(1, 1, time_size, 1, 1)
+    return w / time_size if rule == "mean" else w
+
+
+def inflate_state_dict(
+    state_2d: dict[str, Tensor],
+    state_3d: dict[str, Tensor],
+    skip_patterns: tuple[str, ...] | list[str] = RESNET_SKIP,
+    rule: str = "original",
+) -> tuple[dict[str, Tensor], InflationReport]:
+    """Builds the tensors to load into a 3D model whose state dict (names, shapes) is ``state_3d``.
+
+    A 2D key is skipped when it contains a skip pattern, dropped when the 3D model lacks it; a
+    4-D ``weight`` is inflated to the 3D kernel's temporal size, anything else copied as is.
+    Raises ``ValueError`` when a shared key's shape does not fit (e.g. weights of another depth).
+    """
+    if rule not in INFLATE_RULES:
+        raise ValueError(f"inflate_state_dict: rule must be one of {INFLATE_RULES}, got {rule!r}")
+    report = InflationReport()
+    out: dict[str, Tensor] = {}
+    for key, value in state_2d.items():
+        if any(p in key for p in skip_patterns):
+            report.skipped.append(key)
+            continue
+        if key not in state_3d:
+            report.unused.append(key)
+            continue
+        target = state_3d[key]
+        if value.dim() == 4 and "weight" in key and target.dim() == 5:
+            new = inflate_kernel(value, target.shape[2], rule)
+            report.inflated.append(key)
+        else:
+            new = value
+            report.copied.append(key)
+        if tuple(new.shape) != tuple(target.shape):
+            raise ValueError(
+                f"inflate: '{key}' has shape {tuple(value.shape)} in the 2D weights, which does "
+                f"not fit {tuple(target.shape)} in the 3D model (wrong depth/architecture?)"
+            )
+        out[key] = new.to(dtype=target.dtype)
+    report.missing = [k for k in state_3d if k not in out]
+    return out, report
+
+
+def load_2d_state_dict(path: str | Path) -> dict[str, Tensor]:
+    """Reads a local 2D checkpoint: a plain state dict or one wrapped in ``state_dict``/``model``/
+    ``model_state``; a DataParallel ``module.`` prefix is removed. Never downloads."""
+    obj = torch.load(str(path), map_location="cpu", weights_only=True)
+    for wrapper in ("state_dict", "model", "model_state"):
+        if isinstance(obj, dict) and isinstance(obj.get(wrapper), dict):
+            obj = obj[wrapper]
+            break
+    if not isinstance(obj, dict):
+        raise ValueError(f"load_2d_state_dict: {path} does not hold a state dict")
+    return {
+        (k[len("module."):] if k.startswith("module.") else k): v
+        for k, v in obj.items()
+        if isinstance(v, Tensor)
+    }
+
+
+def inflate_model_from_2d(
+    model: nn.Module,
+    weights: str | Path | dict[str, Tensor],
+    skip_patterns: tuple[str, ...] | list[str] = RESNET_SKIP,
+    rule: str = "original",
+) -> InflationReport:
+    """Inflates 2D weights (a path or a state dict) into ``model`` in place (non-strict load)."""
+    state_2d = load_2d_state_dict(weights) if isinstance(weights, (str, Path)) else weights
+    tensors, report = inflate_state_dict(state_2d, model.state_dict(), skip_patterns, rule)
+    if not tensors:
+        raise ValueError("inflate: no tensor of the 2D weights matches the 3D model's names")
+    model.load_state_dict(tensors, strict=False)
+    logger.info("2D→3D inflation (%s rule): %s", rule, report.summary())
+    return report

@@ -1,0 +1,102 @@
+"""3D ResNets of the IBM baselines: I3D-ResNet (ResNet3D) and S3D-ResNet (the (2+1)D ResNet).
+
+Both share the skeleton of spec §4/§5: a 3×7×7 stem without temporal stride, a (1,3,3) spatial
+max-pool, four stages whose first blocks (stages 2-4) stride by (t_s, 2, 2) with t_s = 2 unless
+``without_t_stride``, and the shared video head (per-time-step dropout + FC, logits averaged over
+the remaining time steps). ``separable=True`` gives S3D-ResNet: every 3×3 becomes (1,3,3)+(3,1,1).
+
+Module names are the original's (``conv1``, ``bn1``, ``layerX.Y.*``, ``fc``), so an IBM checkpoint
+loads strictly once its ``module.`` prefix is stripped, and torchvision's 2D ResNet inflates
+name for name (svit.models.cnn.inflate).
+"""
+from __future__ import annotations
+
+import torch.nn as nn
+from torch import Tensor
+
+from svit.models.cnn.blocks3d import BasicBlock3d, Bottleneck3d, conv3d
+from svit.models.cnn.heads import VideoClassifierHead
+
+# Blocks per stage for each supported depth (BasicBlock below 50, Bottleneck from 50).
+RESNET_STAGES: dict[int, list[int]] = {
+    18: [2, 2, 2, 2],
+    34: [3, 4, 6, 3],
+    50: [3, 4, 6, 3],
+    101: [3, 4, 23, 3],
+    152: [3, 8, 36, 3],
+}
+
+
+class ResNet3d(nn.Module):
+    """I3D-ResNet (``separable=False``) or S3D-ResNet (``separable=True``) on (B, 3, T, H, W)."""
+
+    def __init__(
+        self,
+        depth: int = 50,
+        num_classes: int = 400,
+        dropout: float = 0.5,
+        without_t_stride: bool = False,
+        separable: bool = False,
+        dw_t_conv: bool = False,
+    ) -> None:
+        super().__init__()
+        if depth not in RESNET_STAGES:
+            raise ValueError(f"ResNet3d: depth must be one of {sorted(RESNET_STAGES)}, got {depth}")
+        if dw_t_conv and not separable:
+            raise ValueError("ResNet3d: dw_t_conv needs separable (S3D-ResNet) convolutions")
+        block = BasicBlock3d if depth < 50 else Bottleneck3d
+        self.depth = depth
+        self.separable = separable
+        self.dw_t_conv = dw_t_conv
+        self.without_t_stride = without_t_stride
+        self.t_s = 1 if without_t_stride else 2
+        self._inplanes = 64
+
+        self.conv1 = nn.Conv3d(3, 64, (3, 7, 7), stride=(1, 2, 2), padding=(1, 3, 3), bias=False)
+        self.bn1 = nn.BatchNorm3d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool3d((1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1))
+        stages = RESNET_STAGES[depth]
+        self.layer1 = self._make_layer(block, 64, stages[0], spatial_stride=1)
+        self.layer2 = self._make_layer(block, 128, stages[1], spatial_stride=2)
+        self.layer3 = self._make_layer(block, 256, stages[2], spatial_stride=2)
+        self.layer4 = self._make_layer(block, 512, stages[3], spatial_stride=2)
+        self._init_weights()
+        # Created after the conv/BN init so that its own N(0, 0.001) init is the one that counts.
+        self.fc = VideoClassifierHead(512 * block.expansion, num_classes, dropout, init_std=0.001)
+
+    def _make_layer(
+        self, block: type[nn.Module], planes: int, num_blocks: int, spatial_stride: int
+    ) -> nn.Sequential:
+        """A stage; its first block strides (t_s, 2, 2) in stages 2-4 and projects the shortcut."""
+        t_stride = self.t_s if spatial_stride == 2 else 1
+        stride = (t_stride, spatial_stride, spatial_stride)
+        out_ch = planes * block.expansion  # type: ignore[attr-defined]
+        downsample = None
+        if spatial_stride != 1 or self._inplanes != out_ch:
+            downsample = nn.Sequential(
+                conv3d(self._inplanes, out_ch, (1, 1, 1), stride), nn.BatchNorm3d(out_ch)
+            )
+        opts = dict(separable=self.separable, dw_t_conv=self.dw_t_conv)
+        layers = [block(self._inplanes, planes, stride, downsample, **opts)]
+        self._inplanes = out_ch
+        layers += [block(out_ch, planes, **opts) for _ in range(1, num_blocks)]
+        return nn.Sequential(*layers)
+
+    def _init_weights(self) -> None:
+        """Kaiming-normal (fan_out) convs and BN 1/0, as the original before ImageNet inflation."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv3d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm3d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def features(self, x: Tensor) -> Tensor:
+        """Backbone features (B, C, T', H', W') before the head."""
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(B, 3, T, H, W) clip → (B, K) logits (mean over the T' remaining time steps)."""
+        return self.fc(self.features(x))

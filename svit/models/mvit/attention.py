@@ -1,0 +1,187 @@
+"""Multiscale pooling attention of MViTv2 (pool q/k/v on the grid, decomposed relative positions,
+residual pooling), with two numerically equivalent back ends: explicit softmax(QKᵀ+bias)V and
+``torch.nn.functional.scaled_dot_product_attention`` with the relative-position terms as a float mask.
+
+Parameter names (qkv or q/k/v, proj, pool_{q,k,v}, norm_{q,k,v}, rel_pos_{h,w,t}) and shapes follow
+PySlowFast so that released checkpoints load strictly.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from timm.layers import trunc_normal_
+
+from svit.models.mvit.pooling import attention_pool
+from svit.models.mvit.rel_pos import decomposed_rel_pos_bias
+
+ATTN_IMPLS = ("sdpa", "explicit")
+
+
+def _build_pool(
+    mode: str, dim_conv: int, kernel: list[int], stride: list[int], norm_layer
+) -> tuple[nn.Module | None, nn.Module | None]:
+    """Pooling operator and its LayerNorm (conv modes only); ``None`` when kernel and stride are 1."""
+    if not kernel or (math.prod(kernel) == 1 and math.prod(stride) == 1):
+        return None, None
+    padding = [k // 2 for k in kernel]
+    if mode in ("avg", "max"):
+        op = nn.MaxPool3d if mode == "max" else nn.AvgPool3d
+        return op(kernel, stride, padding, ceil_mode=False), None
+    if mode in ("conv", "conv_unshared"):
+        conv = nn.Conv3d(
+            dim_conv, dim_conv, kernel, stride=stride, padding=padding, groups=dim_conv, bias=False
+        )
+        return conv, norm_layer(dim_conv)
+    raise ValueError(f"MVIT.MODE must be conv, conv_unshared, avg or max, got {mode!r}")
+
+
+class MultiScaleAttention(nn.Module):
+    """Pooling attention for one block; ``forward(x, thw) -> (out, pooled_thw)``."""
+
+    def __init__(
+        self,
+        dim: int,
+        dim_out: int,
+        input_size: list[int],
+        num_heads: int = 1,
+        qkv_bias: bool = True,
+        drop_rate: float = 0.0,
+        kernel_q: list[int] = (),
+        kernel_kv: list[int] = (),
+        stride_q: list[int] = (),
+        stride_kv: list[int] = (),
+        norm_layer=nn.LayerNorm,
+        has_cls_embed: bool = True,
+        mode: str = "conv",
+        pool_first: bool = False,
+        rel_pos_spatial: bool = False,
+        rel_pos_temporal: bool = False,
+        rel_pos_zero_init: bool = False,
+        residual_pooling: bool = False,
+        separate_qkv: bool = False,
+        attn_impl: str = "sdpa",
+    ) -> None:
+        super().__init__()
+        if attn_impl not in ATTN_IMPLS:
+            raise ValueError(f"MODEL.ATTN_IMPL must be one of {ATTN_IMPLS}, got {attn_impl!r}")
+        if mode == "conv_unshared" and not pool_first:
+            raise ValueError("MVIT.MODE conv_unshared requires MVIT.POOL_FIRST True")
+        self.pool_first = pool_first
+        self.separate_qkv = separate_qkv
+        self.num_heads = num_heads
+        self.dim_out = dim_out
+        self.head_dim = dim_out // num_heads
+        self.scale = self.head_dim**-0.5
+        self.has_cls_embed = has_cls_embed
+        self.mode = mode
+        self.attn_impl = attn_impl
+        self.residual_pooling = residual_pooling
+
+        if pool_first or separate_qkv:
+            self.q = nn.Linear(dim, dim_out, bias=qkv_bias)
+            self.k = nn.Linear(dim, dim_out, bias=qkv_bias)
+            self.v = nn.Linear(dim, dim_out, bias=qkv_bias)
+        else:
+            self.qkv = nn.Linear(dim, dim_out * 3, bias=qkv_bias)
+        self.proj = nn.Linear(dim_out, dim_out)
+        self.proj_drop = nn.Dropout(drop_rate) if drop_rate > 0.0 else nn.Identity()
+
+        if pool_first:
+            dim_conv = dim // num_heads if mode == "conv" else dim
+        else:
+            dim_conv = dim_out // num_heads if mode == "conv" else dim_out
+        self.pool_q, self.norm_q = _build_pool(mode, dim_conv, list(kernel_q), list(stride_q), norm_layer)
+        self.pool_k, self.norm_k = _build_pool(mode, dim_conv, list(kernel_kv), list(stride_kv), norm_layer)
+        self.pool_v, self.norm_v = _build_pool(mode, dim_conv, list(kernel_kv), list(stride_kv), norm_layer)
+
+        self.rel_pos_spatial = rel_pos_spatial
+        self.rel_pos_temporal = rel_pos_temporal
+        if rel_pos_spatial:
+            if input_size[1] != input_size[2]:
+                raise ValueError(f"relative positions need a square grid, got {input_size}")
+            size = input_size[1]
+            q_size = size // stride_q[1] if len(stride_q) > 0 else size
+            kv_size = size // stride_kv[1] if len(stride_kv) > 0 else size
+            rel_sp_dim = 2 * max(q_size, kv_size) - 1
+            self.rel_pos_h = nn.Parameter(torch.zeros(rel_sp_dim, self.head_dim))
+            self.rel_pos_w = nn.Parameter(torch.zeros(rel_sp_dim, self.head_dim))
+            if not rel_pos_zero_init:
+                trunc_normal_(self.rel_pos_h, std=0.02)
+                trunc_normal_(self.rel_pos_w, std=0.02)
+        if rel_pos_temporal:
+            self.rel_pos_t = nn.Parameter(torch.zeros(2 * input_size[0] - 1, self.head_dim))
+            if not rel_pos_zero_init:
+                trunc_normal_(self.rel_pos_t, std=0.02)
+
+    def _split_heads(self, t: torch.Tensor) -> torch.Tensor:
+        b, n, _ = t.shape
+        return t.reshape(b, n, self.num_heads, -1).permute(0, 2, 1, 3)
+
+    def _project_qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """q, k, v as ``(B, heads, N, C)``; pool-first folds heads of the raw input instead."""
+        b, n, _ = x.shape
+        if self.pool_first:
+            fold = 1 if self.mode == "conv_unshared" else self.num_heads
+            x = x.reshape(b, n, fold, -1).permute(0, 2, 1, 3)
+            return x, x, x
+        if self.separate_qkv:
+            return self._split_heads(self.q(x)), self._split_heads(self.k(x)), self._split_heads(self.v(x))
+        qkv = self.qkv(x).reshape(b, n, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
+        return qkv[0], qkv[1], qkv[2]
+
+    def _bias(self, q: torch.Tensor, q_thw: list[int], k_thw: list[int], n_k: int) -> torch.Tensor | None:
+        """Full ``(B, heads, Nq, Nk)`` additive bias (zero outside the patch×patch block)."""
+        if not (self.rel_pos_spatial or self.rel_pos_temporal):
+            return None
+        sp = 1 if self.has_cls_embed else 0
+        nq_p = q_thw[0] * q_thw[1] * q_thw[2]
+        nk_p = k_thw[0] * k_thw[1] * k_thw[2]
+        patch_bias = decomposed_rel_pos_bias(
+            q[:, :, sp : sp + nq_p],
+            q_thw,
+            k_thw,
+            self.rel_pos_h if self.rel_pos_spatial else None,
+            self.rel_pos_w if self.rel_pos_spatial else None,
+            self.rel_pos_t if self.rel_pos_temporal else None,
+        )
+        b, h, n_q, _ = q.shape
+        # Pad the patch block with zeros for CLS rows/cols (front) and extra tokens (back).
+        return F.pad(patch_bias, (sp, n_k - sp - nk_p, sp, n_q - sp - nq_p))
+
+    def forward(self, x: torch.Tensor, thw: list[int]) -> tuple[torch.Tensor, list[int]]:
+        b = x.shape[0]
+        q, k, v = self._project_qkv(x)
+        q, q_thw = attention_pool(q, self.pool_q, thw, self.has_cls_embed, self.norm_q)
+        k, k_thw = attention_pool(k, self.pool_k, thw, self.has_cls_embed, self.norm_k)
+        v, _ = attention_pool(v, self.pool_v, thw, self.has_cls_embed, self.norm_v)
+        if self.pool_first:
+            q = self._split_heads(self.q(q.permute(0, 2, 1, 3).reshape(b, q.shape[2], -1)))
+            k = self._split_heads(self.k(k.permute(0, 2, 1, 3).reshape(b, k.shape[2], -1)))
+            v = self._split_heads(self.v(v.permute(0, 2, 1, 3).reshape(b, v.shape[2], -1)))
+
+        bias = self._bias(q, q_thw, k_thw, k.shape[2])
+        if self.attn_impl == "explicit":
+            attn = (q * self.scale) @ k.transpose(-2, -1)
+            if bias is not None:
+                attn = attn + bias
+            out = attn.softmax(dim=-1) @ v
+        else:
+            dtype = v.dtype
+            out = F.scaled_dot_product_attention(
+                q.to(dtype),
+                k.to(dtype),
+                v,
+                attn_mask=None if bias is None else bias.to(dtype),
+                scale=self.scale,
+            )
+
+        if self.residual_pooling:
+            if self.has_cls_embed:
+                out = torch.cat((out[:, :, :1], out[:, :, 1:] + q[:, :, 1:]), dim=2)
+            else:
+                out = out + q
+        out = out.transpose(1, 2).reshape(b, -1, self.dim_out)
+        return self.proj_drop(self.proj(out)), q_thw

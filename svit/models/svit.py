@@ -1,0 +1,108 @@
+"""SViT (StructureViT): MViTv2 + learned object tokens + HAOG heads (registered ``SViT``).
+
+Object tokens (``SVIT.O`` slots per input frame: hand A, hand B, object A, object B) start as
+``object_queries[o] + pos_embed_temporal[t]`` (no temporal term for single images), are appended
+after the patch tokens and flow through every block: pooled only by the per-channel conv rule
+(pooling.py), no relative positions, residual pooling on their rows. The head reads the CLS token
+for the action and each object token for a box (sigmoid cx,cy,w,h), an existence logit and — on
+the two hand slots — contact-state logits. Names/shapes match eladb3/SViT so its .pyth loads strictly.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+from fvcore.common.config import CfgNode
+from timm.layers import trunc_normal_
+
+from svit.models.mvit.model import MViT, _resample_1d, as_video
+from svit.models.registry import MODEL_REGISTRY
+
+NUM_CONTACT_STATES = 5  # 100DOH: none, self, other person, portable object, stationary object
+NUM_HAND_SLOTS = 2
+
+
+class SViTHead(nn.Module):
+    """Dropout on [CLS | object tokens], then class logits and per-object HAOG predictions.
+
+    Everything is returned raw (logits): the evaluator softmaxes class scores, the losses take
+    existence / contact logits.
+    """
+
+    def __init__(self, dim_in: int, num_classes: int, dropout_rate: float = 0.0) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout_rate) if dropout_rate > 0.0 else nn.Identity()
+        self.projection = nn.Linear(dim_in, num_classes, bias=True)
+        self.boxes_mlp = nn.Sequential(nn.Linear(dim_in, 4, bias=True), nn.Sigmoid())
+        self.boxes_bce_mlp = nn.Linear(dim_in, 1, bias=True)
+        self.contact_mlp = nn.Linear(dim_in, NUM_CONTACT_STATES, bias=True)
+
+    def forward(self, x: torch.Tensor, t_in: int) -> dict[str, torch.Tensor]:
+        """``x (B, 1 + T_in·O, D)``: pooled class token first, then object tokens frame-major."""
+        b = x.shape[0]
+        obj_pre = x[:, 1:].reshape(b, t_in, -1, x.shape[-1])
+        x = self.dropout(x)
+        cls_feat, obj = x[:, 0], x[:, 1:].reshape(b, t_in, -1, x.shape[-1])
+        boxes = self.boxes_mlp(obj)
+        exist = self.boxes_bce_mlp(obj)
+        contact = self.contact_mlp(obj[:, :, :NUM_HAND_SLOTS])
+        return {
+            "logits": self.projection(cls_feat),
+            "pred_bboxes": torch.cat((exist, boxes), dim=-1),
+            "pred_contact_state": contact,
+            "obj_desc": obj,
+            "obj_desc_pre_dropout": obj_pre,
+        }
+
+
+class SViT(MViT):
+    """``forward(x) -> dict`` with logits (B,K), pred_bboxes (B,T_in,O,5) [exist logit, cx,cy,w,h],
+    pred_contact_state (B,T_in,2,5), obj_desc / obj_desc_pre_dropout (B,T_in,O,D).
+
+    ``x`` is a clip ``(B,3,T_in,H,W)`` or an image batch ``(B,3,H,W)`` / ``(B,3,1,H,W)``.
+    """
+
+    def __init__(self, cfg: CfgNode) -> None:
+        self.num_objects = cfg.SVIT.O
+        super().__init__(cfg)
+        dim0 = cfg.MVIT.EMBED_DIM
+        # One vector per *input frame* (not per token slice); shared with the separable absolute
+        # position embedding when that is on, as in the original.
+        self.pos_embed_temporal = nn.Parameter(torch.zeros(1, cfg.DATA.NUM_FRAMES, dim0))
+        self.object_queries = nn.Parameter(torch.zeros(1, self.num_objects, dim0))
+        trunc_normal_(self.pos_embed_temporal, std=0.02)
+        trunc_normal_(self.object_queries, std=0.02)
+
+    def _build_head(self, cfg: CfgNode, dim: int) -> None:
+        self.head = SViTHead(dim, cfg.MODEL.NUM_CLASSES, cfg.MODEL.DROPOUT_RATE)
+
+    def _extra_no_decay_leaves(self) -> set[str]:
+        return {"object_queries", "pos_embed_temporal"}
+
+    def object_tokens(self, batch: int, t_in: int) -> torch.Tensor:
+        """``(B, T_in·O, D)`` initial object tokens, frame-major (index t·O + o)."""
+        obj = self.object_queries.unsqueeze(1).expand(batch, t_in, -1, -1)
+        if t_in > 1:
+            # A clip whose length differs from DATA.NUM_FRAMES gets a linearly resampled table.
+            temporal = _resample_1d(self.pos_embed_temporal, t_in)
+            obj = obj + temporal.unsqueeze(2)
+        return obj.reshape(batch, t_in * self.num_objects, -1)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        x = as_video(x)
+        b, t_in = x.shape[0], x.shape[2]
+        tokens, thw = self.embed(x)
+        n_obj = t_in * self.num_objects
+        tokens = torch.cat((tokens, self.object_tokens(b, t_in).to(tokens.dtype)), dim=1)
+        tokens, thw = self.forward_tokens(tokens, thw)
+        tokens = self.norm(tokens)
+        if self.cls_embed_on:
+            cls_feat = tokens[:, :1]
+        else:
+            cls_feat = tokens[:, :-n_obj].mean(1, keepdim=True)
+        return self.head(torch.cat((cls_feat, tokens[:, -n_obj:]), dim=1), t_in)
+
+
+@MODEL_REGISTRY.register("SViT")
+def build_svit(cfg: CfgNode) -> SViT:
+    """Builder for ``MODEL.MODEL_NAME: SViT``."""
+    return SViT(cfg)

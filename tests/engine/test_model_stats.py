@@ -1,0 +1,93 @@
+"""Parameter/FLOP counting and tools/model_info.py on a tiny model whose FLOPs are known by hand."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import types
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from svit.config import get_cfg
+from svit.models.registry import MODEL_REGISTRY
+from svit.utils.model_stats import count_gflops, count_params, model_stats
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class TinyStatsNet(nn.Module):
+    """Conv3d(3->4, 1x3x3, pad 1) + global mean + Linear(4->K); returns a dict like SViT does."""
+
+    def __init__(self, num_classes: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv3d(3, 4, (1, 3, 3), padding=(0, 1, 1))
+        self.fc = nn.Linear(4, num_classes)
+        self.frozen = nn.Parameter(torch.zeros(7), requires_grad=False)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x: torch.Tensor) -> dict:
+        assert not self.training, "FLOPs must be counted in eval mode"
+        feat = self.conv(x).mean(dim=(2, 3, 4))
+        return {"logits": self.fc(self.drop(feat)), "feat": feat}
+
+
+@MODEL_REGISTRY.register("TinyStatsNet")
+def _build_tiny(cfg):
+    return TinyStatsNet(cfg.MODEL.NUM_CLASSES)
+
+
+def _hand_flops(t: int, size: int, k: int) -> int:
+    conv = 4 * 3 * 3 * 3 * t * size * size  # multiply-adds per output element x outputs
+    return conv + 4 * k
+
+
+def test_params_and_flops_by_hand():
+    model = TinyStatsNet(5)
+    total, trainable = count_params(model)
+    conv, fc = 4 * 3 * 9 + 4, 4 * 5 + 5
+    assert (total, trainable) == (conv + fc + 7, conv + fc)
+    model.train()
+    gflops = count_gflops(model, torch.zeros(1, 3, 2, 8, 8))
+    assert gflops * 1e9 == _hand_flops(2, 8, 5)
+    assert model.training  # mode restored
+
+
+def test_model_stats_uses_one_test_view_and_extra_handles(monkeypatch):
+    cfg = get_cfg()
+    cfg.DATA.NUM_FRAMES, cfg.DATA.TEST_CROP_SIZE, cfg.MODEL.NUM_CLASSES = 3, 6, 2
+    stats = model_stats(cfg, TinyStatsNet(2))
+    assert stats["gflops"] * 1e9 == _hand_flops(3, 6, 2)
+    # A family's handle module is picked up: count every mean as 1000 FLOPs.
+    fake = types.ModuleType("svit.utils.flop_handles")
+    fake.HANDLES = {"aten::mean": lambda inputs, outputs: 1000}
+    monkeypatch.setitem(sys.modules, "svit.utils.flop_handles", fake)
+    stats2 = model_stats(cfg, TinyStatsNet(2))
+    assert stats2["gflops"] * 1e9 == _hand_flops(3, 6, 2) + 1000
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location("model_info_tool", REPO / "tools" / "model_info.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_model_info_json_prints_exactly_one_object(capsys):
+    tool = _load_tool()
+    rc = tool.main(["--json", "MODEL.MODEL_NAME", "TinyStatsNet", "MODEL.NUM_CLASSES", "3",
+                    "DATA.NUM_FRAMES", "2", "--opts", "DATA.TEST_CROP_SIZE", "4"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    obj = json.loads(out)  # the whole stdout is one JSON document
+    conv, fc = 4 * 3 * 9 + 4, 4 * 3 + 3
+    assert obj == {"params": conv + fc + 7, "trainable_params": conv + fc,
+                   "gflops": _hand_flops(2, 4, 3) / 1e9}
+
+
+def test_model_info_config_error_exits_2(capsys):
+    tool = _load_tool()
+    assert tool.main(["MODEL.NUM_CLASSESS", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "MODEL.NUM_CLASSESS" in err and "MODEL.NUM_CLASSES" in err
