@@ -287,6 +287,10 @@ _C.SYNTHETIC.SEED = 0
 _C.SYNTHETIC.NUM_FRAMES_PER_VIDEO = 24
 # Frame size (pixels) of the synthetic videos.
 _C.SYNTHETIC.FRAME_SIZE = 64
+# Also write videos/<id>.webm (VP9) beside the frame folders (needed for DATA.DECODING_BACKEND pyav).
+_C.SYNTHETIC.WRITE_VIDEOS = True
+# Worker processes used when the synthetic dataset has to be generated.
+_C.SYNTHETIC.WORKERS = 2
 
 # ---------------------------------------------------------------------------------------------
 # Model

@@ -38,7 +38,7 @@ def recompute_bn_stats(model: nn.Module, loader, num_batches: int, device: torch
 
     was_training = model.training
     model.train()
-    update_bn_stats(model, inputs(), num_iters=num, progress=False)
+    update_bn_stats(model, inputs(), num_iters=num, progress=None)
     if is_dist():
         _average_over_ranks(get_bn_modules(model))
     model.train(was_training)

@@ -33,6 +33,8 @@ class ProgressReporter:
         self.tb = None
         self.stats_path = os.path.join(cfg.OUTPUT_DIR, "stats.jsonl")
         self.use_tqdm = enabled and sys.stderr.isatty()
+        if enabled:
+            os.makedirs(cfg.OUTPUT_DIR, exist_ok=True)
         if enabled and cfg.TENSORBOARD.ENABLE:
             from torch.utils.tensorboard import SummaryWriter
 

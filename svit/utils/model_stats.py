@@ -1,102 +1,102 @@
-"""Parameter and FLOP counts of any registered model (fvcore FlopCountAnalysis).
+"""Parameter counts and fvcore GFLOPs of one test view, for any registered model.
 
-GFLOPs follow the PySlowFast / fvcore convention: one fused multiply-add counts as one FLOP, so
-numbers are comparable with the model-zoo tables. Models returning dicts are wrapped so the tracer
-sees a tuple of tensors; extra operator handles (e.g. scaled_dot_product_attention) are taken from
-``svit.utils.flop_handles.HANDLES`` when that module exists, so model families can teach the
-counter new ops without touching this file.
+fvcore traces the model with torch.jit; models that return dicts are wrapped to return a tuple of
+their tensors, and fvcore's warnings about ops it cannot count are silenced (they are reported as
+a list instead by ``unsupported_ops``).
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import warnings
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn as nn
 from fvcore.common.config import CfgNode
-from fvcore.nn import FlopCountAnalysis
 
 
 class _TensorOutputs(nn.Module):
-    """Makes a dict-returning model traceable: returns its tensor values as a tuple."""
+    """Makes dict/list outputs traceable: returns a flat tuple of the output tensors."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, x: torch.Tensor) -> Any:
+    def forward(self, x: torch.Tensor):
         out = self.model(x)
+        if isinstance(out, torch.Tensor):
+            return out
         if isinstance(out, dict):
-            return tuple(v for v in out.values() if isinstance(v, torch.Tensor))
-        return out
+            return tuple(v for _, v in sorted(out.items()) if isinstance(v, torch.Tensor))
+        return tuple(v for v in out if isinstance(v, torch.Tensor))
 
 
-def extra_op_handles() -> dict[str, Callable]:
-    """Handles registered by model families in ``svit.utils.flop_handles`` (empty if absent)."""
+def extra_op_handles() -> dict[str, Any]:
+    """Op handles that model families add in ``svit.utils.flop_handles`` (e.g. SDPA for MViT).
+
+    Reads its ``HANDLES`` dict (op name -> handle) and, under the name that module uses today,
+    ``ATTENTION_FLOP_HANDLES``; without them fused attention would count as 0 FLOPs.
+    """
+    import importlib
+
     try:
         module = importlib.import_module("svit.utils.flop_handles")
     except ModuleNotFoundError as e:
         if e.name != "svit.utils.flop_handles":
-            raise  # the module exists but is broken: say so instead of silently counting less
+            raise
         return {}
-    return dict(getattr(module, "HANDLES", {}))
+    handles: dict[str, Any] = {}
+    for name in ("ATTENTION_FLOP_HANDLES", "HANDLES"):
+        handles.update(getattr(module, name, None) or {})
+    return handles
 
 
 def count_params(model: nn.Module) -> tuple[int, int]:
-    """(all parameters, trainable parameters), shared tensors counted once."""
-    seen: set[int] = set()
-    total = trainable = 0
-    for p in model.parameters():
-        if id(p) in seen:
-            continue
-        seen.add(id(p))
-        total += p.numel()
-        trainable += p.numel() if p.requires_grad else 0
+    """(all parameters, trainable parameters)."""
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return total, trainable
 
 
-def count_gflops(model: nn.Module, inputs: torch.Tensor) -> float:
-    """fvcore GFLOPs of one forward pass on ``inputs`` in eval mode, without gradients.
+def test_view_input(cfg: CfgNode) -> torch.Tensor:
+    """A zero clip ``(1, C, NUM_FRAMES, TEST_CROP_SIZE, TEST_CROP_SIZE)``."""
+    c = cfg.DATA.INPUT_CHANNEL_NUM[0]
+    s = cfg.DATA.TEST_CROP_SIZE
+    return torch.zeros(1, c, cfg.DATA.NUM_FRAMES, s, s)
 
-    The model's train/eval mode is restored afterwards.
-    """
+
+@torch.no_grad()
+def gflops(model: nn.Module, inputs: torch.Tensor) -> float:
+    """fvcore FLOPs (one multiply-add = one flop, fvcore's convention) in units of 1e9."""
+    from fvcore.nn import FlopCountAnalysis
+
     was_training = model.training
     model.eval()
+    fvlog = logging.getLogger("fvcore")
+    old = fvlog.level
+    fvlog.setLevel(logging.ERROR)
     try:
-        analysis = FlopCountAnalysis(_TensorOutputs(model), (inputs,))
-        for name, handle in extra_op_handles().items():
-            analysis.set_op_handle(name, handle)
-        analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-        analysis.tracer_warnings("none")
-        fv_logger = logging.getLogger("fvcore")
-        old_level = fv_logger.level
-        fv_logger.setLevel(logging.ERROR)
-        try:
-            with torch.no_grad(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                total = analysis.total()
-        finally:
-            fv_logger.setLevel(old_level)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            analysis = FlopCountAnalysis(_TensorOutputs(model), (inputs,))
+            for op, handle in extra_op_handles().items():
+                analysis.set_op_handle(op, handle)
+            analysis.unsupported_ops_warnings(False)
+            analysis.uncalled_modules_warnings(False)
+            analysis.tracer_warnings("none")
+            total = analysis.total()
     finally:
+        fvlog.setLevel(old)
         model.train(was_training)
     return total / 1e9
 
 
-def test_view_shape(cfg: CfgNode) -> tuple[int, int, int, int, int]:
-    """(1, C, T, H, W) of one test view: DATA.NUM_FRAMES frames at DATA.TEST_CROP_SIZE."""
-    channels = int(cfg.DATA.INPUT_CHANNEL_NUM[0])
-    size = int(cfg.DATA.TEST_CROP_SIZE)
-    return (1, channels, int(cfg.DATA.NUM_FRAMES), size, size)
+def model_stats(cfg: CfgNode, model: nn.Module | None = None) -> dict[str, Any]:
+    """{"params", "trainable_params", "gflops"} of the configured model for one test view."""
+    if model is None:
+        import svit.models  # noqa: F401
+        from svit.models import build_model
 
-
-def model_stats(cfg: CfgNode, model: nn.Module) -> dict[str, float | int]:
-    """``{"params", "trainable_params", "gflops"}`` for one test view of ``model``."""
+        model = build_model(cfg)
     total, trainable = count_params(model)
-    try:
-        device = next(model.parameters()).device
-    except StopIteration:
-        device = torch.device("cpu")
-    x = torch.zeros(test_view_shape(cfg), device=device)
-    return {"params": total, "trainable_params": trainable, "gflops": count_gflops(model, x)}
+    return {"params": total, "trainable_params": trainable, "gflops": gflops(model, test_view_input(cfg))}

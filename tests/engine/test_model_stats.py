@@ -12,7 +12,7 @@ import torch.nn as nn
 
 from svit.config import get_cfg
 from svit.models.registry import MODEL_REGISTRY
-from svit.utils.model_stats import count_gflops, count_params, model_stats
+from svit.utils.model_stats import count_params, gflops, model_stats
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,8 +49,8 @@ def test_params_and_flops_by_hand():
     conv, fc = 4 * 3 * 9 + 4, 4 * 5 + 5
     assert (total, trainable) == (conv + fc + 7, conv + fc)
     model.train()
-    gflops = count_gflops(model, torch.zeros(1, 3, 2, 8, 8))
-    assert gflops * 1e9 == _hand_flops(2, 8, 5)
+    g = gflops(model, torch.zeros(1, 3, 2, 8, 8))
+    assert g * 1e9 == _hand_flops(2, 8, 5)
     assert model.training  # mode restored
 
 
@@ -74,10 +74,11 @@ def _load_tool():
     return mod
 
 
-def test_model_info_json_prints_exactly_one_object(capsys):
+def test_model_info_json_prints_exactly_one_object(capsys, tmp_path):
     tool = _load_tool()
-    rc = tool.main(["--json", "MODEL.MODEL_NAME", "TinyStatsNet", "MODEL.NUM_CLASSES", "3",
-                    "DATA.NUM_FRAMES", "2", "--opts", "DATA.TEST_CROP_SIZE", "4"])
+    cfg_file = tmp_path / "tiny.yaml"
+    cfg_file.write_text("MODEL:\n  MODEL_NAME: TinyStatsNet\n  NUM_CLASSES: 3\n")
+    rc = tool.main(["--cfg", str(cfg_file), "--json", "DATA.NUM_FRAMES", "2", "DATA.TEST_CROP_SIZE", "4"])
     out = capsys.readouterr().out
     assert rc == 0
     obj = json.loads(out)  # the whole stdout is one JSON document
@@ -86,8 +87,10 @@ def test_model_info_json_prints_exactly_one_object(capsys):
                    "gflops": _hand_flops(2, 4, 3) / 1e9}
 
 
-def test_model_info_config_error_exits_2(capsys):
+def test_model_info_config_error_exits_2(capsys, tmp_path):
     tool = _load_tool()
-    assert tool.main(["MODEL.NUM_CLASSESS", "3"]) == 2
+    cfg_file = tmp_path / "empty.yaml"
+    cfg_file.write_text("")
+    assert tool.main(["--cfg", str(cfg_file), "MODEL.NUM_CLASSESS", "3"]) == 2
     err = capsys.readouterr().err
     assert "MODEL.NUM_CLASSESS" in err and "MODEL.NUM_CLASSES" in err

@@ -38,10 +38,6 @@ def _cfg(name: str, backbone: str, depth: int, num_classes: int):
     return cfg
 
 
-def _strip_module(sd: dict) -> dict:
-    return {k[len("module."):] if k.startswith("module.") else k: v for k, v in sd.items()}
-
-
 def _check(model: torch.nn.Module, state: dict, fx: dict) -> None:
     model.load_state_dict(state, strict=True)
     model.eval()
@@ -54,28 +50,25 @@ def _check(model: torch.nn.Module, state: dict, fx: dict) -> None:
 
 
 @pytest.mark.parametrize("fname", sorted(FIXTURES))
-def test_fixture_matches_original_with_prefix_stripped(fixtures_dir: Path, fname: str) -> None:
-    """Same names as the original: stripping ``module.`` is all it takes to load strictly."""
+def test_fixture_matches_original_through_ibm_adapter(fixtures_dir: Path, fname: str) -> None:
+    """``module.``-prefixed original checkpoint → registered ``ibm`` adapter → strict load → logits."""
     fx = torch.load(fixtures_dir / fname)
     name, backbone, depth = FIXTURES[fname]
     model = build_model(_cfg(name, backbone, depth, fx["output"].shape[1]))
     wrapped = {"module." + k: v for k, v in fixture_state_dict(fx["keys"]).items()}
-    _check(model, _strip_module(wrapped), fx)
+    _check(model, ADAPTER_REGISTRY.get("ibm")({"state_dict": wrapped, "epoch": 3}), fx)
 
 
 @pytest.mark.parametrize("fname", sorted(FIXTURES))
-def test_fixture_matches_original_through_ibm_adapter(fixtures_dir: Path, fname: str) -> None:
-    """The registered ``ibm`` checkpoint adapter (TRAIN.CHECKPOINT_TYPE ibm) maps the checkpoint."""
-    if "ibm" not in ADAPTER_REGISTRY:
-        pytest.skip("checkpoint adapter 'ibm' (svit/models/adapters/ibm.py) is not registered yet")
-    adapter = ADAPTER_REGISTRY.get("ibm")
+def test_ibm_adapter_is_prefix_stripping_for_3d(fixtures_dir: Path, fname: str) -> None:
+    """We keep IBM's names, so the adapter only strips the wrapper prefix (with or without it)."""
     fx = torch.load(fixtures_dir / fname)
-    name, backbone, depth = FIXTURES[fname]
-    model = build_model(_cfg(name, backbone, depth, fx["output"].shape[1]))
     sd = fixture_state_dict(fx["keys"])
-    _check(model, adapter({"module." + k: v for k, v in sd.items()}), fx)
-    # A checkpoint saved without the DataParallel wrapper maps the same way.
-    assert set(adapter(dict(sd))) == set(model.state_dict())
+    adapter = ADAPTER_REGISTRY.get("ibm")
+    for given in (sd, {"module." + k: v for k, v in sd.items()}):
+        out = adapter(dict(given))
+        assert list(out) == list(sd)
+        assert all(out[k] is sd[k] for k in sd)
 
 
 @pytest.mark.parametrize("fname", sorted(FIXTURES))

@@ -54,7 +54,14 @@ def test_parameter_count_matches_original(fixtures_dir):
 
 def test_parameter_count_general_rules():
     """Spec §4.2 'total used': 24,064,968 at K=174; the segment count adds no parameters."""
-    assert _num_params(H2CN(num_classes=174, num_segments=16)) == 24_064_968
+    model = H2CN(num_classes=174, num_segments=16)
+    assert _num_params(model) == 24_064_968
+    by_part = {"cmcb": 0, "motion": 0}
+    for name, p in model.named_parameters():
+        for part in by_part:
+            if f".{part}." in name:
+                by_part[part] += p.numel()
+    assert by_part == {"cmcb": 168_040, "motion": 28_466}  # 16 CMCBs; FMCB levels + motion stem
     assert _num_params(H2CN(num_classes=400, num_segments=8)) == 24_528_042
 
 

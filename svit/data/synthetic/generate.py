@@ -64,7 +64,8 @@ def _render_one(k: int, out: str, seed: int, num_frames: int, size: int, labels:
         ok, buf = cv2.imencode(".jpg", cv2.cvtColor(f, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
         if not ok:
             raise RuntimeError(f"JPEG encoding failed for synthetic video {vid} frame {i + 1}")
-        buf.tofile(os.path.join(fdir, f"{i + 1:04d}.jpg"))
+        with open(os.path.join(fdir, f"{i + 1:04d}.jpg"), "wb") as fh:
+            fh.write(buf.tobytes())
     with open(os.path.join(out, "bbox_jsons", vid + ".json"), "w") as fh:
         json.dump(records, fh)
     if write_videos:

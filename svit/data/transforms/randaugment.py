@@ -185,7 +185,10 @@ class ClipRandAugment:
         return img
 
     def __call__(self, clip: Clip, rng: np.random.Generator) -> Clip:
-        ops = self.sample(rng)
+        return self.apply(clip, self.sample(rng))
+
+    def apply(self, clip: Clip, ops: list[tuple[str, float]]) -> Clip:
+        """Replays ``ops`` (from ``sample``) on every frame of a uint8 clip and on its boxes."""
         if not ops:
             return clip
         frames = clip.frames.permute(0, 2, 3, 1).contiguous().numpy()  # (T,H,W,C) uint8

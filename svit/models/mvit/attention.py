@@ -13,11 +13,22 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from timm.layers import trunc_normal_
+from torch.nn.modules.utils import _triple
 
 from svit.models.mvit.pooling import attention_pool
 from svit.models.mvit.rel_pos import decomposed_rel_pos_bias
 
 ATTN_IMPLS = ("sdpa", "explicit")
+
+
+class PaddedAvgPool3d(nn.AvgPool3d):
+    """AvgPool3d (zeros counted, as the default ``count_include_pad``) that pads explicitly first,
+    so grids smaller than the kernel (e.g. one temporal slice) work; identical results otherwise."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        p_t, p_h, p_w = _triple(self.padding)
+        x = F.pad(x, (p_w, p_w, p_h, p_h, p_t, p_t))
+        return F.avg_pool3d(x, self.kernel_size, self.stride, 0, self.ceil_mode)
 
 
 def _build_pool(
@@ -28,7 +39,7 @@ def _build_pool(
         return None, None
     padding = [k // 2 for k in kernel]
     if mode in ("avg", "max"):
-        op = nn.MaxPool3d if mode == "max" else nn.AvgPool3d
+        op = nn.MaxPool3d if mode == "max" else PaddedAvgPool3d
         return op(kernel, stride, padding, ceil_mode=False), None
     if mode in ("conv", "conv_unshared"):
         conv = nn.Conv3d(

@@ -1,0 +1,36 @@
+"""Command line of tools/run_net.py (PySlowFast-compatible).
+
+Accepts ``--cfg FILE KEY VALUE ...`` and ``--cfg FILE --opts KEY VALUE ...`` plus ``--init_method``,
+``--num_shards`` and ``--shard_id`` (which override NUM_SHARDS / SHARD_ID).
+"""
+from __future__ import annotations
+
+import argparse
+from typing import Sequence
+
+
+def build_parser(description: str = "svit: train and test video models") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--cfg", "--cfg_file", dest="cfg_file", default=None, help="yaml config file")
+    p.add_argument("--init_method", default="tcp://localhost:9999",
+                   help="tcp://host:port or file:///path for spawned multi-process runs")
+    p.add_argument("--num_shards", type=int, default=None, help="number of machines (NUM_SHARDS)")
+    p.add_argument("--shard_id", type=int, default=None, help="index of this machine (SHARD_ID)")
+    p.add_argument("--opts", nargs=argparse.REMAINDER, default=[], help="KEY VALUE overrides")
+    p.add_argument("overrides", nargs=argparse.REMAINDER, help="KEY VALUE overrides")
+    return p
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parsed args with ``opts`` = positional overrides followed by ``--opts`` ones."""
+    args = build_parser().parse_args(argv)
+    opts = list(args.overrides or [])
+    if "--opts" in opts:  # "--cfg F A 1 --opts B 2": REMAINDER swallowed --opts
+        i = opts.index("--opts")
+        opts = opts[:i] + opts[i + 1 :]
+    args.opts = opts + list(args.opts or [])
+    if args.num_shards is not None:
+        args.opts += ["NUM_SHARDS", str(args.num_shards)]
+    if args.shard_id is not None:
+        args.opts += ["SHARD_ID", str(args.shard_id)]
+    return args

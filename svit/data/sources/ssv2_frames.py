@@ -1,0 +1,130 @@
+"""``ssv2_frames``: single annotated SSv2 frames with HAOG targets, for SViT image co-training
+(spec svit.md §6.4, with the original's target bugs fixed — see ``svit.data.haog``).
+
+One item per annotated train video per epoch: a uniformly random annotated frame in training (the
+middle one for val/test). Slots ``[hand0, hand1, object0, object1]`` are filled and paired in the
+original frame; contact states are computed there; then the frame and its boxes go through the same
+augmentation pipeline as clips with T = 1. Item: ``image (C,H,W)``, ``haog_boxes (O,4)`` normalised
+cx,cy,w,h (zeros = missing), ``haog_mask (O,)``, ``contact_state (2,)`` int64 (-1 also when the hand
+or its object was cropped away by the augmentation), ``index``, ``num_bad``.
+Videos are those of the split's list that have a box file (never the ones without), optionally
+restricted to the JSON id list IMAGE_TRAIN.SUBSET_FILE (relative to DATA.PATH_TO_DATA_DIR).
+``synthetic_ssv2_frames`` is the same on the generated synthetic dataset.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from svit.data.boxes import box_file_path, load_box_file
+from svit.data.errors import AnnotationError
+from svit.data.haog import MISSING, contact_states, pair_hands_objects
+from svit.data.registry import DATASET_REGISTRY
+from svit.data.robust import load_robust
+from svit.data.sources.paths import data_dir, prefix_dir, under
+from svit.data.sources.ssv2 import flip_swap_for, list_file_for
+from svit.data.ssv2_annotations import class_names_from_map, load_label_map, load_split_list
+from svit.data.transforms.pipeline import build_clip_transform
+from svit.data.video_dataset import item_rng
+from svit.data.video_reader import decode_video, read_frame_folder, stack_indices
+
+
+def xyxy_to_cxcywh(boxes: torch.Tensor) -> torch.Tensor:
+    return torch.stack([(boxes[..., 0] + boxes[..., 2]) / 2, (boxes[..., 1] + boxes[..., 3]) / 2,
+                        boxes[..., 2] - boxes[..., 0], boxes[..., 3] - boxes[..., 1]], -1)
+
+
+class SSv2FrameDataset(Dataset):
+    """Annotated frames with HAOG targets (see the module docstring)."""
+
+    def __init__(self, cfg, split: str, source_name: str = "ssv2_frames") -> None:
+        root = data_dir(cfg)
+        label_map = load_label_map(under(root, cfg.DATA.LABEL_MAP_FILE or cfg.SSV2.LABEL_MAP))
+        self.class_names = class_names_from_map(label_map)
+        self.num_classes = len(self.class_names)
+        list_path = under(root, list_file_for(cfg, split))
+        entries = load_split_list(list_path, label_map)
+        box_dir = under(root, cfg.SSV2.BOX_DIR)
+        present = set(os.listdir(box_dir)) if os.path.isdir(box_dir) else set()
+        empty_key = cfg.SSV2.EMPTY_BOX_TRAIN if split == "train" else cfg.SSV2.EMPTY_BOX_VAL
+        excluded = set(map(str, _read_ids(under(root, empty_key)))) if empty_key else set()
+        subset = None
+        if cfg.IMAGE_TRAIN.SUBSET_FILE:
+            subset = set(map(str, _read_ids(under(root, cfg.IMAGE_TRAIN.SUBSET_FILE))))
+        kept = [(v, l) for v, l in entries
+                if os.path.basename(box_file_path(box_dir, v)) in present and v not in excluded and (subset is None or v in subset)]
+        if not kept:
+            raise ValueError(f"{source_name} {split}: no annotated videos in {list_path} (box dir {box_dir})")
+        self.split, self.train = split, split == "train"
+        self.video_ids = [v for v, _ in kept]
+        self.labels = [l for _, l in kept]
+        self.num_videos = len(kept)
+        self.num_views = 1
+        self.box_dir = box_dir
+        self.backend = cfg.DATA.DECODING_BACKEND
+        prefix = prefix_dir(cfg)
+        self.frames_dir, self.videos_dir = under(prefix, cfg.SSV2.FRAMES_DIR), under(prefix, cfg.SSV2.VIDEOS_DIR)
+        self.template = cfg.DATA.FRAME_TEMPLATE
+        self.start_index = int(cfg.DATA.FRAME_START_INDEX)
+        self.num_boxes = int(cfg.DATA.NUM_BOXES)
+        self.rule, self.distance = cfg.SVIT.CONTACT_RULE, float(cfg.SVIT.CONTACT_DISTANCE)
+        self.max_retries = int(cfg.DATA.MAX_RETRIES)
+        self.transform = build_clip_transform(cfg, split, flip_swap_for(cfg, self.class_names))
+        self.split_info = {"source": source_name, "split": split, "list_file": list_path, "num_listed": len(entries),
+                           "num_annotated": self.num_videos, "subset_file": cfg.IMAGE_TRAIN.SUBSET_FILE or None}
+
+    def __len__(self) -> int:
+        return self.num_videos
+
+    def load(self, index: int, rng: np.random.Generator) -> dict[str, Any]:
+        vid = self.video_ids[index]
+        vb = load_box_file(box_file_path(self.box_dir, vid), vid, self.num_boxes)
+        pos = int(rng.integers(len(vb))) if self.train else len(vb) // 2
+        number = vb.frame_numbers[pos]
+        if self.backend == "frames":
+            frame = read_frame_folder(os.path.join(self.frames_dir, vid), [number], self.template, vid)
+        else:
+            path = os.path.join(self.videos_dir, vid + ".webm")
+            frame = stack_indices(decode_video(path, vid), [number - self.start_index], path, vid)
+        h, w = frame.shape[1:3]
+        boxes, mask = pair_hands_objects(vb.boxes[pos], vb.mask[pos], w, h)
+        contact = contact_states(boxes, mask, w, h, self.rule, self.distance)
+        image, nboxes, nmask, _ = self.transform(frame, boxes[None], mask[None], -1, rng)
+        nmask = nmask[0]
+        for hand, obj in ((0, 2), (1, 3)):
+            if not (nmask[hand] and nmask[obj]):
+                contact[hand] = MISSING
+        return {"image": image[:, 0], "haog_boxes": xyxy_to_cxcywh(nboxes[0]) * nmask[:, None], "haog_mask": nmask,
+                "contact_state": torch.from_numpy(contact), "index": index}
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        rng = item_rng()
+        return load_robust(lambda v: self.load(v, rng), i, self.num_videos, self.max_retries)
+
+
+def _read_ids(path: str) -> list:
+    try:
+        with open(path, encoding="utf-8") as f:
+            ids = json.load(f)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise AnnotationError(path, f"cannot read the JSON list of video ids: {exc}") from None
+    if not isinstance(ids, list):
+        raise AnnotationError(path, "expected a JSON array of video ids")
+    return ids
+
+
+@DATASET_REGISTRY.register("ssv2_frames")
+def ssv2_frames(cfg, split: str) -> SSv2FrameDataset:
+    return SSv2FrameDataset(cfg, split)
+
+
+@DATASET_REGISTRY.register("synthetic_ssv2_frames")
+def synthetic_ssv2_frames(cfg, split: str) -> SSv2FrameDataset:
+    from svit.data.sources.synthetic_ssv2 import synthetic_cfg
+
+    return SSv2FrameDataset(synthetic_cfg(cfg), split, "synthetic_ssv2_frames")

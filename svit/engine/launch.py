@@ -1,0 +1,138 @@
+"""Starting a run: one process, torchrun, or PySlowFast-style spawning.
+
+* torchrun: RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR come from the environment (env://).
+* spawning: NUM_GPUS processes per machine (NUM_CPU_PROCS when NUM_GPUS is 0) joined through
+  ``--init_method`` (tcp://host:port or file://path); rank = SHARD_ID * per_machine + local rank.
+* NUM_GPUS 0 and NUM_CPU_PROCS 1 on one shard: the run happens in this process, no process group.
+NCCL is used on GPU and gloo on CPU unless DIST_BACKEND says otherwise.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import sys
+from typing import Any, Callable, Sequence
+
+import torch
+import torch.distributed as dist
+from fvcore.common.config import CfgNode
+
+from svit.checkpoint import CheckpointError
+from svit.config import ConfigError, load_config, validate_world_size
+from svit.engine.errors import RunError
+
+# Exit codes: bad configuration input vs. a run that had to stop.
+EXIT_CONFIG, EXIT_RUN = 2, 1
+
+
+def procs_per_machine(cfg: CfgNode) -> int:
+    """Processes started on this machine."""
+    return cfg.NUM_GPUS if cfg.NUM_GPUS > 0 else cfg.NUM_CPU_PROCS
+
+
+def backend_for(cfg: CfgNode) -> str:
+    if cfg.DIST_BACKEND != "auto":
+        return cfg.DIST_BACKEND
+    return "nccl" if cfg.NUM_GPUS > 0 else "gloo"
+
+
+def device_for(cfg: CfgNode, local_rank: int) -> torch.device:
+    if cfg.NUM_GPUS > 0:
+        torch.cuda.set_device(local_rank)
+        return torch.device("cuda", local_rank)
+    return torch.device("cpu")
+
+
+def _check_hardware(cfg: CfgNode) -> None:
+    if cfg.NUM_GPUS > 0 and not torch.cuda.is_available():
+        raise ConfigError(f"NUM_GPUS is {cfg.NUM_GPUS} but CUDA is not available; use NUM_GPUS 0 for CPU.")
+    if cfg.NUM_GPUS > torch.cuda.device_count() > 0:
+        raise ConfigError(f"NUM_GPUS is {cfg.NUM_GPUS} but this machine has {torch.cuda.device_count()} GPUs.")
+
+
+def in_torchrun() -> bool:
+    """True when started by torchrun (or any env:// launcher)."""
+    return "RANK" in os.environ and "WORLD_SIZE" in os.environ
+
+
+def _run_in_group(func: Callable, cfg: CfgNode, local_rank: int, rank: int, world: int, init_method: str) -> Any:
+    if cfg.NUM_GPUS == 0:
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, procs_per_machine(cfg))))
+    device = device_for(cfg, local_rank)
+    dist.init_process_group(
+        backend_for(cfg), init_method=init_method, world_size=world, rank=rank,
+        timeout=datetime.timedelta(minutes=30),
+    )
+    try:
+        return func(cfg, device)
+    finally:
+        dist.destroy_process_group()
+
+
+def _spawned_worker(local_rank: int, func: Callable, cfg: CfgNode, init_method: str, per_machine: int) -> None:
+    """Entry of a spawned process; user-facing errors become an exit code plus one message line."""
+    rank = cfg.SHARD_ID * per_machine + local_rank
+    world = per_machine * cfg.NUM_SHARDS
+    try:
+        _run_in_group(func, cfg, local_rank, rank, world, init_method)
+    except ConfigError as e:
+        print(f"Config error (rank {rank}): {e}", file=sys.stderr, flush=True)
+        sys.exit(EXIT_CONFIG)
+    except (RunError, CheckpointError) as e:
+        print(f"Error (rank {rank}): {e}", file=sys.stderr, flush=True)
+        sys.exit(EXIT_RUN)
+
+
+class SpawnedRunFailed(RuntimeError):
+    """A spawned process exited with an error code (its message was printed by the process)."""
+
+    def __init__(self, exit_code: int) -> None:
+        super().__init__(f"a spawned process exited with code {exit_code}")
+        self.exit_code = exit_code
+
+
+def launch_job(cfg: CfgNode, init_method: str = "tcp://localhost:9999", func: Callable | None = None) -> Any:
+    """Runs ``func(cfg, device)`` (default: train then test) in the configured process layout."""
+    if func is None:
+        from svit.engine.run import run_phases
+
+        func = run_phases
+    _check_hardware(cfg)
+    if in_torchrun():
+        world = int(os.environ["WORLD_SIZE"])
+        validate_world_size(cfg, world)
+        local_rank = int(os.environ.get("LOCAL_RANK", 0))
+        return _run_in_group(func, cfg, local_rank, int(os.environ["RANK"]), world, "env://")
+    per_machine = procs_per_machine(cfg)
+    world = per_machine * cfg.NUM_SHARDS
+    validate_world_size(cfg, world)
+    if world == 1:
+        return func(cfg, device_for(cfg, 0))
+    import torch.multiprocessing as mp
+
+    try:
+        mp.spawn(_spawned_worker, args=(func, cfg, init_method, per_machine), nprocs=per_machine, join=True)
+    except mp.ProcessExitedException as e:
+        raise SpawnedRunFailed(e.exit_code or EXIT_RUN) from None
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``tools/run_net.py``: parse, load the config, launch; errors print one message, no traceback."""
+    from svit.config.args import parse_args
+
+    args = parse_args(argv)
+    try:
+        if not args.cfg_file:
+            raise ConfigError("No config file given: pass --cfg FILE.")
+        cfg = load_config(args.cfg_file, args.opts)
+        launch_job(cfg, args.init_method)
+    except ConfigError as e:
+        print(f"Config error: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (RunError, CheckpointError) as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return EXIT_RUN
+    except SpawnedRunFailed as e:
+        return e.exit_code
+    return 0

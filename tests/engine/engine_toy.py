@@ -1,0 +1,151 @@
+"""Tiny registered parts for the engine tests: an in-memory pattern dataset and small models.
+
+The label of a clip is decided by its temporal pattern (brightness rising, falling or flat), so a
+linear model learns it in a few steps. Importable by spawned DDP workers (module-level names).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+from torch.utils.data import Dataset
+
+from svit.data.registry import DATASET_REGISTRY
+from svit.models.registry import MODEL_REGISTRY
+
+CLASS_NAMES = ["rising", "falling", "flat"]
+
+
+class PatternClips(Dataset):
+    """``num_videos`` clips (3, T, S, S); multi-view in the test split (a small shift per view)."""
+
+    def __init__(self, cfg, split: str, bad_every: int = 0) -> None:
+        n = cfg.SYNTHETIC.NUM_VIDEOS if split == "train" else max(3, cfg.SYNTHETIC.NUM_VIDEOS // 2)
+        g = torch.Generator().manual_seed(cfg.SYNTHETIC.SEED + {"train": 0, "val": 1, "test": 2}[split])
+        t = cfg.DATA.NUM_FRAMES
+        s = cfg.DATA.TRAIN_CROP_SIZE if split == "train" else cfg.DATA.TEST_CROP_SIZE
+        self.labels = [i % 3 for i in range(n)]
+        ramp = torch.linspace(-1, 1, t)
+        self.clips = []
+        for y in self.labels:
+            level = {0: ramp, 1: -ramp, 2: torch.zeros(t)}[y]
+            clip = 0.3 * torch.randn(3, t, s, s, generator=g) + level.view(1, t, 1, 1)
+            self.clips.append(clip)
+        self.video_ids = [f"{split}_{i:03d}" for i in range(n)]
+        self.num_videos = n
+        self.num_views = cfg.TEST.NUM_ENSEMBLE_VIEWS * cfg.TEST.NUM_SPATIAL_CROPS if split == "test" else 1
+        self.class_names = list(CLASS_NAMES)
+        self.num_classes = 3
+        self.split_info = {"split": split, "missing_boxes_policy": "keep", "num_skipped": 0}
+        self.bad_every = bad_every
+
+    def __len__(self) -> int:
+        return self.num_videos * self.num_views
+
+    def __getitem__(self, i: int) -> dict:
+        video, view = divmod(i, self.num_views)
+        clip = self.clips[video]
+        if view:
+            clip = torch.roll(clip, shifts=view, dims=-1)
+        return {
+            "inputs": clip,
+            "label": self.labels[video],
+            "index": video,
+            "view": view,
+            "num_bad": int(self.bad_every > 0 and i % self.bad_every == 0),
+        }
+
+
+class TinyLinear(nn.Module):
+    """Spatially pooled frames -> linear classifier; no BN, no dropout (deterministic in DDP)."""
+
+    def __init__(self, cfg) -> None:
+        super().__init__()
+        self.head = nn.Linear(3 * cfg.DATA.NUM_FRAMES, cfg.MODEL.NUM_CLASSES)
+        self.nan_after = -1
+        self.calls = 0
+
+    def no_weight_decay(self) -> set[str]:
+        return {"head.weight"}
+
+    def forward(self, x: torch.Tensor):
+        out = self.head(x.mean(dim=(-1, -2)).flatten(1))
+        if self.training:
+            self.calls += 1
+            if 0 <= self.nan_after < self.calls:
+                out = out * float("nan")
+        return out
+
+
+class TinyBN(nn.Module):
+    """Conv3d + BatchNorm3d + linear, for precise BN; returns a dict like SViT does."""
+
+    def __init__(self, cfg) -> None:
+        super().__init__()
+        self.conv = nn.Conv3d(3, 4, kernel_size=1)
+        self.bn = nn.BatchNorm3d(4)
+        self.head = nn.Linear(4 * cfg.DATA.NUM_FRAMES, cfg.MODEL.NUM_CLASSES)
+
+    def forward(self, x: torch.Tensor):
+        h = torch.relu(self.bn(self.conv(x))).mean(dim=(-1, -2)).flatten(1)
+        return {"logits": self.head(h), "features": h}
+
+
+def _register() -> None:
+    if "toy_pattern" not in DATASET_REGISTRY:
+        DATASET_REGISTRY.register("toy_pattern")(lambda cfg, split: PatternClips(cfg, split))
+        DATASET_REGISTRY.register("toy_pattern_bad")(lambda cfg, split: PatternClips(cfg, split, bad_every=4))
+    if "TinyLinear" not in MODEL_REGISTRY:
+        MODEL_REGISTRY.register("TinyLinear")(TinyLinear)
+        MODEL_REGISTRY.register("TinyBN")(TinyBN)
+
+        def nan_model(cfg):
+            m = TinyLinear(cfg)
+            m.nan_after = 2  # NaN from the 3rd training forward on (epoch 2 with 2 steps/epoch)
+            return m
+
+        MODEL_REGISTRY.register("TinyNaN")(nan_model)
+
+
+_register()
+
+
+def toy_opts(output_dir: str, **overrides) -> list[str]:
+    """KEY VALUE list of a tiny CPU run in ``output_dir``."""
+    base = {
+        "OUTPUT_DIR": output_dir,
+        "TRAIN.DATASET": "toy_pattern",
+        "TEST.DATASET": "toy_pattern",
+        "MODEL.MODEL_NAME": "TinyLinear",
+        "MODEL.NUM_CLASSES": 3,
+        "DATA.NUM_FRAMES": 4,
+        "DATA.TRAIN_CROP_SIZE": 4,
+        "DATA.TEST_CROP_SIZE": 4,
+        "SYNTHETIC.NUM_VIDEOS": 24,
+        "TRAIN.BATCH_SIZE": 8,
+        "TEST.BATCH_SIZE": 4,
+        "TEST.NUM_ENSEMBLE_VIEWS": 2,
+        "TEST.NUM_SPATIAL_CROPS": 1,
+        "SOLVER.MAX_EPOCH": 2,
+        "SOLVER.BASE_LR": 0.5,
+        "SOLVER.WARMUP_EPOCHS": 0.5,
+        "SOLVER.WARMUP_START_LR": 0.05,
+        "SOLVER.NESTEROV": False,
+        "DATA_LOADER.NUM_WORKERS": 0,
+        "DATA_LOADER.PIN_MEMORY": False,
+        "TENSORBOARD.ENABLE": False,
+        "LOG_PERIOD": 1,
+        "TRAIN.AUTO_RESUME": True,
+    }
+    base.update(overrides)
+    out = []
+    for k, v in base.items():
+        out += [k, str(v)]
+    return out
+
+
+def run_toy(cfg, device):
+    """Spawn target: registers the toy parts in the child, then runs the normal phases."""
+    from svit.engine.run import run_phases
+
+    _register()
+    return run_phases(cfg, device)

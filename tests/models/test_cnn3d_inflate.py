@@ -1,0 +1,174 @@
+"""2D → 3D inflation (svit.models.cnn.inflate): exact kernels per rule, names, and what the
+mean-preserving rule promises (a clip of identical frames reproduces the 2D layer's output)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+
+from svit.config.defaults import get_cfg
+from svit.models import build_model
+from svit.models.cnn.inception3d import InceptionV1_3d
+from svit.models.cnn.inflate import (
+    INCEPTION_SKIP,
+    RESNET_SKIP,
+    inflate_kernel,
+    inflate_model_from_2d,
+    inflate_state_dict,
+)
+from svit.models.cnn.resnet3d import ResNet3d
+
+
+def _randomised(sd: dict) -> dict:
+    """Distinct values in every float tensor (fresh inits have constant BN weights)."""
+    g = torch.Generator().manual_seed(0)
+    return {k: 0.2 * torch.randn(v.shape, generator=g) if v.is_floating_point() else v
+            for k, v in sd.items()}
+
+
+def test_inflate_kernel_rules_exactly() -> None:
+    w = torch.randn(5, 4, 3, 3)
+    orig = inflate_kernel(w, 3, "original")
+    mean = inflate_kernel(w, 3, "mean")
+    assert orig.shape == mean.shape == (5, 4, 3, 3, 3)
+    for t in range(3):
+        assert torch.equal(orig[:, :, t], w)
+        assert torch.equal(mean[:, :, t], w / 3)
+    assert torch.equal(inflate_kernel(w, 1, "mean"), w.unsqueeze(2))
+    with pytest.raises(ValueError):
+        inflate_kernel(w, 3, "median")
+
+
+@pytest.mark.parametrize("rule", ["original", "mean"])
+@pytest.mark.parametrize("separable", [False, True])
+def test_resnet18_inflation_follows_the_rule(rule: str, separable: bool) -> None:
+    """torchvision ResNet-18 → I3D-/S3D-ResNet-18: each 2D tensor lands where the rule says."""
+    sd2d = _randomised(torchvision.models.resnet18(weights=None).state_dict())
+    model = ResNet3d(18, num_classes=7, separable=separable)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    report = inflate_model_from_2d(model, sd2d, RESNET_SKIP, rule)
+    after = model.state_dict()
+
+    assert sorted(report.skipped) == ["fc.bias", "fc.weight"]
+    assert report.unused == []  # every other torchvision name exists in our model
+    for key, w2 in sd2d.items():
+        if key.startswith("fc."):
+            continue
+        w3 = after[key]
+        if w2.dim() == 4:
+            t = w3.shape[2]
+            expected = w2.unsqueeze(2).repeat(1, 1, t, 1, 1) / (t if rule == "mean" else 1)
+            assert torch.equal(w3, expected), key
+        else:
+            assert torch.equal(w3, w2), key
+    assert after["conv1.weight"].shape[2] == 3  # the 3×7×7 stem is inflated in both variants
+    if separable:
+        # Spatial halves have temporal size 1 (same under both rules); temporal halves are new.
+        assert after["layer2.0.conv1.weight"].shape[2] == 1
+        temporal = [k for k in after if "_t." in k]
+        assert temporal and set(temporal) <= set(report.missing)
+        for k in temporal:
+            assert torch.equal(after[k], before[k]), k
+    else:
+        assert after["layer2.0.conv1.weight"].shape[2] == 3
+    assert torch.equal(after["fc.weight"], before["fc.weight"])
+
+
+@pytest.mark.parametrize("separable", [False, True])
+def test_googlenet_inflation_uses_every_backbone_tensor(separable: bool) -> None:
+    """torchvision GoogLeNet names map one to one; fc/aux heads are skipped."""
+    g = torchvision.models.googlenet(weights=None, aux_logits=True, init_weights=False)
+    sd2d = _randomised(g.state_dict())
+    model = InceptionV1_3d(num_classes=5, separable=separable)
+    tensors, report = inflate_state_dict(sd2d, model.state_dict(), INCEPTION_SKIP, "original")
+    assert report.unused == []
+    assert report.skipped and all(k.startswith(("fc.", "aux1.", "aux2.")) for k in report.skipped)
+    assert len(report.inflated) == 57  # 57 convs in GoogLeNet's backbone
+    assert torch.equal(tensors["conv1.conv.weight"][:, :, 2], sd2d["conv1.conv.weight"])
+    assert tensors["conv1.conv.weight"].shape[2] == (3 if separable else 7)
+    missing = set(report.missing)
+    if separable:
+        assert {k for k in model.state_dict() if ".conv_t." in k or ".bn_t." in k} <= missing
+    assert missing <= {k for k in model.state_dict() if k.startswith("fc.") or "_t." in k}
+
+
+def test_inflation_rejects_weights_of_another_depth() -> None:
+    sd2d = torchvision.models.resnet34(weights=None).state_dict()
+    with torch.device("meta"):
+        model = ResNet3d(50, num_classes=3)
+    with pytest.raises(ValueError, match="does not fit"):
+        inflate_state_dict(sd2d, model.state_dict(), RESNET_SKIP)
+
+
+def _identical_frames(x2d: torch.Tensor, frames: int) -> torch.Tensor:
+    return x2d.unsqueeze(2).expand(-1, -1, frames, -1, -1).contiguous()
+
+
+@pytest.mark.parametrize(
+    "k2d,k_t,pad",
+    [((1, 1), 1, (0, 0, 0)), ((1, 1), 3, (1, 0, 0)), ((3, 3), 3, (1, 1, 1)), ((3, 3), 5, (2, 1, 1))],
+)
+def test_mean_rule_reproduces_2d_layer_on_identical_frames(k2d: tuple, k_t: int, pad: tuple) -> None:
+    """Inflated (mean rule) conv on a still clip == the 2D conv per frame, away from the borders;
+    the original (repeat) rule gives k_t times the 2D output there instead."""
+    torch.manual_seed(0)
+    conv2d = nn.Conv2d(4, 6, k2d, padding=pad[1:], bias=True)
+    x2d = torch.randn(2, 4, 9, 9)
+    clip = _identical_frames(x2d, 7)
+    ref = conv2d(x2d)
+    outs = {}
+    for rule in ("mean", "original"):
+        conv3d = nn.Conv3d(4, 6, (k_t, *k2d), padding=pad, bias=True)
+        sd3d = conv3d.state_dict()
+        tensors, report = inflate_state_dict(conv2d.state_dict(), sd3d, (), rule)
+        assert report.inflated == ["weight"] and report.copied == ["bias"]
+        conv3d.load_state_dict(tensors)
+        outs[rule] = conv3d(clip)
+    h = k_t // 2
+    inner = slice(h, 7 - h)
+    for t in range(7)[inner]:
+        torch.testing.assert_close(outs["mean"][:, :, t], ref, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(outs["original"][:, :, t] - conv2d.bias.view(1, -1, 1, 1),
+                                   k_t * (ref - conv2d.bias.view(1, -1, 1, 1)), rtol=1e-5, atol=1e-5)
+    if h:  # the zero temporal padding makes the border frames differ
+        assert not torch.allclose(outs["mean"][:, :, 0], ref, atol=1e-3)
+
+
+def test_mean_inflated_resnet_block_equals_2d_block_on_still_clip() -> None:
+    """Through BN/ReLU/residual too: an inflated stem+layer1 reproduces torchvision per frame."""
+    torch.manual_seed(0)
+    r2d = torchvision.models.resnet18(weights=None)
+    r2d.load_state_dict(_randomised(r2d.state_dict()) | {
+        k: v.abs() + 0.5 for k, v in r2d.state_dict().items() if k.endswith("running_var")})
+    r2d.eval()
+    model = ResNet3d(18, num_classes=3, without_t_stride=True).eval()
+    inflate_model_from_2d(model, r2d.state_dict(), RESNET_SKIP, "mean")
+    x2d = torch.randn(1, 3, 32, 32)
+    clip = _identical_frames(x2d, 11)
+    with torch.no_grad():
+        ref = r2d.layer1(r2d.maxpool(r2d.relu(r2d.bn1(r2d.conv1(x2d)))))
+        out = model.layer1(model.maxpool(model.relu(model.bn1(model.conv1(clip)))))
+    # stem + 2 blocks × 2 convs, each of temporal radius 1: only frame 5 of 11 is border-free.
+    torch.testing.assert_close(out[:, :, 5], ref, rtol=1e-4, atol=1e-4)
+    assert not torch.allclose(out[:, :, 0], ref, rtol=1e-2, atol=1e-2)
+
+
+def test_builder_inflates_from_cnn_imagenet_weights(tmp_path: Path) -> None:
+    """CNN.IMAGENET_WEIGHTS (a local file, DataParallel prefix and wrapper allowed) is inflated
+    by build_model with CNN.INFLATE_RULE."""
+    sd2d = _randomised(torchvision.models.resnet18(weights=None).state_dict())
+    path = tmp_path / "resnet18_imagenet.pth"
+    torch.save({"state_dict": {"module." + k: v for k, v in sd2d.items()}}, path)
+    cfg = get_cfg()
+    cfg.MODEL.MODEL_NAME, cfg.CNN.BACKBONE, cfg.CNN.DEPTH = "R2plus1D", "s3d_resnet", 18
+    cfg.CNN.IMAGENET_WEIGHTS, cfg.CNN.INFLATE_RULE = str(path), "mean"
+    model = build_model(cfg)
+    sd3d = model.state_dict()
+    assert torch.equal(sd3d["conv1.weight"], sd2d["conv1.weight"].unsqueeze(2).repeat(1, 1, 3, 1, 1) / 3)
+    assert torch.equal(sd3d["layer3.1.conv2.weight"], sd2d["layer3.1.conv2.weight"].unsqueeze(2))
+    assert torch.equal(sd3d["layer4.0.downsample.1.running_var"], sd2d["layer4.0.downsample.1.running_var"])
+    assert not torch.equal(sd3d["fc.weight"][:, :512], sd2d["fc.weight"][: cfg.MODEL.NUM_CLASSES])
