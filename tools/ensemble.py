@@ -8,7 +8,6 @@ id; the tool fails, listing the ids, when the runs do not cover the same videos.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 

@@ -24,7 +24,16 @@ def read_yaml(cfg_file: str) -> dict:
     if not os.access(cfg_file, os.R_OK):
         raise ConfigError(f"Config file is not readable: {cfg_file}")
     try:
+        # fvcore's loader dies with a TypeError on an empty or non-mapping file: check it first.
+        with open(cfg_file, encoding="utf-8") as f:
+            top = yaml.safe_load(f)
+        if top is None:
+            return {}
+        if not isinstance(top, dict):
+            raise ConfigError(f"Config file {cfg_file} must hold a mapping of keys, got {type(top).__name__}.")
         data = CfgNode.load_yaml_with_base(cfg_file, allow_unsafe=False)
+    except TypeError as e:  # an empty or non-mapping _BASE_ file
+        raise ConfigError(f"A _BASE_ file of {cfg_file} is empty or not a mapping: {e}") from None
     except yaml.YAMLError as e:
         raise ConfigError(f"Bad YAML in config file {cfg_file}: {e}") from None
     except (OSError, AssertionError) as e:  # unreadable file or a missing _BASE_

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -52,7 +53,7 @@ def load_run(path: str | os.PathLike) -> RunScores:
         ids = [str(v) for v in data["video_ids"].tolist()]
     if scores.ndim != 2 or labels.shape != (scores.shape[0],) or len(ids) != scores.shape[0]:
         raise ValueError(f"{file}: scores {scores.shape}, labels {labels.shape}, {len(ids)} ids disagree")
-    dup = sorted({v for v in ids if ids.count(v) > 1}) if len(set(ids)) != len(ids) else []
+    dup = sorted(v for v, n in Counter(ids).items() if n > 1)
     if dup:
         raise ValueError(f"{file}: duplicated video ids {dup[:_MAX_IDS_SHOWN]}")
     return RunScores(str(file), scores, labels, ids)
@@ -149,7 +150,9 @@ def ensemble_runs(
         "num_videos": len(ids),
         "num_classes": int(fused.shape[1]),
         "method": "weighted mean of softmax scores",
-        "runs": [{"source": r.source, "weight": wi, **accuracy_metrics(s, labels)} for r, wi, s in zip(runs, w, aligned)],
+        "runs": [
+            {"source": r.source, "weight": wi, **accuracy_metrics(s, labels)} for r, wi, s in zip(runs, w, aligned)
+        ],
         "ensemble": accuracy_metrics(fused, labels),
     }
     if out_dir is not None:

@@ -99,7 +99,8 @@ def test_tsm_adapter_renames_tsm_checkpoint() -> None:
     adapted = ADAPTER_REGISTRY.get("tsm")({"state_dict": tsm_style, "best_prec1": 1.0})
     assert set(adapted) == set(ours)
     model.load_state_dict(adapted, strict=True)
-    assert torch.equal(model.layer2[0].conv1.weight, ours["layer2.0.conv1.weight"])
+    assert torch.equal(model.layer2[0].conv1.weight, tsm_style["module.base_model.layer2.0.conv1.net.weight"])
+    assert torch.equal(model.fc.bias, tsm_style["module.new_fc.bias"])
 
 
 def test_ibm2d_reads_temporal_module() -> None:
