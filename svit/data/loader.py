@@ -19,6 +19,7 @@ from svit.config.errors import ConfigError
 from svit.data.collate import collate
 from svit.data.registry import DATASET_REGISTRY
 from svit.utils.distributed import get_rank, get_world_size
+from svit.utils.sample_seeding import EpochTaggedSampler, SeedPerSample
 from svit.utils.seed import derive_seed, worker_init_fn
 
 
@@ -120,6 +121,10 @@ def build_loader(
                 "no full batch can be drawn."
             )
         sampler = EpochShardSampler(len(dataset), True, cfg.RNG_SEED, rank, world, global_batch=gb)
+        # Augmentation seeded per (RNG_SEED, epoch, index): exact resume with workers, and the same
+        # samples for any NUM_WORKERS / world size (svit/utils/sample_seeding.py says why).
+        sampler = EpochTaggedSampler(sampler)
+        dataset = SeedPerSample(dataset, cfg.RNG_SEED)
         workers = cfg.DATA_LOADER.NUM_WORKERS
     else:
         gb = global_batch_size or (cfg.TEST.BATCH_SIZE if split == "test" else cfg.TRAIN.BATCH_SIZE)
