@@ -275,6 +275,12 @@ _C.LIST_DATA.CLASS_NAMES = ""
 _C.LIST_DATA.NUM_CLASSES = 0
 # Pairs of class indices swapped by horizontal flip (SSv1/SSv2 left/right classes).
 _C.LIST_DATA.FLIP_SWAP_PAIRS = []
+# Field separator of list lines: "auto" (";" when the line has one, else whitespace), " " or ";".
+_C.LIST_DATA.SEPARATOR = "auto"
+# Drop train/val videos with fewer frames than this (IBM filter_video, H2CN 8); test lists are never filtered.
+_C.LIST_DATA.MIN_FRAMES = 0
+# Extension appended to list paths that lack one when reading videos (pyav), e.g. ".mp4".
+_C.LIST_DATA.VIDEO_EXTENSION = ""
 
 _C.SYNTHETIC = CfgNode()
 # Folder of the synthetic SSv2 dataset; empty = a cache folder (~/.cache/svit/synthetic_ssv2).

@@ -125,9 +125,15 @@ RENAMED_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 # Values that svit replaces: (key, old value) -> new value.
-MAPPED_VALUES: dict[tuple[str, str], str] = {
+MAPPED_VALUES: dict[tuple[str, str], str | dict] = {
     # SViT configs say torchvision but load JPEG frames; svit's frame reader is "frames".
     ("DATA.DECODING_BACKEND", "torchvision"): "frames",
+    # SViT's combined video+image loss is svit's co-training task with a plain video cross-entropy.
+    ("MODEL.LOSS_FUNC", "video_image_loss"): {
+        "MODEL.LOSS_FUNC": "cross_entropy",
+        "TRAIN.TASK": "svit_cotrain",
+        "IMAGE_TRAIN.ENABLE": True,
+    },
 }
 
 

@@ -158,7 +158,13 @@ class Merger:
         if isinstance(value, str) and (full_key, value) in MAPPED_VALUES:
             new = MAPPED_VALUES[(full_key, value)]
             self.notes.mapped[full_key] = (value, new)
-            value = new
+            if isinstance(new, dict):  # one legacy value implies several settings
+                implied = dict(new)
+                value = implied.pop(full_key, default)
+                for other_key, other_value in implied.items():
+                    self.set(other_key, other_value, source)
+            else:
+                value = new
         node[leaf] = value
 
     def _missing(self, full_key: str, raw: Any, source: str) -> None:

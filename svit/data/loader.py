@@ -9,6 +9,7 @@ world_size-th index of it. Consequences the engine relies on:
 from __future__ import annotations
 
 import math
+import zlib
 from typing import Iterator
 
 import torch
@@ -124,7 +125,10 @@ def build_loader(
         # Augmentation seeded per (RNG_SEED, epoch, index): exact resume with workers, and the same
         # samples for any NUM_WORKERS / world size (svit/utils/sample_seeding.py says why).
         sampler = EpochTaggedSampler(sampler)
-        dataset = SeedPerSample(dataset, cfg.RNG_SEED)
+        # The dataset's class name enters the seed so that two train loaders (video clips and the
+        # co-training images) do not draw identical augmentation for equal indices.
+        stream = zlib.crc32(type(dataset).__qualname__.encode())
+        dataset = SeedPerSample(dataset, derive_seed(cfg.RNG_SEED, stream))
         workers = cfg.DATA_LOADER.NUM_WORKERS
     else:
         gb = global_batch_size or (cfg.TEST.BATCH_SIZE if split == "test" else cfg.TRAIN.BATCH_SIZE)

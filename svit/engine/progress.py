@@ -33,6 +33,7 @@ class ProgressReporter:
         self.tb = None
         self.stats_path = os.path.join(cfg.OUTPUT_DIR, "stats.jsonl")
         self.use_tqdm = enabled and sys.stderr.isatty()
+        self._period_sums: dict[str, tuple[float, int]] = {}  # key -> (sum, count) since last log
         if enabled:
             os.makedirs(cfg.OUTPUT_DIR, exist_ok=True)
         if enabled and cfg.TENSORBOARD.ENABLE:
@@ -61,8 +62,18 @@ class ProgressReporter:
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix({k: _fmt(v) for k, v in values.items() if k in ("loss", "top1", "lr")})
+        # Log lines and stats.jsonl summarise the whole period (means since the last log), so a
+        # LOG_PERIOD of 50 does not report one arbitrary step; lr is the current value.
+        acc = self._period_sums
+        for k, v in {**values, "data_time": data_time, "step_time": step_time}.items():
+            total, n = acc.get(k, (0.0, 0))
+            acc[k] = (total + float(v), n + 1)
         if (step + 1) % self.period and step + 1 != steps:
             return
+        means = {k: total / n for k, (total, n) in acc.items()}
+        acc.clear()
+        data_time, step_time = means.pop("data_time"), means.pop("step_time")
+        values = {k: (values[k] if k == "lr" else means[k]) for k in values}
         eta = str(datetime.timedelta(seconds=int(eta_seconds))) if math.isfinite(eta_seconds) else "?"
         record = {"_type": "train_iter", "epoch": epoch + 1, "iter": step + 1, "iters": steps,
                   "data_time": data_time, "step_time": step_time, "eta": eta, **values}

@@ -58,6 +58,9 @@ def run_phases(cfg: CfgNode, device: torch.device) -> dict[str, Any]:
     """Runs the enabled phases in this process; returns the test results (rank 0) if tested."""
     setup_logging(cfg.OUTPUT_DIR, get_rank())
     os.makedirs(cfg.OUTPUT_DIR, exist_ok=True)
+    # DETERMINISTIC: deterministic cuDNN kernels (slower); otherwise let cuDNN pick the fastest.
+    torch.backends.cudnn.deterministic = bool(cfg.DETERMINISTIC)
+    torch.backends.cudnn.benchmark = not cfg.DETERMINISTIC
     write_config(cfg)
     out: dict[str, Any] = {}
     model = task = ckpt = None

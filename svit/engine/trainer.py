@@ -103,6 +103,10 @@ class Trainer:
         self.train_set = build_dataset(cfg, "train")
         sync_num_classes(cfg, self.train_set)
         self.net = build_model_seeded(cfg, device)
+        if cfg.LOG_MODEL_INFO and is_main_process():
+            from svit.utils.model_stats import log_model_info
+
+            log_model_info(cfg, self.net, logger)
         self.task = build_task(cfg, self.net, device)
         self.optimizer = build_optimizer(cfg, self.net)
         fp16 = cfg.TRAIN.MIXED_PRECISION and cfg.TRAIN.MIXED_PRECISION_DTYPE == "float16"

@@ -103,3 +103,45 @@ def test_to_device_moves_nested_tensors():
     out = to_device(batch, torch.device("meta"))
     assert out["inputs"].is_meta and out["extra"]["boxes"].is_meta and out["views"][0].is_meta
     assert out["ids"] == ["a"]
+
+
+def test_stats_lines_average_the_log_period(tmp_path):
+    from svit.config import get_cfg
+    from svit.engine.progress import ProgressReporter
+
+    cfg = get_cfg()
+    cfg.OUTPUT_DIR, cfg.LOG_PERIOD, cfg.TENSORBOARD.ENABLE = str(tmp_path), 2, False
+    rep = ProgressReporter(cfg, enabled=True)
+    rep.start_epoch(0, 3)
+    for step, (loss, lr) in enumerate([(1.0, 0.3), (3.0, 0.2), (5.0, 0.1)]):
+        rep.step(0, step, 3, step + 1, {"lr": lr, "loss": loss}, 0.01, 0.1, 1.0)
+    lines = [json.loads(x) for x in open(tmp_path / "stats.jsonl")]
+    assert [(r["iter"], r["loss"], r["lr"]) for r in lines] == [(2, 2.0, 0.2), (3, 5.0, 0.1)]
+
+
+def test_log_model_info_reports_params_and_gflops(tmp_path, caplog):
+    import logging
+
+    from svit.utils.model_stats import log_model_info
+
+    cfg = load_config(None, engine_toy.toy_opts(str(tmp_path)))
+    model = engine_toy.TinyLinear(cfg)
+    log = logging.getLogger("xc_model_info")
+    with caplog.at_level(logging.INFO, logger="xc_model_info"):
+        stats = log_model_info(cfg, model, log)
+    # Linear(3 * 4 -> 3) on the pooled test view: 36 multiply-adds.
+    assert stats["gflops"] * 1e9 == pytest.approx(36) and stats["params"] == 39
+    assert "GFLOPs per view" in caplog.text
+
+    class Untraceable(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(2))
+
+        def forward(self, x):
+            return {"logits": x.flatten(1)[:, :2] * self.w, "meta": object()}
+
+    with caplog.at_level(logging.INFO, logger="xc_model_info"):
+        assert log_model_info(cfg, Untraceable(), log) in (None, {"params": 2, "trainable_params": 2,
+                                                                    "gflops": pytest.approx(0.0)})
+    assert "0.00 M params" in caplog.text

@@ -56,3 +56,13 @@ def test_k400_mvit_checkpoint_initialises_svit(tmp_path):
     with torch.no_grad():
         out = svit.eval()(torch.randn(1, 3, 4, 48, 48))
     assert out["logits"].shape == (1, 11)
+
+
+def test_slowfast_adapter_strips_ddp_prefix(fixtures_dir):
+    from svit.models.adapters.registry import ADAPTER_REGISTRY
+
+    state = torch.load(fixtures_dir / "svit_micro.pyth", map_location="cpu", weights_only=True)["model_state"]
+    wrapped = {"module." + k: v for k, v in state.items()}
+    model = build_model(micro_cfg("SViT"))
+    model.load_state_dict(ADAPTER_REGISTRY.get("slowfast")(wrapped), strict=True)
+    torch.testing.assert_close(model.object_queries.data, state["object_queries"])

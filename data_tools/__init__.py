@@ -1,0 +1,1 @@
+"""Command-line data preparation tools (each module is a script with ``--help``)."""

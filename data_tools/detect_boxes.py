@@ -1,0 +1,172 @@
+#!/usr/bin/env python
+"""Boxes for videos without annotations, from a detector run over their frame folders, written in
+the Something-Else schema (one ``<out>/<int(id)>.json`` per video, records as in spec §6.2).
+
+Backends:
+* ``torchvision``: a Faster R-CNN built with ``weights=None, weights_backbone=None`` (nothing is
+  downloaded) and loaded from a local state dict (--weights). --arch fasterrcnn_mobilenet_v3_large_fpn,
+  fasterrcnn_resnet50_fpn, or fasterrcnn_tiny (a small random network for plumbing tests only).
+* ``detectron2``: imported lazily, with --d2-config and --weights (a clear error if not installed).
+
+Class mapping: detections of --hand-class (default 1 = COCO "person": a poor proxy for hands; use a
+hand detector's class index when you have one) become hands (``standard_category "hand"``), the
+others objects ranked by score (``"0000"``, ``"0001"``); at most --max-hands / --max-objects per
+frame above --score-thresh.
+
+Example: python data_tools/detect_boxes.py --frames-dir frames --ids-file empty_bbox_train.json \\
+           --out bbox_jsons --arch fasterrcnn_resnet50_fpn --weights frcnn_coco.pth --num-classes 91
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Callable
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from svit.data.boxes import box_file_path
+from svit.data.video_reader import count_frame_files, read_image_rgb
+
+Detector = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]  # RGB -> boxes, scores, classes
+
+
+def build_torchvision_model(arch: str, num_classes: int) -> torch.nn.Module:
+    """An untrained torchvision detector (no download)."""
+    from torchvision.models import detection as D
+
+    if arch == "fasterrcnn_tiny":
+        from torchvision.models.detection.anchor_utils import AnchorGenerator
+        from torchvision.ops import MultiScaleRoIAlign
+
+        backbone = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, stride=4, padding=1), torch.nn.ReLU())
+        backbone.out_channels = 8
+        return D.FasterRCNN(backbone, num_classes, min_size=64, max_size=128,
+                            rpn_anchor_generator=AnchorGenerator(((8, 16, 32),), ((0.5, 1.0, 2.0),)),
+                            box_roi_pool=MultiScaleRoIAlign(["0"], 7, 2), representation_size=64,
+                            rpn_pre_nms_top_n_test=64, rpn_post_nms_top_n_test=32, box_detections_per_img=8)
+    builders = {"fasterrcnn_mobilenet_v3_large_fpn": D.fasterrcnn_mobilenet_v3_large_fpn,
+                "fasterrcnn_resnet50_fpn": D.fasterrcnn_resnet50_fpn}
+    if arch not in builders:
+        raise SystemExit(f"unknown --arch {arch!r}; choose from {sorted(builders) + ['fasterrcnn_tiny']}")
+    return builders[arch](weights=None, weights_backbone=None, num_classes=num_classes)
+
+
+def torchvision_detector(arch: str, weights: str, num_classes: int, device: str) -> Detector:
+    model = build_torchvision_model(arch, num_classes)
+    state = torch.load(weights, map_location="cpu", weights_only=True)
+    state = state.get("model", state) if isinstance(state, dict) else state
+    model.load_state_dict(state)
+    model.eval().to(device)
+
+    @torch.no_grad()
+    def run(img: np.ndarray):
+        x = torch.from_numpy(img).permute(2, 0, 1).float().div(255).to(device)
+        out = model([x])[0]
+        return out["boxes"].cpu().numpy(), out["scores"].cpu().numpy(), out["labels"].cpu().numpy()
+
+    return run
+
+
+def detectron2_detector(config: str, weights: str, device: str) -> Detector:
+    try:
+        from detectron2.config import get_cfg
+        from detectron2.engine import DefaultPredictor
+    except ImportError as exc:
+        raise SystemExit("--backend detectron2 needs detectron2, which is not installed "
+                         "(see https://detectron2.readthedocs.io/en/latest/tutorials/install.html)") from exc
+    cfg = get_cfg()
+    cfg.merge_from_file(config)
+    cfg.MODEL.WEIGHTS, cfg.MODEL.DEVICE = weights, device
+    predictor = DefaultPredictor(cfg)
+
+    def run(img: np.ndarray):
+        inst = predictor(img[:, :, ::-1])["instances"].to("cpu")  # detectron2 takes BGR
+        return inst.pred_boxes.tensor.numpy(), inst.scores.numpy(), inst.pred_classes.numpy()
+
+    return run
+
+
+def frame_record(video_id: str, number: int, template: str, boxes, scores, classes, hand_class: int,
+                 score_thresh: float, max_hands: int, max_objects: int, names: list[str] | None) -> dict:
+    """One Something-Else frame record from raw detections."""
+    order = np.argsort(-scores)
+    hands, objects = [], []
+    for i in order:
+        if scores[i] < score_thresh:
+            continue
+        (hands if int(classes[i]) == hand_class else objects).append(i)
+    labels = []
+    for i in hands[:max_hands]:
+        labels.append({"box2d": dict(zip(("x1", "y1", "x2", "y2"), map(float, boxes[i]))), "category": "hand",
+                       "standard_category": "hand", "gt_annotation": "object hand", "score": float(scores[i])})
+    placeholders = []
+    for k, i in enumerate(objects[:max_objects]):
+        c = int(classes[i])
+        name = names[c] if names and c < len(names) else f"class {c}"
+        placeholders.append(name)
+        labels.append({"box2d": dict(zip(("x1", "y1", "x2", "y2"), map(float, boxes[i]))), "category": name,
+                       "standard_category": f"{k:04d}", "gt_annotation": f"object {k}", "score": float(scores[i])})
+    return {"name": f"{video_id}/{template.format(number)}", "labels": labels, "gt_placeholders": placeholders,
+            "nr_instances": len(labels)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--frames-dir", required=True, help="folder of <video_id>/ frame folders")
+    p.add_argument("--ids-file", required=True, help="JSON list of video ids (e.g. empty_bbox_train.json) or an SSv2 JSON list")
+    p.add_argument("--out", required=True, help="folder for <id>.json box files")
+    p.add_argument("--backend", choices=("torchvision", "detectron2"), default="torchvision")
+    p.add_argument("--arch", default="fasterrcnn_mobilenet_v3_large_fpn", help="torchvision architecture")
+    p.add_argument("--weights", required=True, help="local weights (state dict / detectron2 checkpoint)")
+    p.add_argument("--num-classes", type=int, default=91, help="classes of the detector incl. background")
+    p.add_argument("--d2-config", help="detectron2 config yaml")
+    p.add_argument("--hand-class", type=int, default=1, help="class index treated as hand (COCO person=1 is a proxy)")
+    p.add_argument("--class-names", help="file with one class name per line (index = line number)")
+    p.add_argument("--score-thresh", type=float, default=0.5)
+    p.add_argument("--max-hands", type=int, default=2)
+    p.add_argument("--max-objects", type=int, default=2)
+    p.add_argument("--template", default="{:04d}.jpg", help="frame file name template")
+    p.add_argument("--start-index", type=int, default=1)
+    p.add_argument("--overwrite", action="store_true", help="redo videos that already have a box file")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    a = p.parse_args(argv)
+    with open(a.ids_file, encoding="utf-8") as f:
+        ids = [str(x["id"]) if isinstance(x, dict) else str(x) for x in json.load(f)]
+    names = open(a.class_names).read().splitlines() if a.class_names else None
+    if a.backend == "torchvision":
+        det = torchvision_detector(a.arch, a.weights, a.num_classes, a.device)
+    else:
+        if not a.d2_config:
+            raise SystemExit("--backend detectron2 needs --d2-config")
+        det = detectron2_detector(a.d2_config, a.weights, a.device)
+    os.makedirs(a.out, exist_ok=True)
+    failed = []
+    for vid in tqdm(ids, desc="detect", unit="video"):
+        path = box_file_path(a.out, vid)
+        if os.path.exists(path) and not a.overwrite:
+            continue
+        folder = os.path.join(a.frames_dir, vid)
+        try:
+            n = count_frame_files(folder, a.template, a.start_index, vid)
+            records = []
+            for k in range(n):
+                img = read_image_rgb(os.path.join(folder, a.template.format(a.start_index + k)), vid)
+                records.append(frame_record(vid, a.start_index + k, a.template, *det(img), a.hand_class, a.score_thresh,
+                                            a.max_hands, a.max_objects, names))
+        except Exception as exc:  # report and go on with the other videos
+            failed.append(f"{vid}: {exc}")
+            continue
+        with open(path + ".tmp", "w") as f:
+            json.dump(records, f)
+        os.replace(path + ".tmp", path)
+    print(f"done: {len(ids) - len(failed)} of {len(ids)} videos; {len(failed)} failed")
+    for e in failed[:20]:
+        print("  failed:", e)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

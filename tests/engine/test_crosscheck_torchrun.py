@@ -1,0 +1,56 @@
+"""torchrun (env:// rendezvous) with 2 CPU processes trains to the weights of the 1-process run."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import torch
+
+import engine_toy
+from svit.checkpoint import checkpoint_path, read_checkpoint
+from svit.config import load_config
+from svit.engine.launch import launch_job
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+OPTS = {"SOLVER.MAX_EPOCH": 2, "TEST.BATCH_SIZE": 6, "TRAIN.EVAL_PERIOD": 0}
+
+
+def test_torchrun_two_processes_match_one_process(tmp_path):
+    single = str(tmp_path / "single")
+    launch_job(load_config(None, engine_toy.toy_opts(single, **OPTS)), func=engine_toy.run_toy)
+
+    script = tmp_path / "entry.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys
+        sys.path[:0] = [{str(REPO)!r}, {str(HERE)!r}]
+        import engine_toy
+        from svit.config import load_config
+        from svit.engine.launch import launch_job
+        cfg = load_config(None, engine_toy.toy_opts(sys.argv[1], **{OPTS!r}))
+        launch_job(cfg, func=engine_toy.run_toy)
+    """))
+    multi = str(tmp_path / "torchrun")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(k, None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         str(script), multi],
+        env=env, capture_output=True, text=True, timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    a = read_checkpoint(checkpoint_path(single, 2))["model_state"]
+    b = read_checkpoint(checkpoint_path(multi, 2))["model_state"]
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
+    r1 = json.load(open(os.path.join(single, "test_results.json")))
+    r2 = json.load(open(os.path.join(multi, "test_results.json")))
+    assert r2["num_views"] == r1["num_views"] and abs(r1["top1"] - r2["top1"]) < 1e-6
+    # Only rank 0 wrote: one epoch record per epoch.
+    stats = [json.loads(x) for x in open(os.path.join(multi, "stats.jsonl"))]
+    assert [s["epoch"] for s in stats if s["_type"] == "train_epoch"] == [1, 2]
