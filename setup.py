@@ -19,6 +19,7 @@ INSTALL_REQUIRES = [
     "Pillow>=10.0",
     "PyYAML>=6.0",
     "simplejson>=3.19",
+    "filelock>=3.12",
 ]
 
 setup(

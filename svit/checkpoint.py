@@ -143,6 +143,10 @@ class LoadReport:
     checkpoint: Any = None
 
     def log(self) -> None:
+        from svit.utils.distributed import is_main_process
+
+        if not is_main_process():  # every rank loads the same file: report it once
+            return
         logger.info("Loaded %d tensors from %s", len(self.loaded), self.path)
         for k in self.missing:
             logger.warning("  missing in checkpoint (kept as initialised): %s", k)

@@ -116,6 +116,31 @@ for _k in (
 ):
     LEGACY_KEYS[_k] = "PySlowFast feature not implemented in svit"
 
+# Further PySlowFast keys met in its released configs (e.g. configs/SSv2/MVITv2_S_16x4.yaml,
+# SLOWFAST_16x8_R50_multigrid.yaml): loader prefetching, BN layer constants that svit's models fix
+# themselves, the old warm-up factor and crop keys, result paths and MaskFeat masking options.
+LEGACY_SECTIONS["PREFETCH"] = "PySlowFast's prefetching loader; DATA_LOADER.* configures loading"
+LEGACY_SECTIONS["VIS_MASK"] = "MaskFeat visualisation is not implemented"
+for _k in (
+    "BN.EPSILON",
+    "BN.MOMENTUM",
+    "SOLVER.WARMUP_FACTOR",
+    "TEST.SAVE_RESULTS_PATH",
+    "DATA.CROP_SIZE",
+    "DATA.PATH_LABEL_SEPARATOR",
+    "DATA.PATH_TO_PRELOAD_IMDB",
+    "DATA.DECODING_SHORT_SIZE",
+    "DATA.TRAIN_CROP_NUM_TEMPORAL",
+    "DATA.TRAIN_CROP_NUM_SPATIAL",
+    "AUG.GEN_MASK_LOADER",
+    "AUG.MASK_TUBE",
+    "AUG.MASK_FRAMES",
+    "AUG.MASK_WINDOW_SIZE",
+    "AUG.MASK_RATIO",
+    "AUG.MAX_MASK_PATCHES_PER_BLOCK",
+):
+    LEGACY_KEYS.setdefault(_k, "PySlowFast option without an equivalent in svit")
+
 # Keys renamed in svit: the value is copied to the listed keys (and the old name is reported).
 RENAMED_KEYS: dict[str, tuple[str, ...]] = {
     # SViT read the SSv2 root from here; svit splits it into annotations dir and frames prefix.

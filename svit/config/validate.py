@@ -46,9 +46,11 @@ def validate_config(cfg: CfgNode) -> None:
         raise ConfigError(f"DATA.MAX_BAD_FRACTION must be in [0, 1], got {cfg.DATA.MAX_BAD_FRACTION}.")
     if cfg.SOLVER.LR_POLICY == "steps_with_relative_lrs":
         steps, lrs = list(cfg.SOLVER.STEPS), list(cfg.SOLVER.LRS)
-        if not steps or len(steps) != len(lrs):
+        # PySlowFast configs may list more LRS than STEPS (the extra ones are never reached).
+        if not steps or len(lrs) < len(steps):
             raise ConfigError(
-                f"SOLVER.STEPS and SOLVER.LRS need the same non-zero length, got {steps} and {lrs}."
+                f"SOLVER.STEPS must be non-empty and SOLVER.LRS needs one entry per step, got "
+                f"{steps} and {lrs}."
             )
         if steps != sorted(steps):
             raise ConfigError(f"SOLVER.STEPS must be increasing, got {steps}.")

@@ -204,6 +204,23 @@ class Trainer:
                 f"{values}); stopping. Last good checkpoint: {self.last_ckpt or 'none'} (left intact)."
             )
 
+    def _global_step_stats(
+        self, terms: dict[str, float], correct: list, count: int, check_keys: bool
+    ) -> tuple[dict[str, float], list, int]:
+        """Loss terms averaged and top-k counts summed over ranks, so logs describe the global batch
+        (not rank 0's shard). One small all-reduce per step; the term names are checked to agree
+        across ranks once per epoch, since a mismatch would make the reduction meaningless."""
+        keys = sorted(terms)
+        if check_keys:
+            from svit.utils.distributed import all_gather_objects
+
+            names = all_gather_objects(keys)
+            if any(n != keys for n in names):
+                raise RuntimeError(f"Ranks returned different loss terms: {names}")
+        red = all_reduce_sum([terms[k] for k in keys] + [correct[0], correct[1], count], self.device)
+        world = get_world_size()
+        return {k: red[i] / world for i, k in enumerate(keys)}, [red[-3], red[-2]], int(red[-1])
+
     def train_epoch(self, epoch: int) -> dict[str, float]:
         cfg = self.cfg
         accum = cfg.TRAIN.GRAD_ACCUM_STEPS
@@ -259,6 +276,8 @@ class Trainer:
             step_time = time.perf_counter() - t_start
             if step > 0 or steps == 1:
                 step_times.update(step_time)
+            if is_dist():
+                step_terms, correct, count = self._global_step_stats(step_terms, correct, count, step == 0)
             values = {"lr": lr, "loss": sum(step_terms.values()), **{f"loss_{k}": v for k, v in step_terms.items()}}
             if count:
                 values["top1"] = correct[0] / count * 100
@@ -277,4 +296,7 @@ class Trainer:
             )
         summary = {k: m.mean for k, m in meters.items()}
         summary["num_bad"] = int(bad_all)
+        extra = getattr(self.task, "extra_stats", None)
+        if callable(extra):
+            summary.update({f"task_{k}": v for k, v in (extra() or {}).items()})
         return summary

@@ -55,7 +55,7 @@ class SViTHead(nn.Module):
 
 
 class SViT(MViT):
-    """``forward(x) -> dict`` with logits (B,K), pred_bboxes (B,T_in,O,5) [exist logit, cx,cy,w,h],
+    """``forward(x, images=None) -> dict`` with logits (B,K), pred_bboxes (B,T_in,O,5) [exist logit, cx,cy,w,h],
     pred_contact_state (B,T_in,2,5), obj_desc / obj_desc_pre_dropout (B,T_in,O,D).
 
     ``x`` is a clip ``(B,3,T_in,H,W)`` or an image batch ``(B,3,H,W)`` / ``(B,3,1,H,W)``.
@@ -87,7 +87,16 @@ class SViT(MViT):
             obj = obj + temporal.unsqueeze(2)
         return obj.reshape(batch, t_in * self.num_objects, -1)
 
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, x: torch.Tensor, images: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Outputs for ``x``; with ``images`` (co-training) their outputs are added under
+        ``"image_outputs"``. Both passes in one call keep DistributedDataParallel at one forward per
+        backward."""
+        out = self._forward_single(x)
+        if images is not None:
+            out["image_outputs"] = self._forward_single(images)
+        return out
+
+    def _forward_single(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         x = as_video(x)
         b, t_in = x.shape[0], x.shape[2]
         tokens, thw = self.embed(x)

@@ -237,7 +237,9 @@ def test_original_svit_ssv2_yaml_loads_with_one_warning(tmp_path):
     assert cfg.SOLVER.COSINE_AFTER_WARMUP is True and cfg.TRAIN.CHECKPOINT_TYPE == "pytorch"
     assert cfg.DATA.DECODING_BACKEND == "frames" and cfg.SSV2.SPLIT == "standard"
     assert cfg.MVIT.POOL_Q_STRIDE[14] == [14, 1, 2, 2] and cfg.TRAIN.BATCH_SIZE == 63
-    assert cfg.MODEL.LOSS_FUNC == "video_image_loss" and cfg.NUM_GPUS == 8
+    # SViT's video_image_loss is mapped onto the co-training task (svit.config.legacy.MAPPED_VALUES).
+    assert cfg.MODEL.LOSS_FUNC == "cross_entropy" and cfg.TRAIN.TASK == "svit_cotrain"
+    assert cfg.IMAGE_TRAIN.ENABLE is True and "video_image_loss" in msg and cfg.NUM_GPUS == 8
 
 
 def test_ssv2_data_root_maps_to_both_paths(tmp_path):

@@ -145,3 +145,28 @@ def test_log_model_info_reports_params_and_gflops(tmp_path, caplog):
         assert log_model_info(cfg, Untraceable(), log) in (None, {"params": 2, "trainable_params": 2,
                                                                     "gflops": pytest.approx(0.0)})
     assert "0.00 M params" in caplog.text
+
+
+def test_task_extra_stats_reach_the_epoch_summary(tmp_path):
+    from svit.engine.tasks.classification import ClassificationTask
+    from svit.engine.tasks.registry import TASK_REGISTRY
+
+    if "xc_counting" not in TASK_REGISTRY:
+        @TASK_REGISTRY.register("xc_counting")
+        class Counting(ClassificationTask):
+            def __init__(self, *a):
+                super().__init__(*a)
+                self.calls = 0
+
+            def training_losses(self, model, batch):
+                self.calls += 1
+                return super().training_losses(model, batch)
+
+            def extra_stats(self):
+                return {"calls": float(self.calls)}
+
+    out = str(tmp_path / "extra")
+    _run(out, **{"TRAIN.TASK": "xc_counting", "TEST.ENABLE": False, "TRAIN.EVAL_PERIOD": 0})
+    epochs = [json.loads(x) for x in open(os.path.join(out, "stats.jsonl"))]
+    epochs = [r for r in epochs if r["_type"] == "train_epoch"]
+    assert [r["task_calls"] for r in epochs] == [3.0, 6.0]  # 24 clips / batch 8 = 3 steps per epoch

@@ -51,6 +51,11 @@ def test_torchrun_two_processes_match_one_process(tmp_path):
     r1 = json.load(open(os.path.join(single, "test_results.json")))
     r2 = json.load(open(os.path.join(multi, "test_results.json")))
     assert r2["num_views"] == r1["num_views"] and abs(r1["top1"] - r2["top1"]) < 1e-6
-    # Only rank 0 wrote: one epoch record per epoch.
+    # Only rank 0 wrote: one epoch record per epoch, describing the global batch (all ranks).
     stats = [json.loads(x) for x in open(os.path.join(multi, "stats.jsonl"))]
-    assert [s["epoch"] for s in stats if s["_type"] == "train_epoch"] == [1, 2]
+    multi_epochs = [s for s in stats if s["_type"] == "train_epoch"]
+    single_epochs = [s for s in map(json.loads, open(os.path.join(single, "stats.jsonl")))
+                     if s["_type"] == "train_epoch"]
+    assert [s["epoch"] for s in multi_epochs] == [1, 2]
+    for s1, s2 in zip(single_epochs, multi_epochs):
+        assert abs(s1["loss"] - s2["loss"]) < 1e-5 and abs(s1["top1"] - s2["top1"]) < 1e-6

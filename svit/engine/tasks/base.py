@@ -61,3 +61,8 @@ class Task:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restores what ``state_dict`` returned when a run resumes."""
+
+    def extra_stats(self) -> dict[str, float]:
+        """Numbers the task measured this epoch (e.g. image-set passes); merged into the epoch
+        summary (log line, stats.jsonl, TensorBoard) after each training epoch."""
+        return {}
