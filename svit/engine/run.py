@@ -11,6 +11,7 @@ from fvcore.common.config import CfgNode
 from svit.checkpoint import last_checkpoint, load_checkpoint
 from svit.data.loader import build_dataset, build_loader
 from svit.engine.evaluator import run_test
+from svit.engine.names import check_registered_names
 from svit.engine.trainer import Trainer, build_model_seeded, sync_num_classes, write_config
 from svit.utils.distributed import get_rank
 from svit.utils.logging import setup_logging
@@ -57,6 +58,7 @@ def test_phase(cfg: CfgNode, device: torch.device, model=None, task=None, checkp
 def run_phases(cfg: CfgNode, device: torch.device) -> dict[str, Any]:
     """Runs the enabled phases in this process; returns the test results (rank 0) if tested."""
     setup_logging(cfg.OUTPUT_DIR, get_rank())
+    check_registered_names(cfg)
     os.makedirs(cfg.OUTPUT_DIR, exist_ok=True)
     # DETERMINISTIC: deterministic cuDNN kernels (slower); otherwise let cuDNN pick the fastest.
     torch.backends.cudnn.deterministic = bool(cfg.DETERMINISTIC)

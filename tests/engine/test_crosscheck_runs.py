@@ -170,3 +170,21 @@ def test_task_extra_stats_reach_the_epoch_summary(tmp_path):
     epochs = [json.loads(x) for x in open(os.path.join(out, "stats.jsonl"))]
     epochs = [r for r in epochs if r["_type"] == "train_epoch"]
     assert [r["task_calls"] for r in epochs] == [3.0, 6.0]  # 24 clips / batch 8 = 3 steps per epoch
+
+
+@pytest.mark.parametrize("key,value,hint", [
+    ("MODEL.MODEL_NAME", "TinyLiner", "TinyLinear"),
+    ("TRAIN.TASK", "clasification", "classification"),
+    ("TEST.DATASET", "toy_patern", "toy_pattern"),
+    ("TRAIN.CHECKPOINT_TYPE", "pytorh", "pytorch"),
+])
+def test_unregistered_names_are_config_errors_exit_2(tmp_path, capsys, key, value, hint):
+    from svit.engine.launch import main
+
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text("")
+    opts = engine_toy.toy_opts(str(tmp_path / "out"), **{key: value})
+    assert main(["--cfg", str(cfg_file), *opts]) == 2
+    err = capsys.readouterr().err
+    assert f"{key} '{value}'" in err and hint in err and "Traceback" not in err
+    assert not (tmp_path / "out" / "checkpoints").exists()
