@@ -164,8 +164,7 @@ _C.DATA.FRAME_TEMPLATE = "{:04d}.jpg"
 _C.DATA.FRAME_START_INDEX = 1
 # Label map JSON (template/class name -> index) overriding the dataset's own; empty = default.
 _C.DATA.LABEL_MAP_FILE = ""
-# Validation/test resizes the short side to TEST_CROP_SIZE first (SViT protocol) when True,
-# else to TEST_SCALE_SIZE.
+# Short side val/test frames are resized to before cropping; 0 = TEST_CROP_SIZE (SViT protocol).
 _C.DATA.TEST_SCALE_SIZE = 0
 # Box slots per frame delivered by box-aware sources (2 hands + 2 objects).
 _C.DATA.NUM_BOXES = 4
@@ -173,6 +172,8 @@ _C.DATA.NUM_BOXES = 4
 _C.DATA.TRAIN_CROP_MODE = "auto"
 # Replacement attempts for an unreadable sample before the run stops with an error.
 _C.DATA.MAX_RETRIES = 10
+# Resize every frame to [H, W] first, ignoring aspect (H2CN: [240, 320]); empty = keep the decoded size.
+_C.DATA.RESIZE_HW = []
 
 # ---------------------------------------------------------------------------------------------
 # Data loading

@@ -44,6 +44,11 @@ from svit.utils.seed import derive_seed, seed_everything
 logger = logging.getLogger("svit.trainer")
 
 
+def term_key(name: str) -> str:
+    """Log key of a loss term: its own name when that already says "loss", else ``loss_<name>``."""
+    return name if "loss" in name else f"loss_{name}"
+
+
 def sync_num_classes(cfg: CfgNode, dataset: Any) -> None:
     """The dataset's label map decides MODEL.NUM_CLASSES (logged when it changes the config)."""
     n = getattr(dataset, "num_classes", None)
@@ -278,7 +283,7 @@ class Trainer:
                 step_times.update(step_time)
             if is_dist():
                 step_terms, correct, count = self._global_step_stats(step_terms, correct, count, step == 0)
-            values = {"lr": lr, "loss": sum(step_terms.values()), **{f"loss_{k}": v for k, v in step_terms.items()}}
+            values = {"lr": lr, "loss": sum(step_terms.values()), **{term_key(k): v for k, v in step_terms.items()}}
             if count:
                 values["top1"] = correct[0] / count * 100
                 values["top5"] = correct[1] / count * 100

@@ -167,3 +167,17 @@ def test_bgr_channel_order_and_normalisation():
     inp, *_ = ClipTransform(cfg, "val")(frames, np.zeros((1, 2, 4)), np.zeros((1, 2), bool), 0, np.random.default_rng(0))
     assert torch.allclose(inp[2], torch.tensor((1.0 - 0.3) / 0.5))  # red is the last channel
     assert torch.allclose(inp[0], torch.tensor((0.0 - 0.1) / 0.5))
+
+
+def test_fixed_resize_then_tsn_multiscale_keeps_boxes():
+    cfg = _pipeline_cfg(RESIZE_HW=[48, 64], TRAIN_CROP_MODE="tsn_multiscale")
+    cfg.DATA.TRAIN_CROP_SIZE = 40
+    tr = ClipTransform(cfg, "train")
+    c = rect_clip(t=2)
+    frames = c.frames.permute(0, 2, 3, 1).numpy()
+    for s in range(8):
+        inp, boxes, mask, _ = tr(frames, c.boxes.numpy(), c.mask.numpy(), 0, np.random.default_rng(s))
+        assert inp.shape == (3, 2, 40, 40)
+        if mask[0, 0]:
+            pb = pixel_bbox((inp[:, 0] * 0.225 + 0.45) * 255, 127)
+            assert iou((boxes[0, 0] * 40).tolist(), pb) >= 0.85

@@ -1,5 +1,6 @@
 """Builds the clip transform of a split from the config.
 
+Every split first resizes frames to DATA.RESIZE_HW = [H, W] when it is set (H2CN's 240x320).
 Training (spec svit.md §6.5): [RandAugment (AUG.ENABLE)] → float [0,1] → crop
 (``DATA.TRAIN_CROP_MODE``: "rrc" RandomResizedCrop with TRAIN_JITTER_SCALES_RELATIVE /
 TRAIN_JITTER_ASPECT_RELATIVE, "jitter" short side U[TRAIN_JITTER_SCALES] + random crop,
@@ -76,6 +77,9 @@ class ClipTransform:
         self.rrc_scale = tuple(d.TRAIN_JITTER_SCALES_RELATIVE) or (0.08, 1.0)
         self.rrc_ratio = tuple(d.TRAIN_JITTER_ASPECT_RELATIVE) or (0.75, 4 / 3)
         self.jitter = tuple(d.TRAIN_JITTER_SCALES)
+        self.resize_hw = tuple(int(v) for v in d.RESIZE_HW)
+        if self.resize_hw and len(self.resize_hw) != 2:
+            raise ValueError(f"DATA.RESIZE_HW must be [] or [H, W], got {list(d.RESIZE_HW)}")
         aug = cfg.AUG
         self.randaug = ClipRandAugment(aug.AA_TYPE, aug.INTERPOLATION) if (self.train and aug.ENABLE and aug.AA_TYPE) else None
         self.erasing = (
@@ -100,6 +104,8 @@ class ClipTransform:
         if self.randaug is not None:
             clip = self.randaug(clip, rng)
         clip = clip.evolve(frames=clip.frames.float() / 255.0)
+        if self.resize_hw:
+            clip = G.resize(clip, *self.resize_hw)
         if self.train:
             clip = self._crop_train(clip, rng)
             if self.random_flip and rng.random() < 0.5:
