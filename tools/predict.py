@@ -17,9 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+CONFIG_KEY = re.compile(r"^[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)+$")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -52,6 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     opts = list(args.opts or [])
     if opts and opts[0] == "--opts":
         opts = opts[1:]
+    # `--input a.webm KEY VALUE`: the greedy --input list swallowed the overrides; take them back.
+    for i, token in enumerate(args.input):
+        if CONFIG_KEY.match(token) and not os.path.exists(token):
+            opts = args.input[i:] + opts
+            args.input = args.input[:i]
+            break
     if args.views:
         opts += ["TEST.NUM_ENSEMBLE_VIEWS", str(args.views[0]), "TEST.NUM_SPATIAL_CROPS", str(args.views[1])]
     try:

@@ -126,6 +126,10 @@ def load_class_names(path: str, num_classes: int) -> list[str] | None:
 def default_label_map(cfg: CfgNode) -> str:
     """The label map the config's dataset would use, if it is on disk."""
     candidates = []
+    if cfg.TEST.DATASET.startswith("synthetic_ssv2"):
+        from svit.data.sources.synthetic_ssv2 import synthetic_cfg
+
+        cfg = synthetic_cfg(cfg)  # the generated dataset's folder holds its label map
     if cfg.DATA.LABEL_MAP_FILE:
         candidates.append(cfg.DATA.LABEL_MAP_FILE)
     if cfg.DATA.PATH_TO_DATA_DIR:

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -45,7 +46,12 @@ def test_extract_frames_resumes_and_reports_failures(synth_copy, tmp_path, capsy
     # the extracted folders are readable by the ssv2 source like the originals
     cfg = make_cfg(synth_copy, DATA__PATH_PREFIX=str(tmp_path), SSV2__FRAMES_DIR="frames")
     ds = ssv2(cfg, "val")
-    assert ds[0]["num_bad"] in (0, 1)
+    idx = next(i for i, v in enumerate(ds.video_ids) if v != "5")
+    item = ds.load(idx, 0, np.random.default_rng(0))
+    assert item["inputs"].shape == (3, 4, 32, 32) and item["box_mask"].any()
+    # --fps resamples: 12 frames at 12 fps -> 6 frames at 6 fps
+    extract_frames.main(["--videos", str(vids), "--out", str(tmp_path / "f6"), "--workers", "1", "--fps", "6"])
+    assert len(os.listdir(tmp_path / "f6" / "1")) == 6
 
 
 def test_prepare_boxes_splits_validates_and_lists_missing(synth_root, tmp_path):
