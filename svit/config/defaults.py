@@ -284,7 +284,7 @@ _C.LIST_DATA.MIN_FRAMES = 0
 _C.LIST_DATA.VIDEO_EXTENSION = ""
 
 _C.SYNTHETIC = CfgNode()
-# Folder of the synthetic SSv2 dataset; empty = a cache folder (~/.cache/svit/synthetic_ssv2).
+# Synthetic SSv2 folder; empty = $SVIT_CACHE (default ~/.cache/svit)/synthetic_ssv2_<params hash>.
 _C.SYNTHETIC.ROOT = ""
 # Videos generated when the folder does not exist yet.
 _C.SYNTHETIC.NUM_VIDEOS = 400

@@ -141,8 +141,13 @@ class VideoClipDataset(Dataset):
         """Loads one view of one video (no replacement); raises ``SampleError`` if unreadable."""
         rec = self.records[vid_index]
         temporal_idx, spatial_idx = divmod(view, self.num_spatial)
-        frames, b, m = self._frames_and_boxes(rec, vid_index, rng, temporal_idx)
-        inputs, boxes, mask, label = self.transform(frames, b, m, rec.label, rng, spatial_idx)
+        try:
+            frames, b, m = self._frames_and_boxes(rec, vid_index, rng, temporal_idx)
+            inputs, boxes, mask, label = self.transform(frames, b, m, rec.label, rng, spatial_idx)
+        except SampleError:
+            raise
+        except Exception as exc:  # a bug or an unexpected input: fail with the video's context
+            raise RuntimeError(f"{self.split} item of video {rec.video_id} ({rec.path}) failed: {exc!r}") from exc
         return {"inputs": inputs, "label": int(label), "boxes": boxes, "box_mask": mask, "index": vid_index, "view": view}
 
     def __getitem__(self, i: int) -> dict[str, Any]:

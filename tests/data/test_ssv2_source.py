@@ -166,3 +166,25 @@ def test_engine_loader_integration_and_determinism(synth_root):
     assert a["inputs"].shape == (4, 3, 4, 32, 32) and a["labels"].dtype == torch.int64
     assert torch.equal(a["inputs"], b["inputs"]) and torch.equal(a["boxes"], b["boxes"])  # same seed, same clips
     assert a["num_bad"] == 0 and a["box_mask"].any()
+
+
+def test_left_right_pairs_from_real_ssv2_names():
+    from svit.data.ssv2_annotations import left_right_swap_pairs
+
+    names = ["Plugging something into something but pulling it right out as you remove your hand",
+             "Pulling something from left to right", "Pulling something from right to left",
+             "Pushing something from left to right", "Pushing something from right to left",
+             "Turning the camera downwards while filming something",
+             "Turning the camera left while filming something", "Turning the camera right while filming something"]
+    assert left_right_swap_pairs(names) == {1: 2, 2: 1, 3: 4, 4: 3, 6: 7, 7: 6}
+
+
+def test_unexpected_failure_names_the_video(synth_root, monkeypatch):
+    ds = ssv2(make_cfg(synth_root), "train")
+
+    def boom(*a, **k):
+        raise ZeroDivisionError("inner bug")
+
+    monkeypatch.setattr(ds, "transform", boom)
+    with pytest.raises(RuntimeError, match=rf"video {ds.video_ids[0]} .*ZeroDivisionError"):
+        ds[0]

@@ -4,7 +4,6 @@ import json
 import os
 
 import numpy as np
-import pytest
 
 from svit.config.defaults import get_cfg
 from svit.data.boxes import validate_record

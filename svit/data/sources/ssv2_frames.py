@@ -22,7 +22,7 @@ import torch
 from torch.utils.data import Dataset
 
 from svit.data.boxes import box_file_path, load_box_file
-from svit.data.errors import AnnotationError
+from svit.data.errors import AnnotationError, SampleError
 from svit.data.haog import MISSING, contact_states, pair_hands_objects
 from svit.data.registry import DATASET_REGISTRY
 from svit.data.robust import load_robust
@@ -82,6 +82,14 @@ class SSv2FrameDataset(Dataset):
         return self.num_videos
 
     def load(self, index: int, rng: np.random.Generator) -> dict[str, Any]:
+        try:
+            return self._load(index, rng)
+        except SampleError:
+            raise
+        except Exception as exc:  # a bug or an unexpected input: fail with the video's context
+            raise RuntimeError(f"{self.split} frame item of video {self.video_ids[index]} failed: {exc!r}") from exc
+
+    def _load(self, index: int, rng: np.random.Generator) -> dict[str, Any]:
         vid = self.video_ids[index]
         vb = load_box_file(box_file_path(self.box_dir, vid), vid, self.num_boxes)
         pos = int(rng.integers(len(vb))) if self.train else len(vb) // 2
