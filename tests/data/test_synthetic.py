@@ -1,3 +1,4 @@
+import pytest
 """The synthetic SSv2 generator: layout, schema, determinism, temporal classes, cache/lock."""
 import filecmp
 import json
@@ -92,11 +93,25 @@ def test_cache_folder_generated_once_and_incomplete_regenerated(tmp_path, monkey
     assert ensure_synthetic_dataset(cfg) == root and os.stat(marker).st_mtime_ns == stamp
     cfg.SYNTHETIC.SEED = 1
     assert ensure_synthetic_dataset(cfg) != root  # other parameters, other folder
+    # An interrupted generation (stamp left, no _COMPLETE) is wiped and regenerated.
     os.remove(marker)
+    open(os.path.join(root, "_GENERATING"), "w").close()
     open(os.path.join(root, "junk.txt"), "w").close()
     cfg.SYNTHETIC.SEED = 0
     assert ensure_synthetic_dataset(cfg) == root and os.path.exists(marker)
     assert not os.path.exists(os.path.join(root, "junk.txt"))
+    assert not os.path.exists(os.path.join(root, "_GENERATING"))
+
+
+def test_cache_refuses_to_wipe_a_foreign_folder(tmp_path):
+    precious = tmp_path / "my_ssv2"
+    precious.mkdir()
+    (precious / "something-something-v2-labels.json").write_text("{}")
+    cfg = _syn_cfg()
+    cfg.SYNTHETIC.ROOT = str(precious)
+    with pytest.raises(FileExistsError, match="my_ssv2"):
+        ensure_synthetic_dataset(cfg)
+    assert (precious / "something-something-v2-labels.json").read_text() == "{}"
 
 
 def test_synthetic_source_reads_like_ssv2(tmp_path):

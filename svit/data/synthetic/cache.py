@@ -16,7 +16,7 @@ import shutil
 
 from filelock import FileLock
 
-from svit.data.synthetic.generate import COMPLETE_MARKER, GENERATOR_VERSION, generate_synthetic_ssv2
+from svit.data.synthetic.generate import COMPLETE_MARKER, IN_PROGRESS_MARKER, GENERATOR_VERSION, generate_synthetic_ssv2
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,12 @@ def ensure_synthetic_dataset(cfg) -> str:
         with FileLock(os.path.abspath(root).rstrip(os.sep) + ".lock"):
             if not os.path.exists(marker):  # another rank may have finished while we waited
                 if os.path.isdir(root) and os.listdir(root):
-                    logger.warning("synthetic dataset %s is incomplete; regenerating it", root)
+                    if not os.path.exists(os.path.join(root, IN_PROGRESS_MARKER)):
+                        raise FileExistsError(
+                            f"SYNTHETIC.ROOT {root} is a non-empty folder that is not a synthetic dataset "
+                            f"(no {COMPLETE_MARKER} or {IN_PROGRESS_MARKER} file); refusing to overwrite it"
+                        )
+                    logger.warning("synthetic dataset %s is incomplete (interrupted run); regenerating it", root)
                     shutil.rmtree(root)
                 logger.info("generating synthetic SSv2 (%s) into %s", params, root)
                 generate_synthetic_ssv2(root, params["num_videos"], params["seed"], params["num_frames"], params["size"],

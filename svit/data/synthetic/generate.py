@@ -29,6 +29,7 @@ from svit.data.synthetic.classes import CLASSES
 from svit.data.synthetic.render import render_video
 
 GENERATOR_VERSION = 1
+IN_PROGRESS_MARKER = "_GENERATING"
 COMPLETE_MARKER = "_COMPLETE"
 FPS = 12
 LABELS_FILE = "something-something-v2-labels.json"
@@ -94,6 +95,10 @@ def generate_synthetic_ssv2(
     marker = os.path.join(out, COMPLETE_MARKER)
     if os.path.exists(marker):
         os.remove(marker)
+    os.makedirs(out, exist_ok=True)
+    # Claims the folder: only a folder carrying this stamp may be wiped as an interrupted run.
+    with open(os.path.join(out, IN_PROGRESS_MARKER), "w") as fh:
+        fh.write("synthetic ssv2 generation in progress\n")
     for sub in ("frames", "bbox_jsons") + (("videos",) if write_videos else ()):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
     rng = np.random.default_rng([seed, 0])
@@ -117,6 +122,7 @@ def generate_synthetic_ssv2(
     _dump(os.path.join(out, "synthetic_meta.json"), meta)
     with open(marker, "w") as fh:
         fh.write("complete\n")
+    os.remove(os.path.join(out, IN_PROGRESS_MARKER))
     return out
 
 
