@@ -1,5 +1,5 @@
-import pytest
 """The synthetic SSv2 generator: layout, schema, determinism, temporal classes, cache/lock."""
+import pytest
 import filecmp
 import json
 import os
