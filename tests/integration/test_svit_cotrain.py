@@ -62,7 +62,9 @@ def test_cotrain_terms_are_weighted_losses(synthetic_root: str, tmp_path: Path) 
         con = consistency_loss(out["obj_desc_pre_dropout"], frames, "l1")
         nodes = haog_node_losses(img["pred_bboxes"], images["haog_boxes"], images["haog_mask"])
         contact = contact_state_loss(img["pred_contact_state"], images["contact_state"])
-    w_v, w_i, lam_n, lam_e, lam_con = 0.875, 0.125, 3.7, 0.3, 1.5
+    w_v, w_i = 0.875, 0.125  # the original 7-video / 1-image GPU split
+    lam_n, lam_e, lam_con = cfg.SVIT.LAMBDA_NODES, cfg.SVIT.LAMBDA_EDGES, cfg.SVIT.LAMBDA_CON
+    assert (cfg.SVIT.VIDEO_LOSS_WEIGHT, cfg.SVIT.IMAGE_LOSS_WEIGHT) == (w_v, w_i)
     assert torch.allclose(terms["cls"], w_v * ce, atol=1e-5)
     assert con > 0  # the consistency term is really computed (the original's never was)
     assert torch.allclose(terms["video_image_desc_l1_loss"], w_v * lam_con * con, atol=1e-5)
