@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from svit.models.cnn.heads import VideoClassifierHead
+from svit.models.cnn.init import kaiming_conv_bn_init_
 
 IntOr3 = int | tuple[int, int, int]
 
@@ -125,12 +126,7 @@ class InceptionV1_3d(nn.Module):
 
     def _init_weights(self) -> None:
         """Kaiming-normal (fan_out) conv weights, BN 1/0 (S3D temporal biases keep their default)."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv3d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm3d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        kaiming_conv_bn_init_(self)
 
     def _pool(self, x: Tensor, kernel: IntOr3, stride: IntOr3, padding: IntOr3) -> Tensor:
         if self.pooling_method == "avg":

@@ -18,6 +18,7 @@ from svit.models.cnn.heads import VideoClassifierHead
 from svit.models.cnn.partial_bn import PartialBNMixin
 from svit.models.cnn.temporal_modules2d import TemporalModuleSpec, make_temporal_module
 from svit.models.cnn.temporal_pool2d import TemporalPool2d
+from svit.models.cnn.init import kaiming_conv_bn_init_
 
 RESNET_LAYERS: dict[int, list[int]] = {
     18: [2, 2, 2, 2],
@@ -166,12 +167,7 @@ class ResNet2dVideo(PartialBNMixin, nn.Module):
 
     def _init_weights(self) -> None:
         """Kaiming-normal (fan_out) convs incl. TAM convs, BN 1/0; the FC keeps nn.Linear init."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        kaiming_conv_bn_init_(self)
 
     def forward(self, x: Tensor) -> Tensor:
         b, c, t, h, w = x.shape

@@ -16,6 +16,7 @@ from torch import Tensor
 
 from svit.models.cnn.blocks3d import BasicBlock3d, Bottleneck3d, conv3d
 from svit.models.cnn.heads import VideoClassifierHead
+from svit.models.cnn.init import kaiming_conv_bn_init_
 
 # Blocks per stage for each supported depth (BasicBlock below 50, Bottleneck from 50).
 RESNET_STAGES: dict[int, list[int]] = {
@@ -85,12 +86,7 @@ class ResNet3d(nn.Module):
 
     def _init_weights(self) -> None:
         """Kaiming-normal (fan_out) convs and BN 1/0, as the original before ImageNet inflation."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv3d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm3d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        kaiming_conv_bn_init_(self)
 
     def features(self, x: Tensor) -> Tensor:
         """Backbone features (B, C, T', H', W') before the head."""
