@@ -24,6 +24,14 @@ def _load_json(path: str, what: str):
         raise AnnotationError(path, f"{what} is not valid JSON: {exc}") from None
 
 
+def load_video_id_list(path: str, what: str = "list of video ids") -> set[str]:
+    """A JSON array of video ids (e.g. SViT's empty_bbox_*.json, an image subset) as strings."""
+    ids = _load_json(path, what)
+    if not isinstance(ids, list):
+        raise AnnotationError(path, f"{what}: expected a JSON array of video ids")
+    return {str(i) for i in ids}
+
+
 def clean_template(template: str) -> str:
     """``"Moving [something] up"`` → ``"Moving something up"``."""
     return template.replace("[", "").replace("]", "")

@@ -26,7 +26,6 @@ from svit.checkpoint import (
     load_checkpoint,
     resume_from,
     save_checkpoint,
-    unwrap,
 )
 from svit.config import cfg_to_yaml
 from svit.data.loader import build_dataset, build_loader

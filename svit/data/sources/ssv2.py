@@ -13,12 +13,10 @@ counts, so test results can state full-set vs box-filtered numbers.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 
 from svit.data.boxes import box_file_path
-from svit.data.errors import AnnotationError
 from svit.data.registry import DATASET_REGISTRY
 from svit.data.sources.paths import data_dir, prefix_dir, under
 from svit.data.ssv2_annotations import (
@@ -26,23 +24,13 @@ from svit.data.ssv2_annotations import (
     left_right_swap_pairs,
     load_label_map,
     load_split_list,
+    load_video_id_list,
     pairs_to_swap,
 )
 from svit.data.video_dataset import VideoClipDataset, VideoRecord
 
 logger = logging.getLogger(__name__)
 KNOWN_CLASS_COUNTS = {"standard": 174, "compositional": 174, "fewshot-base": 88, "fewshot-5finetune": 86, "fewshot-10finetune": 86}
-
-
-def _id_list(path: str) -> set[str]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            ids = json.load(f)
-    except (OSError, json.JSONDecodeError) as exc:
-        raise AnnotationError(path, f"cannot read the list of video ids without boxes: {exc}") from None
-    if not isinstance(ids, list):
-        raise AnnotationError(path, "expected a JSON array of video ids")
-    return {str(i) for i in ids}
 
 
 def list_file_for(cfg, split: str) -> str:
@@ -73,7 +61,7 @@ def build_ssv2_dataset(cfg, split: str, source_name: str = "ssv2") -> VideoClipD
     box_dir = under(root, cfg.SSV2.BOX_DIR)
     empty_key = cfg.SSV2.EMPTY_BOX_TRAIN if split == "train" else cfg.SSV2.EMPTY_BOX_VAL
     if empty_key:
-        no_boxes = _id_list(under(root, empty_key))
+        no_boxes = load_video_id_list(under(root, empty_key), "list of video ids without boxes")
         has_boxes = lambda vid: vid not in no_boxes  # noqa: E731
     else:
         present = set(os.listdir(box_dir)) if os.path.isdir(box_dir) else set()

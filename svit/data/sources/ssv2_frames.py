@@ -13,7 +13,6 @@ restricted to the JSON id list IMAGE_TRAIN.SUBSET_FILE (relative to DATA.PATH_TO
 """
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -22,13 +21,13 @@ import torch
 from torch.utils.data import Dataset
 
 from svit.data.boxes import box_file_path, load_box_file
-from svit.data.errors import AnnotationError, SampleError
+from svit.data.errors import SampleError
 from svit.data.haog import MISSING, contact_states, pair_hands_objects
 from svit.data.registry import DATASET_REGISTRY
 from svit.data.robust import load_robust
 from svit.data.sources.paths import data_dir, prefix_dir, under
 from svit.data.sources.ssv2 import flip_swap_for, list_file_for
-from svit.data.ssv2_annotations import class_names_from_map, load_label_map, load_split_list
+from svit.data.ssv2_annotations import class_names_from_map, load_label_map, load_split_list, load_video_id_list
 from svit.data.transforms.pipeline import build_clip_transform
 from svit.data.video_dataset import item_rng
 from svit.data.video_reader import decode_video, read_frame_folder, stack_indices
@@ -52,10 +51,10 @@ class SSv2FrameDataset(Dataset):
         box_dir = under(root, cfg.SSV2.BOX_DIR)
         present = set(os.listdir(box_dir)) if os.path.isdir(box_dir) else set()
         empty_key = cfg.SSV2.EMPTY_BOX_TRAIN if split == "train" else cfg.SSV2.EMPTY_BOX_VAL
-        excluded = set(map(str, _read_ids(under(root, empty_key)))) if empty_key else set()
+        excluded = load_video_id_list(under(root, empty_key), "list of video ids without boxes") if empty_key else set()
         subset = None
         if cfg.IMAGE_TRAIN.SUBSET_FILE:
-            subset = set(map(str, _read_ids(under(root, cfg.IMAGE_TRAIN.SUBSET_FILE))))
+            subset = load_video_id_list(under(root, cfg.IMAGE_TRAIN.SUBSET_FILE), "IMAGE_TRAIN.SUBSET_FILE")
         kept = [(v, l) for v, l in entries
                 if os.path.basename(box_file_path(box_dir, v)) in present and v not in excluded and (subset is None or v in subset)]
         if not kept:
@@ -113,17 +112,6 @@ class SSv2FrameDataset(Dataset):
     def __getitem__(self, i: int) -> dict[str, Any]:
         rng = item_rng()
         return load_robust(lambda v: self.load(v, rng), i, self.num_videos, self.max_retries)
-
-
-def _read_ids(path: str) -> list:
-    try:
-        with open(path, encoding="utf-8") as f:
-            ids = json.load(f)
-    except (OSError, json.JSONDecodeError) as exc:
-        raise AnnotationError(path, f"cannot read the JSON list of video ids: {exc}") from None
-    if not isinstance(ids, list):
-        raise AnnotationError(path, "expected a JSON array of video ids")
-    return ids
 
 
 @DATASET_REGISTRY.register("ssv2_frames")
