@@ -116,7 +116,7 @@ def test_cotraining_under_two_process_ddp(synthetic_root: str, tmp_path: Path) -
 
     out = tmp_path / "ddp"
     code = main([
-        "--cfg", SVIT_TINY,
+        "--cfg", SVIT_TINY, "--init_method", f"file://{tmp_path}/rendezvous",
         "SYNTHETIC.ROOT", synthetic_root, "OUTPUT_DIR", str(out), "NUM_CPU_PROCS", "2",
         "TRAIN.BATCH_SIZE", "4", "IMAGE_TRAIN.BATCH_SIZE", "4", "TEST.BATCH_SIZE", "8",
         "SOLVER.MAX_EPOCH", "1", "TRAIN.MAX_STEPS_PER_EPOCH", "2", "TRAIN.EVAL_PERIOD", "0",
