@@ -17,6 +17,8 @@ import numpy as np
 import torch
 from fvcore.common.config import CfgNode
 
+from svit.engine.results import aggregate_views
+
 VIDEO_EXTENSIONS = {".webm", ".mp4", ".avi", ".mkv", ".mov", ".m4v", ".gif"}
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png"}
 
@@ -165,10 +167,9 @@ class Predictor:
         clips = torch.stack(views).to(self.device)
         out = self.model(clips)
         logits = out["logits"] if isinstance(out, dict) else out
-        probs = torch.softmax(logits.float(), dim=-1)
-        method = self.cfg.TEST.ENSEMBLE_METHOD
-        agg = probs.max(0).values if method == "max" else probs.sum(0) if method == "sum" else probs.mean(0)
-        return agg.cpu().numpy()
+        probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        views = np.arange(len(probs))
+        return aggregate_views(np.zeros_like(views), views, probs, 1, len(probs), self.cfg.TEST.ENSEMBLE_METHOD)[0]
 
     def predict(self, items: list[InputItem], topk: int = 5, progress: bool = True) -> list[Prediction]:
         from tqdm import tqdm

@@ -70,7 +70,7 @@ def compute_metrics(scores: np.ndarray, labels: np.ndarray, num_classes: int) ->
     s, y = scores[known], labels[known]
     k5 = min(5, scores.shape[1])
     if len(y):
-        order = np.argsort(-s, axis=1)
+        order = np.argsort(-s, axis=1, kind="stable")  # ties go to the lower class index
         top1 = float((order[:, 0] == y).mean() * 100)
         top5 = float((order[:, :k5] == y[:, None]).any(axis=1).mean() * 100)
         pred = order[:, 0]

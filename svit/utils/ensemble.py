@@ -111,28 +111,18 @@ def fuse_scores(scores: Sequence[np.ndarray], weights: Sequence[float] | None = 
 
 
 def accuracy_metrics(scores: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
-    """top1 / top5 / mean class accuracy (%) over labelled videos (label -1 is left out and counted).
+    """top1 / top5 / mean class accuracy (%) over labelled videos (label -1 is left out and counted),
+    with exactly the test phase's definitions (``svit.engine.results.compute_metrics``)."""
+    from svit.engine.results import compute_metrics
 
-    Kept here rather than imported from the engine so the tool's numbers do not move with the test
-    phase's internals; the definitions are the usual ones (ties broken by the lower class index).
-    """
     known = labels >= 0
-    s, y = scores[known], labels[known]
     out: dict[str, Any] = {"num_labelled": int(known.sum()), "num_unlabelled": int((~known).sum())}
-    if not len(y):
+    if not known.any():
         return {"top1": None, "top5": None, "mean_class_accuracy": None, **out}
-    if y.max() >= scores.shape[1]:
-        raise ValueError(f"label {int(y.max())} is out of range for {scores.shape[1]} classes")
-    order = np.argsort(-s, axis=1, kind="stable")
-    hit1 = order[:, 0] == y
-    hit5 = (order[:, : min(5, s.shape[1])] == y[:, None]).any(axis=1)
-    per_class = [hit1[y == c].mean() for c in np.unique(y)]
-    return {
-        "top1": float(100.0 * hit1.mean()),
-        "top5": float(100.0 * hit5.mean()),
-        "mean_class_accuracy": float(100.0 * np.mean(per_class)),
-        **out,
-    }
+    if labels[known].max() >= scores.shape[1]:
+        raise ValueError(f"label {int(labels[known].max())} is out of range for {scores.shape[1]} classes")
+    m = compute_metrics(scores, labels, scores.shape[1])
+    return {"top1": m["top1"], "top5": m["top5"], "mean_class_accuracy": m["mean_class_accuracy"], **out}
 
 
 def ensemble_runs(
