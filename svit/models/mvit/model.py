@@ -49,10 +49,8 @@ def as_video(x: torch.Tensor | list | tuple) -> torch.Tensor:
 
 
 def _resample_1d(table: torch.Tensor, length: int) -> torch.Tensor:
-    """Linear resampling of a ``(1, L, C)`` embedding along L (align_corners=False)."""
-    if table.shape[1] == length:
-        return table
-    return F.interpolate(table.transpose(1, 2), size=length, mode="linear").transpose(1, 2)
+    """Linear resampling of a ``(1, L, C)`` embedding along L: the rel-pos table rule, batched."""
+    return resample_rel_pos(table[0], length).unsqueeze(0)
 
 
 class MViT(nn.Module):
