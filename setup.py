@@ -32,7 +32,7 @@ setup(
     include_package_data=True,
     install_requires=INSTALL_REQUIRES,
     extras_require={
-        "dev": ["pytest>=7.4", "pytest-xdist>=3.3", "hypothesis>=6.80"],
+        "dev": ["pytest>=7.4", "pytest-xdist>=3.3", "hypothesis>=6.80", "ruff>=0.6"],
         # detectron2 is not on PyPI: install it by hand for data_tools/detect_boxes.py --backend detectron2.
         "detectron2": [],
     },

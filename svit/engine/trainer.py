@@ -122,8 +122,8 @@ class Trainer:
         self.loader = build_loader(cfg, "train", self.train_set)
         self.mixer = None
         if cfg.MIXUP.ENABLE:
-            from svit.engine.mixing_registry import MIX_REGISTRY
             import svit.engine.mixing  # noqa: F401  (registers mixup_cutmix)
+            from svit.engine.mixing_registry import MIX_REGISTRY
 
             self.mixer = MIX_REGISTRY.get(cfg.MIXUP.METHOD)(cfg)
         self.val_loader = None

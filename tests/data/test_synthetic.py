@@ -1,17 +1,16 @@
 """The synthetic SSv2 generator: layout, schema, determinism, temporal classes, cache/lock."""
-import pytest
 import filecmp
 import json
 import os
 
-import numpy as np
+import pytest
 
 from svit.config.defaults import get_cfg
 from svit.data.boxes import validate_record
+from svit.data.sources.synthetic_ssv2 import synthetic_ssv2
+from svit.data.synthetic.cache import ensure_synthetic_dataset
 from svit.data.synthetic.classes import CLASSES
 from svit.data.synthetic.generate import generate_synthetic_ssv2
-from svit.data.synthetic.cache import ensure_synthetic_dataset
-from svit.data.sources.synthetic_ssv2 import synthetic_ssv2
 
 
 def test_layout_and_schema(synth_root):

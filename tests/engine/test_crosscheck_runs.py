@@ -6,11 +6,11 @@ import json
 import os
 import shutil
 
+import engine_toy
 import numpy as np
 import pytest
 import torch
 
-import engine_toy
 from svit.checkpoint import CheckpointError, checkpoint_path, read_checkpoint
 from svit.config import load_config
 from svit.data.registry import DATASET_REGISTRY

@@ -8,9 +8,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+import engine_toy
 import torch
 
-import engine_toy
 from svit.checkpoint import checkpoint_path, read_checkpoint
 from svit.config import load_config
 from svit.engine.launch import launch_job

@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 import os
 
+import engine_toy
 import torch
 
-import engine_toy
 from svit.checkpoint import checkpoint_path, read_checkpoint
 from svit.config import load_config
 from svit.engine.launch import launch_job

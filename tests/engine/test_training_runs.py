@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 import os
 
+import engine_toy  # noqa: F401  (registers toy parts)
 import numpy as np
 import pytest
 import torch
 
-import engine_toy  # noqa: F401  (registers toy parts)
 from svit.checkpoint import checkpoint_path, last_checkpoint, read_checkpoint
 from svit.config import load_config
 from svit.engine.errors import DataQualityError, NonFiniteLossError

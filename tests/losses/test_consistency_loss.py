@@ -9,6 +9,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
 from mvit_cfgs import micro_cfg  # noqa: E402
+
 from svit.losses import build_loss  # noqa: E402
 from svit.losses.consistency import consistency_loss, frame_tokens_for_clip  # noqa: E402
 from svit.models import build_model  # noqa: E402

@@ -15,6 +15,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fixture_weights import fixture_state_dict  # noqa: E402
+
 from svit.config.defaults import get_cfg  # noqa: E402
 from svit.models import build_model  # noqa: E402
 from svit.models.adapters import ADAPTER_REGISTRY  # noqa: E402

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from fixture_weights import fixture_state_dict
+
 from svit.models.adapters import ADAPTER_REGISTRY
 from svit.models.h2cn.model import H2CN
 

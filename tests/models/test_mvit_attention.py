@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
 from mvit_cfgs import micro_cfg
+
 from svit.models import build_model
 from svit.models.mvit.pooling import attention_pool, tap_weights
 from svit.models.mvit.rel_pos import rel_pos_index, resample_rel_pos

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 from fvcore.nn import FlopCountAnalysis
-
 from mvit_cfgs import micro_cfg, yaml_cfg
+
 from svit.models import build_model
 from svit.utils.flop_handles import add_attention_flop_handles
 

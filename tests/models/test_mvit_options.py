@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from mvit_cfgs import micro_cfg, yaml_cfg
+
 from svit.models import build_model
 from svit.models.mvit.schedule import block_schedule
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from mvit_cfgs import micro_cfg
+
 from svit.models import build_model
 
 TOL = 1e-4

@@ -4,8 +4,8 @@ resampled (1-D linear) to the new lengths, head and object parts left at their f
 from __future__ import annotations
 
 import torch
-
 from mvit_cfgs import micro_cfg
+
 from svit.models import build_model
 from svit.models.mvit.rel_pos import resample_rel_pos
 

@@ -16,7 +16,7 @@ import shutil
 
 from filelock import FileLock
 
-from svit.data.synthetic.generate import COMPLETE_MARKER, IN_PROGRESS_MARKER, GENERATOR_VERSION, generate_synthetic_ssv2
+from svit.data.synthetic.generate import COMPLETE_MARKER, GENERATOR_VERSION, IN_PROGRESS_MARKER, generate_synthetic_ssv2
 
 logger = logging.getLogger(__name__)
 

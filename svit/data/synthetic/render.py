@@ -6,8 +6,8 @@ the exact extents of the drawn shapes, in pixels, clipped to the frame.
 """
 from __future__ import annotations
 
-import numpy as np
 import cv2
+import numpy as np
 
 from svit.data.synthetic.classes import SynthClass
 

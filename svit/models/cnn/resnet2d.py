@@ -15,10 +15,10 @@ import torch.nn as nn
 from torch import Tensor
 
 from svit.models.cnn.heads import VideoClassifierHead
+from svit.models.cnn.init import kaiming_conv_bn_init_
 from svit.models.cnn.partial_bn import PartialBNMixin
 from svit.models.cnn.temporal_modules2d import TemporalModuleSpec, make_temporal_module
 from svit.models.cnn.temporal_pool2d import TemporalPool2d
-from svit.models.cnn.init import kaiming_conv_bn_init_
 
 RESNET_LAYERS: dict[int, list[int]] = {
     18: [2, 2, 2, 2],
