@@ -88,6 +88,9 @@ _C.TRAIN.VAL_ONLY = False
 _C.TRAIN.FORWARD_VIDEO_FRAMES = True
 # Stop training after this many optimiser steps per epoch (0 = the whole loader; smoke tests).
 _C.TRAIN.MAX_STEPS_PER_EPOCH = 0
+# Registered batch hooks (svit.engine.hooks) applied in order around every training step, with any
+# TRAIN.TASK; MIXUP.ENABLE adds MIXUP.METHOD in front of them.
+_C.TRAIN.HOOKS = []
 
 # ---------------------------------------------------------------------------------------------
 # Test phase (multi-view)
@@ -525,6 +528,9 @@ _C.SOLVER.CLIP_GRAD_L2NORM = 0.0
 _C.SOLVER.CLIP_GRAD_VAL = 0.0
 # Weight decay of batch-norm parameters.
 _C.SOLVER.BN_WEIGHT_DECAY = 0.0
+# Per-parameter lr/weight-decay multipliers: list of [regex, lr_mult, wd_mult], searched in parameter
+# names in order (first match wins); each pattern must match some parameter.
+_C.SOLVER.PARAM_GROUPS = []
 
 _C.BN = CfgNode()
 # Recompute BN statistics precisely (fvcore) before each validation.
@@ -533,6 +539,21 @@ _C.BN.USE_PRECISE_STATS = False
 _C.BN.NUM_BATCHES_PRECISE = 200
 # Weight decay of BN parameters (same as SOLVER.BN_WEIGHT_DECAY; PySlowFast name).
 _C.BN.WEIGHT_DECAY = 0.0
+
+# ---------------------------------------------------------------------------------------------
+# Model EMA (exponential moving average of the weights, evaluated next to the online model)
+# ---------------------------------------------------------------------------------------------
+_C.MODEL_EMA = CfgNode()
+# Keep an EMA copy of the model (checkpointed; validation and test report both models).
+_C.MODEL_EMA.ENABLE = False
+# EMA decay d in (0, 1): ema = d * ema + (1 - d) * online after each update.
+_C.MODEL_EMA.DECAY = 0.9998
+# Average floating-point buffers (BN statistics) too; False leaves the EMA's buffers to its own forwards.
+_C.MODEL_EMA.UPDATE_BUFFERS = True
+# Update the EMA every UPDATE_PERIOD optimiser steps.
+_C.MODEL_EMA.UPDATE_PERIOD = 1
+# Model that tools/predict.py and the top-level test_results.json fields use: "online" or "ema".
+_C.MODEL_EMA.EVAL_MODEL = "online"
 
 _C.TENSORBOARD = CfgNode()
 # Write TensorBoard events to OUTPUT_DIR/tb.

@@ -1,15 +1,8 @@
-"""``mixup_cutmix``: mixes clips within a batch and turns labels into smoothed soft targets.
-
-Mixup blends whole clips; cutmix pastes one spatial box (the same box on every frame, so motion in
-the box stays coherent) and sets lambda to the exact kept area. Partner = the batch reversed.
-"""
+"""Mixing helpers shared by batch hooks (mixup/cutmix, SV-Mix): smoothed one-hot targets, boxes."""
 from __future__ import annotations
 
 import numpy as np
 import torch
-from fvcore.common.config import CfgNode
-
-from svit.engine.mixing_registry import MIX_REGISTRY
 
 
 def smooth_one_hot(labels: torch.Tensor, num_classes: int, smoothing: float) -> torch.Tensor:
@@ -30,44 +23,7 @@ def cutmix_box(h: int, w: int, lam: float, rng: np.random.Generator) -> tuple[in
     return int(y1), int(y2), int(x1), int(x2)
 
 
-@MIX_REGISTRY.register("mixup_cutmix")
-class MixupCutmix:
-    """Batch mixer built as ``cls(cfg)``; ``__call__(batch) -> batch`` with soft ``labels``."""
-
-    def __init__(self, cfg: CfgNode) -> None:
-        m = cfg.MIXUP
-        self.mixup_alpha, self.cutmix_alpha = float(m.ALPHA), float(m.CUTMIX_ALPHA)
-        self.prob, self.switch_prob = float(m.PROB), float(m.SWITCH_PROB)
-        self.smoothing = float(m.LABEL_SMOOTH_VALUE)
-        self.num_classes = int(cfg.MODEL.NUM_CLASSES)
-
-    def _rng(self) -> np.random.Generator:
-        # Drawn from torch's RNG so the trainer's per-epoch reseeding makes mixing reproducible.
-        return np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,)).item()))
-
-    def __call__(self, batch: dict) -> dict:
-        x, y = batch["inputs"], batch["labels"]
-        if y.dim() != 1:
-            raise ValueError("mixup_cutmix expects hard labels (B,) before mixing")
-        targets = smooth_one_hot(y, self.num_classes, self.smoothing)
-        rng = self._rng()
-        lam = 1.0
-        if rng.random() < self.prob and (self.mixup_alpha > 0 or self.cutmix_alpha > 0):
-            use_cutmix = self.cutmix_alpha > 0 and (
-                self.mixup_alpha <= 0 or rng.random() < self.switch_prob
-            )
-            x = x.clone()
-            if use_cutmix:
-                lam = float(rng.beta(self.cutmix_alpha, self.cutmix_alpha))
-                h, w = x.shape[-2:]
-                y1, y2, x1, x2 = cutmix_box(h, w, lam, rng)
-                x[..., y1:y2, x1:x2] = x.flip(0)[..., y1:y2, x1:x2]
-                lam = 1.0 - (y2 - y1) * (x2 - x1) / float(h * w)
-            else:
-                lam = float(rng.beta(self.mixup_alpha, self.mixup_alpha))
-                x = x * lam + x.flip(0) * (1.0 - lam)
-        out = dict(batch)
-        out["inputs"] = x
-        out["labels"] = targets * lam + targets.flip(0) * (1.0 - lam)
-        out["hard_labels"] = y
-        return out
+def torch_seeded_rng() -> np.random.Generator:
+    """A numpy generator drawn from torch's RNG, so the trainer's per-epoch reseeding (and resume)
+    makes numpy-side sampling reproducible."""
+    return np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,)).item()))

@@ -28,12 +28,12 @@ def _check(key: str, value: str, known: list[str]) -> None:
 def check_registered_names(cfg: CfgNode) -> None:
     """ConfigError for the first configured name missing from its registry."""
     import svit.data  # noqa: F401  (each import fills its registry)
-    import svit.engine.mixing  # noqa: F401
+    import svit.engine.hooks  # noqa: F401
     import svit.engine.tasks  # noqa: F401
     import svit.losses  # noqa: F401
     import svit.models  # noqa: F401
     from svit.data.registry import DATASET_REGISTRY
-    from svit.engine.mixing_registry import MIX_REGISTRY
+    from svit.engine.hooks import HOOK_REGISTRY, hook_names
     from svit.engine.tasks.registry import TASK_REGISTRY
     from svit.losses.registry import LOSS_REGISTRY
     from svit.models.adapters import ADAPTER_REGISTRY
@@ -45,7 +45,12 @@ def check_registered_names(cfg: CfgNode) -> None:
     if cfg.TRAIN.ENABLE:
         _check("TRAIN.DATASET", cfg.TRAIN.DATASET, DATASET_REGISTRY.names())
         if cfg.MIXUP.ENABLE:
-            _check("MIXUP.METHOD", cfg.MIXUP.METHOD, MIX_REGISTRY.names())
+            _check("MIXUP.METHOD", cfg.MIXUP.METHOD, HOOK_REGISTRY.names())
+        for name in cfg.TRAIN.HOOKS:
+            _check("TRAIN.HOOKS", name, HOOK_REGISTRY.names())
+        names = hook_names(cfg)
+        if len(set(names)) != len(names):
+            raise ConfigError(f"TRAIN.HOOKS lists a hook twice: {names} (MIXUP.ENABLE adds MIXUP.METHOD).")
         if cfg.IMAGE_TRAIN.ENABLE:
             for name in cfg.IMAGE_TRAIN.DATASETS:
                 _check("IMAGE_TRAIN.DATASETS", name, DATASET_REGISTRY.names())

@@ -1,8 +1,10 @@
 """The task interface: what one training step computes from a batch.
 
 The trainer owns the loop (optimiser, AMP, accumulation, logging, checkpoints); a task only turns a
-batch into weighted loss terms and eval logits, so a new training recipe (e.g. SViT co-training with
-an image loader) is a new task, not a new loop.
+batch into a ``StepOutput`` (weighted loss terms, logits, hard labels) and eval logits, so a new
+training recipe (e.g. SViT co-training with an image loader) is a new task, not a new loop. Batch
+hooks (svit/engine/hooks) run before the task and may put soft ``targets`` in the batch; tasks
+compute the classification loss on them when present (``loss_batch``), else on ``labels``.
 """
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from typing import Any
 import torch
 import torch.nn as nn
 from fvcore.common.config import CfgNode
+
+from svit.engine.step import StepOutput
 
 
 def logits_of(outputs: Any) -> torch.Tensor:
@@ -30,6 +34,15 @@ def outputs_dict(outputs: Any) -> dict[str, Any]:
     return {"logits": logits_of(outputs)}
 
 
+def loss_batch(batch: dict) -> dict:
+    """The batch a classification loss should see: soft ``targets`` (B, K) in place of the hard
+    ``labels`` when a hook wrote them, else the batch itself."""
+    targets = batch.get("targets")
+    if targets is None:
+        return batch
+    return {**batch, "labels": targets}
+
+
 class Task:
     """Base class of registered tasks, built as ``cls(cfg, model, device)``."""
 
@@ -37,11 +50,9 @@ class Task:
         self.cfg = cfg
         self.device = device
 
-    #: Detached video logits of the last ``training_losses`` call; the trainer logs top-1/top-5 from it.
-    last_logits: torch.Tensor | None = None
-
-    def training_losses(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
-        """Weighted scalar loss terms; the trainer backpropagates their sum and logs each."""
+    def training_step(self, model: nn.Module, batch: dict) -> StepOutput:
+        """Weighted scalar loss terms (the trainer backpropagates their sum and logs each), the
+        logits and the hard labels (B,) for train accuracy (``batch["labels"]``)."""
         raise NotImplementedError
 
     def eval_logits(self, model: nn.Module, batch: dict) -> torch.Tensor:

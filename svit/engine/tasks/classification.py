@@ -5,7 +5,8 @@ import torch
 import torch.nn as nn
 from fvcore.common.config import CfgNode
 
-from svit.engine.tasks.base import Task, outputs_dict
+from svit.engine.step import StepOutput
+from svit.engine.tasks.base import Task, loss_batch, outputs_dict
 from svit.engine.tasks.registry import TASK_REGISTRY
 
 
@@ -19,7 +20,6 @@ class ClassificationTask(Task):
 
         self.loss = build_loss(cfg.MODEL.LOSS_FUNC, cfg)
 
-    def training_losses(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+    def training_step(self, model: nn.Module, batch: dict) -> StepOutput:
         outputs = outputs_dict(model(batch["inputs"]))
-        self.last_logits = outputs["logits"].detach()
-        return dict(self.loss(outputs, batch))
+        return StepOutput(dict(self.loss(outputs, loss_batch(batch))), outputs["logits"], batch.get("labels"))

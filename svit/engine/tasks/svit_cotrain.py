@@ -24,7 +24,8 @@ import torch.nn as nn
 from fvcore.common.config import CfgNode
 from torch.utils.data import ConcatDataset, DataLoader
 
-from svit.engine.tasks.base import Task, outputs_dict
+from svit.engine.step import StepOutput
+from svit.engine.tasks.base import Task, loss_batch, outputs_dict
 from svit.engine.tasks.registry import TASK_REGISTRY
 
 
@@ -109,7 +110,7 @@ class SViTCoTrainTask(Task):
             sampler.set_epoch(self._epoch * 1000 + self._image_epoch)
 
     # ------------------------------------------------------------------ losses
-    def training_losses(self, model: nn.Module, batch: dict) -> dict[str, torch.Tensor]:
+    def training_step(self, model: nn.Module, batch: dict) -> StepOutput:
         images = None
         image_batch: dict | None = None
         if self.use_images:
@@ -119,10 +120,9 @@ class SViTCoTrainTask(Task):
             images = image_batch["images"]
         outputs = model(batch["inputs"], images=images) if images is not None else model(batch["inputs"])
         outputs = outputs_dict(outputs)
-        self.last_logits = outputs["logits"].detach()
 
         terms: dict[str, torch.Tensor] = {}
-        for name, value in self.video_loss(outputs, batch).items():
+        for name, value in self.video_loss(outputs, loss_batch(batch)).items():
             terms[name] = self.w_video * value
         if self.use_consistency:
             frame_tokens = self._frame_tokens(batch["inputs"])
@@ -133,7 +133,7 @@ class SViTCoTrainTask(Task):
             for loss in (self.node_loss, self.edge_loss):
                 for name, value in loss(image_out, image_batch).items():
                     terms[name] = self.w_image * self.weights[name] * value
-        return terms
+        return StepOutput(terms, outputs["logits"], batch.get("labels"))
 
     def _frame_tokens(self, clip: torch.Tensor) -> torch.Tensor:
         from svit.losses.consistency import frame_tokens_for_clip

@@ -1,0 +1,113 @@
+"""Model EMA: an exponential moving average of a model's weights, kept as a frozen deep copy.
+
+``ema = d * ema + (1 - d) * online`` for every parameter (and floating-point buffer when
+``update_buffers``; other buffers are then copied) on every ``update_period``-th call of
+``update``. With ``update_buffers=False`` the copy's buffers (BN statistics) are left alone, so they
+come from the copy's own train-mode forwards (what SV-Mix's teacher does). The copy stays in eval
+mode with ``requires_grad=False``; a hook that needs train-mode teacher forwards switches it itself.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import torch
+import torch.nn as nn
+from fvcore.common.config import CfgNode
+
+from svit.config.errors import ConfigError
+
+
+class EmaStateError(RuntimeError):
+    """A stored EMA state that does not fit the model (other family, size or class count)."""
+
+
+def check_ema_config(cfg: CfgNode) -> None:
+    """ConfigError for MODEL_EMA values that cannot work (checked before anything is built)."""
+    e = cfg.MODEL_EMA
+    if e.EVAL_MODEL not in ("online", "ema"):
+        raise ConfigError(f"MODEL_EMA.EVAL_MODEL must be 'online' or 'ema', got {e.EVAL_MODEL!r}.")
+    if e.EVAL_MODEL == "ema" and not e.ENABLE:
+        raise ConfigError("MODEL_EMA.EVAL_MODEL is 'ema' but MODEL_EMA.ENABLE is False.")
+    if not e.ENABLE:
+        return
+    if not 0.0 < float(e.DECAY) < 1.0:
+        raise ConfigError(f"MODEL_EMA.DECAY must be in (0, 1), got {e.DECAY}.")
+    if int(e.UPDATE_PERIOD) < 1:
+        raise ConfigError(f"MODEL_EMA.UPDATE_PERIOD must be >= 1, got {e.UPDATE_PERIOD}.")
+
+
+class ModelEma:
+    """EMA of ``model`` (an unwrapped nn.Module); ``module`` is the averaged copy."""
+
+    def __init__(self, model: nn.Module, decay: float, update_buffers: bool = True, update_period: int = 1) -> None:
+        if not 0.0 < float(decay) < 1.0:
+            raise ValueError(f"EMA decay must be in (0, 1), got {decay}")
+        if int(update_period) < 1:
+            raise ValueError(f"EMA update period must be >= 1, got {update_period}")
+        self.module = copy.deepcopy(model).eval().requires_grad_(False)
+        self.decay = float(decay)
+        self.update_buffers = bool(update_buffers)
+        self.update_period = int(update_period)
+        self.num_calls = 0  # update() calls so far; every update_period-th one averages
+
+    @classmethod
+    def from_config(cls, cfg: CfgNode, model: nn.Module) -> ModelEma | None:
+        """The EMA of MODEL_EMA.*, or None when MODEL_EMA.ENABLE is False."""
+        e = cfg.MODEL_EMA
+        if not e.ENABLE:
+            return None
+        return cls(model, e.DECAY, e.UPDATE_BUFFERS, e.UPDATE_PERIOD)
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> bool:
+        """One call per optimiser step; averages on every ``update_period``-th call (returns whether)."""
+        self.num_calls += 1
+        if self.num_calls % self.update_period:
+            return False
+        d = self.decay
+        online = dict(model.named_parameters())
+        for name, e in self.module.named_parameters():
+            e.mul_(d).add_(online[name].detach().to(e.dtype), alpha=1.0 - d)
+        if self.update_buffers:
+            buffers = dict(model.named_buffers())
+            for name, e in self.module.named_buffers():
+                o = buffers[name].detach()
+                if e.is_floating_point():
+                    e.mul_(d).add_(o.to(e.dtype), alpha=1.0 - d)
+                else:
+                    e.copy_(o)
+        return True
+
+    def copy_from(self, model: nn.Module) -> None:
+        """Resets the EMA to ``model``'s weights (after loading initial weights into the model)."""
+        self.module.load_state_dict(model.state_dict())
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"module": self.module.state_dict(), "num_calls": self.num_calls, "decay": self.decay}
+
+    def load_state_dict(self, state: dict[str, Any], source: str = "checkpoint") -> None:
+        """Restores the averaged weights; EmaStateError names ``source`` and the first mismatches."""
+        if not isinstance(state, dict) or not isinstance(state.get("module"), dict):
+            raise EmaStateError(f"{source}: 'ema_state' is not an EMA state (expected a dict with 'module').")
+        stored, own = state["module"], self.module.state_dict()
+        missing = sorted(set(own) - set(stored))
+        unexpected = sorted(set(stored) - set(own))
+        shapes = [
+            f"{k}: stored {tuple(stored[k].shape)} vs model {tuple(v.shape)}"
+            for k, v in own.items()
+            if k in stored and tuple(stored[k].shape) != tuple(v.shape)
+        ]
+        if missing or unexpected or shapes:
+            parts = []
+            if missing:
+                parts.append(f"missing {missing[:5]}{' ...' if len(missing) > 5 else ''}")
+            if unexpected:
+                parts.append(f"unexpected {unexpected[:5]}{' ...' if len(unexpected) > 5 else ''}")
+            if shapes:
+                parts.append(f"shape mismatch {shapes[:5]}{' ...' if len(shapes) > 5 else ''}")
+            raise EmaStateError(
+                f"{source}: the stored EMA model does not match the configured model ({'; '.join(parts)})."
+            )
+        self.module.load_state_dict(stored)
+        self.num_calls = int(state.get("num_calls", 0))
