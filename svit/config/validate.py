@@ -18,8 +18,81 @@ def _choice(cfg: CfgNode, key: str, allowed: set) -> None:
         raise ConfigError(f"{key} must be one of {sorted(allowed)}, got {node!r}.")
 
 
+def _get(cfg: CfgNode, key: str):
+    node = cfg
+    for p in key.split("."):
+        node = node[p]
+    return node
+
+
+def _at_least(cfg: CfgNode, minimum: float, *keys: str) -> None:
+    for key in keys:
+        value = _get(cfg, key)
+        if value < minimum:
+            raise ConfigError(f"{key} must be >= {minimum}, got {value}.")
+
+
+def _in_unit(cfg: CfgNode, *keys: str, closed: bool = True) -> None:
+    for key in keys:
+        value = _get(cfg, key)
+        if not (0.0 <= value <= 1.0 if closed else 0.0 <= value < 1.0):
+            raise ConfigError(f"{key} must be in [0, 1{']' if closed else ')'}, got {value}.")
+
+
+def _pair(cfg: CfgNode, key: str, positive: bool = True, ordered: bool = True) -> None:
+    """An empty list or [low, high] (positive, low <= high)."""
+    value = list(_get(cfg, key))
+    if not value:
+        return
+    if len(value) != 2 or (positive and min(value) <= 0) or (ordered and value[0] > value[1]):
+        raise ConfigError(
+            f"{key} must be empty or [low, high] with {'0 < ' if positive else ''}low <= high, got {value}."
+        )
+
+
+def validate_semantics(cfg: CfgNode) -> None:
+    """Value ranges and cross-key agreement that the data pipeline and torch would otherwise report
+    as a traceback far from the config (a 0-frame clip, a negative learning rate, a 2-value MEAN
+    for 3 channels)."""
+    _at_least(cfg, 1, "DATA.NUM_FRAMES", "DATA.SAMPLING_RATE", "DATA.FRAMES_PER_SEGMENT",
+              "DATA.TRAIN_CROP_SIZE", "DATA.TEST_CROP_SIZE", "MODEL.NUM_CLASSES", "LOG_PERIOD",
+              "TRAIN.CHECKPOINT_PERIOD", "DATA.MAX_RETRIES")
+    _at_least(cfg, 0, "DATA.TARGET_FPS", "DATA.TEST_SCALE_SIZE", "DATA.NUM_BOXES", "TRAIN.EVAL_PERIOD",
+              "TRAIN.MAX_STEPS_PER_EPOCH", "DATA_LOADER.NUM_WORKERS",
+              "SOLVER.BASE_LR", "SOLVER.WARMUP_START_LR", "SOLVER.COSINE_END_LR", "SOLVER.WEIGHT_DECAY",
+              "SOLVER.MOMENTUM", "SOLVER.DAMPENING", "SOLVER.CLIP_GRAD_VAL", "SOLVER.BN_WEIGHT_DECAY",
+              "MIXUP.ALPHA", "MIXUP.CUTMIX_ALPHA")
+    if cfg.SOLVER.CLIP_GRAD_L2NORM is not None and cfg.SOLVER.CLIP_GRAD_L2NORM < 0:
+        raise ConfigError(f"SOLVER.CLIP_GRAD_L2NORM must be >= 0 or None, got {cfg.SOLVER.CLIP_GRAD_L2NORM}.")
+    for i, lr in enumerate(cfg.SOLVER.LRS):
+        if lr < 0:
+            raise ConfigError(f"SOLVER.LRS[{i}] must be >= 0, got {lr}.")
+    _in_unit(cfg, "MODEL.DROPOUT_RATE", "MODEL.LABEL_SMOOTHING", "MIXUP.LABEL_SMOOTH_VALUE", closed=False)
+    _in_unit(cfg, "AUG.RE_PROB", "MIXUP.PROB", "MIXUP.SWITCH_PROB")
+    channels = list(cfg.DATA.INPUT_CHANNEL_NUM)
+    if not channels or min(channels) < 1:
+        raise ConfigError(f"DATA.INPUT_CHANNEL_NUM must list positive channel counts, got {channels}.")
+    for key in ("DATA.MEAN", "DATA.STD"):
+        value = list(_get(cfg, key))
+        if len(value) != channels[0]:
+            raise ConfigError(
+                f"{key} has {len(value)} values but the input has {channels[0]} channels "
+                f"(DATA.INPUT_CHANNEL_NUM {channels}): give one value per channel."
+            )
+    if min(cfg.DATA.STD) <= 0:
+        raise ConfigError(f"DATA.STD values must be > 0 (they divide the input), got {list(cfg.DATA.STD)}.")
+    _pair(cfg, "DATA.TRAIN_JITTER_SCALES")
+    _pair(cfg, "DATA.TRAIN_JITTER_SCALES_RELATIVE")
+    _pair(cfg, "DATA.TRAIN_JITTER_ASPECT_RELATIVE")
+    _pair(cfg, "DATA.RESIZE_HW", ordered=False)
+    _choice(cfg, "DATA.CHANNEL_ORDER", {"RGB", "BGR"})
+    _choice(cfg, "DATA.DECODING_BACKEND", {"frames", "pyav"})
+    _choice(cfg, "DATA.SAMPLING", {"segment", "dense"})
+
+
 def validate_config(cfg: CfgNode) -> None:
     """Rules that need only the config (world size is checked by ``validate_world_size``)."""
+    validate_semantics(cfg)
     _choice(cfg, "TEST.NUM_SPATIAL_CROPS", {1, 3})
     _choice(cfg, "TEST.ENSEMBLE_METHOD", {"sum", "mean", "max"})
     _choice(cfg, "SOLVER.OPTIMIZING_METHOD", {"sgd", "adamw"})
