@@ -64,6 +64,11 @@ _C.TRAIN.EVAL_PERIOD = 1
 _C.TRAIN.CHECKPOINT_PERIOD = 1
 # Resume from the newest checkpoint in OUTPUT_DIR/checkpoints if there is one.
 _C.TRAIN.AUTO_RESUME = True
+# A fresh run into an OUTPUT_DIR holding another run: True deletes that run's checkpoints, stats,
+# events and results first; False refuses to start (resume instead with AUTO_RESUME).
+_C.TRAIN.OVERWRITE = False
+# Keep only the newest N epoch checkpoints in OUTPUT_DIR/checkpoints (0 = keep all).
+_C.TRAIN.KEEP_LAST_CHECKPOINTS = 0
 # Initialise from this checkpoint (PySlowFast .pyth or a plain state dict) when not resuming.
 _C.TRAIN.CHECKPOINT_FILE_PATH = ""
 # Checkpoint format of CHECKPOINT_FILE_PATH: "pytorch" (PySlowFast/plain), "ibm", "tsm", "auto".
@@ -556,8 +561,19 @@ _C.MODEL_EMA.UPDATE_PERIOD = 1
 _C.MODEL_EMA.EVAL_MODEL = "online"
 
 _C.TENSORBOARD = CfgNode()
-# Write TensorBoard events to OUTPUT_DIR/tb.
+# Write TensorBoard events to OUTPUT_DIR/tb (view with: tensorboard --logdir OUTPUT_DIR/tb).
 _C.TENSORBOARD.ENABLE = True
+
+# Optional Weights & Biases logging (the wandb package is imported only when enabled).
+_C.WANDB = CfgNode()
+# Log training/validation scalars and the test results to Weights & Biases (rank 0).
+_C.WANDB.ENABLE = False
+# W&B project name.
+_C.WANDB.PROJECT = "svit"
+# W&B run name; empty = the basename of OUTPUT_DIR.
+_C.WANDB.RUN_NAME = ""
+# W&B mode: "online", "offline" (sync later with `wandb sync`) or "disabled".
+_C.WANDB.MODE = "online"
 
 
 def get_cfg() -> CfgNode:

@@ -8,12 +8,22 @@ so attempts visit distinct videos). After ``max_attempts`` failures in a row it 
 item carries ``num_bad`` = number of skipped samples, which the trainer sums and compares with
 ``DATA.MAX_BAD_FRACTION``. Note: the item's ``index`` is the video actually loaded, so labels,
 indices and inputs always agree.
+
+Evaluation never substitutes (``substitute=False``, used by the val and test splits): a prediction
+for another video would be scored against the wrong video's label. The item of an unreadable
+video is then a *placeholder*: the structure of a readable item (found the same way, so batches
+still collate) with every array zeroed, ``label`` -1, the requested ``index``, ``missing`` True and
+``num_bad`` 1. The evaluator drops placeholders from every metric and counts them. Every item
+carries ``missing`` (False for real ones).
 """
 from __future__ import annotations
 
 import logging
 import math
 from typing import Any, Callable
+
+import numpy as np
+import torch
 
 from svit.data.errors import SampleError
 
@@ -29,18 +39,41 @@ def replacement_index(index: int, attempt: int, num_videos: int) -> int:
     return (index + attempt * stride) % num_videos
 
 
-def load_robust(load: Callable[[int], dict[str, Any]], index: int, num_videos: int, max_attempts: int) -> dict[str, Any]:
-    """Loads video ``index`` or a replacement; sets ``item["num_bad"]``."""
+def placeholder_of(item: dict[str, Any], index: int) -> dict[str, Any]:
+    """A readable item turned into the placeholder of unreadable video ``index`` (see the module doc)."""
+    out: dict[str, Any] = {}
+    for k, v in item.items():
+        if isinstance(v, torch.Tensor):
+            out[k] = torch.zeros_like(v)
+        elif isinstance(v, np.ndarray):
+            out[k] = np.zeros_like(v)
+        else:
+            out[k] = v
+    out.update(index=index, label=-1, missing=True, num_bad=1)
+    return out
+
+
+def load_robust(
+    load: Callable[[int], dict[str, Any]], index: int, num_videos: int, max_attempts: int, substitute: bool = True
+) -> dict[str, Any]:
+    """Loads video ``index``, or a replacement (``substitute``) or a placeholder (evaluation) when it
+    is unreadable; sets ``item["num_bad"]`` and ``item["missing"]``."""
     failures: list[str] = []
     for attempt in range(max(1, min(max_attempts, num_videos))):
         vid_index = replacement_index(index, attempt, num_videos)
         try:
             item = load(vid_index)
         except SampleError as exc:
-            logger.warning("skipping unreadable sample: %s; trying another video", exc)
+            if substitute:
+                logger.warning("skipping unreadable sample: %s; trying another video", exc)
+            elif attempt == 0:
+                logger.warning("unreadable sample: %s; it gets no prediction (counted as missing)", exc)
             failures.append(str(exc))
             continue
+        if not substitute and attempt:
+            return placeholder_of(item, index)
         item["num_bad"] = attempt
+        item["missing"] = False
         return item
     raise RuntimeError(
         f"{len(failures)} samples in a row were unreadable (starting at index {index}); "

@@ -1,7 +1,12 @@
-"""Training progress: tqdm on a terminal, log lines otherwise, stats.jsonl and TensorBoard.
+"""Training progress: tqdm on a terminal, log lines otherwise, stats.jsonl, TensorBoard, W&B.
 
 Only rank 0 reports; other ranks get a reporter whose methods do nothing, so the loop never
-branches on rank.
+branches on rank. Every stats.jsonl record carries ``time`` (Unix seconds, wall clock). When a run
+resumes, the records of the epochs it repeats (written by the killed process after its last
+checkpoint) are dropped from stats.jsonl at the first ``start_epoch`` and one ``resume`` record
+says how many, so plots get no duplicate points. Weights & Biases (``WANDB.ENABLE``) is imported
+only when enabled. ``eval_progress`` wraps a validation/test loader with the same kind of progress
+(tqdm or periodic log lines with an ETA).
 """
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ import logging
 import math
 import os
 import sys
-from typing import Any
+import time
+from typing import Any, Iterable, Iterator
 
 from fvcore.common.config import CfgNode
 
@@ -34,21 +40,55 @@ class ProgressReporter:
         self.stats_path = os.path.join(cfg.OUTPUT_DIR, "stats.jsonl")
         self.use_tqdm = enabled and sys.stderr.isatty()
         self._period_sums: dict[str, tuple[float, int]] = {}  # key -> (sum, count) since last log
+        self._started = False
+        self.wandb = None
         if enabled:
             os.makedirs(cfg.OUTPUT_DIR, exist_ok=True)
         if enabled and cfg.TENSORBOARD.ENABLE:
             from torch.utils.tensorboard import SummaryWriter
 
             self.tb = SummaryWriter(log_dir=os.path.join(cfg.OUTPUT_DIR, "tb"))
+        if enabled and cfg.WANDB.ENABLE:
+            self.wandb = start_wandb(cfg)
 
     def write_stats(self, record: dict) -> None:
-        """Appends one JSON line to OUTPUT_DIR/stats.jsonl."""
+        """Appends one JSON line (with the wall-clock ``time``) to OUTPUT_DIR/stats.jsonl."""
         if not self.enabled:
             return
+        record = {**record, "time": round(time.time(), 3)}
         with open(self.stats_path, "a") as f:
             f.write(json.dumps(record, sort_keys=True) + "\n")
 
+    def drop_repeated_records(self, epoch: int) -> int:
+        """Removes stats.jsonl records of epochs >= ``epoch`` (0-based; records store epoch + 1): what
+        a killed run wrote after its last checkpoint, now repeated. Returns how many were dropped."""
+        if not self.enabled or not os.path.isfile(self.stats_path):
+            return 0
+        from svit.utils.atomic import atomic_write_text
+
+        kept, dropped = [], 0
+        with open(self.stats_path, errors="replace") as f:
+            for line in f:
+                try:
+                    rec = json.loads(line)
+                except ValueError:  # a line cut by the kill
+                    dropped += 1
+                    continue
+                if isinstance(rec.get("epoch"), int) and rec["epoch"] > epoch and rec.get("_type") != "resume":
+                    dropped += 1
+                    continue
+                kept.append(line if line.endswith("\n") else line + "\n")
+        if dropped:
+            atomic_write_text(self.stats_path, "".join(kept))
+            logger.info("stats.jsonl: dropped %d records of the interrupted epoch(s) now repeated", dropped)
+        return dropped
+
     def start_epoch(self, epoch: int, steps: int) -> None:
+        if not self._started:
+            self._started = True
+            dropped = self.drop_repeated_records(epoch)
+            if epoch > 0 or dropped:
+                self.write_stats({"_type": "resume", "epoch": epoch, "dropped_records": dropped})
         if self.use_tqdm:
             from tqdm import tqdm
 
@@ -85,6 +125,8 @@ class ProgressReporter:
         if self.tb is not None:
             for k, v in values.items():
                 self.tb.add_scalar(f"train/{k}", v, global_step)
+        if self.wandb is not None:
+            self.wandb.log({f"train/{k}": v for k, v in values.items()}, step=global_step)
 
     def end_epoch(self, epoch: int, summary: dict[str, float], phase: str = "train") -> None:
         """Epoch summary of ``phase`` (train or val): stats line, log line, TensorBoard."""
@@ -100,9 +142,58 @@ class ProgressReporter:
                 if isinstance(v, (int, float)):
                     self.tb.add_scalar(f"{phase}_epoch/{k}", v, epoch + 1)
             self.tb.flush()
+        if self.wandb is not None:
+            self.wandb.log({f"{phase}_epoch/{k}": v for k, v in summary.items() if isinstance(v, (int, float))}
+                           | {"epoch": epoch + 1})
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
         if self.tb is not None:
             self.tb.close()
+        if self.wandb is not None:
+            self.wandb.finish()
+
+
+def start_wandb(cfg: CfgNode) -> Any:
+    """``wandb.init`` for this run (resumable by OUTPUT_DIR); a clear error when wandb is missing."""
+    try:
+        import wandb
+    except ImportError:
+        from svit.config import ConfigError
+
+        raise ConfigError("WANDB.ENABLE is True but the wandb package is not installed: pip install wandb") from None
+    import yaml
+
+    name = cfg.WANDB.RUN_NAME or os.path.basename(os.path.abspath(cfg.OUTPUT_DIR))
+    return wandb.init(project=cfg.WANDB.PROJECT, name=name, dir=cfg.OUTPUT_DIR, mode=cfg.WANDB.MODE,
+                      config=yaml.safe_load(cfg.dump()), resume="allow")
+
+
+def eval_progress(loader: Iterable, phase: str, enabled: bool, period: int = 0) -> Iterator:
+    """Yields the batches of ``loader`` and reports progress: a tqdm bar on a terminal, else a log
+    line every ``period`` batches (default: about 10 lines per pass) with the rate and an ETA."""
+    try:
+        total = len(loader)  # type: ignore[arg-type]
+    except TypeError:
+        total = 0
+    if not enabled:
+        yield from loader
+        return
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        yield from tqdm(loader, total=total or None, desc=phase, dynamic_ncols=True, leave=False)
+        return
+    period = period or max(1, math.ceil(total / 10)) if total else max(1, period or 50)
+    start = time.perf_counter()
+    done = 0
+    for batch in loader:
+        yield batch
+        done += 1
+        if done % period == 0 or done == total:
+            elapsed = time.perf_counter() - start
+            eta = elapsed / done * (total - done) if total else math.nan
+            eta_s = str(datetime.timedelta(seconds=int(eta))) if math.isfinite(eta) else "?"
+            logger.info("%s batch %d/%s | %.2f batches/s | eta %s", phase, done, total or "?",
+                        done / max(elapsed, 1e-9), eta_s)

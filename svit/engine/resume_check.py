@@ -1,0 +1,115 @@
+"""Resuming with a changed config: refuse what changes the network, warn about the rest.
+
+A checkpoint stores the resolved config it was trained with (``cfg``, yaml text). Weight names
+alone cannot tell TSN from TSM (the temporal shift has no parameters), so a resume compares that
+config with the current one before any weight is loaded:
+
+* architectural keys differ -> ``ResumeConfigError`` listing them: ``MODEL.ARCH``,
+  ``MODEL.MODEL_NAME``, ``MODEL.NUM_CLASSES``, ``DATA.INPUT_CHANNEL_NUM`` and every key of the model
+  family's own section(s) (``CNN``, ``MVIT``, ``SVIT``, ``H2CN``, ... chosen by ``MODEL.ARCH`` and
+  ``MODEL.MODEL_NAME``) except regularisation/initialisation/weight-file keys (drop rates, init
+  scales, ImageNet weight paths, ...), which do not change what the weights mean;
+* any other key differs (lr, batch size, augmentation, ...) -> one warning listing old -> new.
+
+To start a new run from a checkpoint of another architecture use ``TRAIN.CHECKPOINT_FILE_PATH``
+(fine-tuning; the epoch is reset), which is not a resume and is not checked.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import torch
+import yaml
+from fvcore.common.config import CfgNode
+
+from svit.engine.errors import RunError
+
+logger = logging.getLogger("svit.resume_check")
+
+ARCH_KEYS = ("MODEL.ARCH", "MODEL.MODEL_NAME", "MODEL.NUM_CLASSES", "DATA.INPUT_CHANNEL_NUM")
+# Keys inside a family section that do not change the network's structure or the meaning of weights.
+_NON_ARCH = re.compile(r"DROP|INIT|WEIGHTS|PRETRAIN|PATH|FILE|CHECKPOINT|ATTN_IMPL|PARTIAL_BN|LAMBDA|LOSS")
+# Keys that differ between a run and its own resume as a matter of course: never reported.
+_ALWAYS_IGNORED = {"OUTPUT_DIR", "TRAIN.AUTO_RESUME", "TRAIN.OVERWRITE", "NUM_GPUS", "NUM_CPU_PROCS",
+                   "NUM_SHARDS", "SHARD_ID", "DATA_LOADER.NUM_WORKERS", "DATA_LOADER.NUM_WORKERS_VAL",
+                   "TRAIN.CHECKPOINT_FILE_PATH", "TRAIN.CHECKPOINT_EPOCH_RESET", "TRAIN.CHECKPOINT_LOAD_OPTIMIZER"}
+_MAX_SHOWN = 12
+
+
+class ResumeConfigError(RunError):
+    """The checkpoint to resume was trained with a different network than the current config builds."""
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"A.B": value}`` of a nested mapping (lists/tuples compared as lists)."""
+    out: dict[str, Any] = {}
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            out.update(flatten(v, f"{prefix}{k}."))
+        return out
+    out[prefix[:-1]] = list(tree) if isinstance(tree, tuple) else tree
+    return out
+
+
+def family_sections(flat: dict[str, Any]) -> set[str]:
+    """Top-level sections holding the model family's structure keys (by ARCH and MODEL_NAME)."""
+    sections = {k.split(".", 1)[0] for k in flat if "." in k}
+    wanted = {str(flat.get("MODEL.ARCH", "")).upper(), str(flat.get("MODEL.MODEL_NAME", "")).upper()}
+    return {s for s in sections if s in wanted}
+
+
+def is_architectural(key: str, sections: set[str]) -> bool:
+    if key in ARCH_KEYS:
+        return True
+    section, _, leaf = key.partition(".")
+    return section in sections and bool(leaf) and not _NON_ARCH.search(leaf)
+
+
+def stored_config(path: str) -> str | None:
+    """The ``cfg`` yaml text of a checkpoint, read memory-mapped (weights are not loaded)."""
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # not a zip archive (old format): the loader reports real problems later
+        return None
+    text = ckpt.get("cfg") if isinstance(ckpt, dict) else None
+    return text if isinstance(text, str) and text.strip() else None
+
+
+def compare_configs(old_yaml: str, cfg: CfgNode) -> tuple[list[str], list[str]]:
+    """``(architectural, other)`` differences as ``"KEY: old -> new"`` lines."""
+    old = flatten(yaml.safe_load(old_yaml) or {})
+    new = flatten(yaml.safe_load(cfg.dump()) or {})
+    sections = family_sections(new) | family_sections(old)
+    arch, other = [], []
+    for key in sorted(set(old) | set(new)):
+        if key in _ALWAYS_IGNORED:
+            continue
+        a, b = old.get(key, "<absent>"), new.get(key, "<absent>")
+        if a == b:
+            continue
+        line = f"{key}: {a!r} -> {b!r}"
+        (arch if is_architectural(key, sections) else other).append(line)
+    return arch, other
+
+
+def check_resume(cfg: CfgNode, path: str) -> None:
+    """Raises ResumeConfigError on architectural differences between ``path``'s config and ``cfg``;
+    logs one warning listing the other differences."""
+    old_yaml = stored_config(path)
+    if old_yaml is None:
+        logger.warning("%s stores no config: cannot check that it was trained with this model", path)
+        return
+    arch, other = compare_configs(old_yaml, cfg)
+    if arch:
+        raise ResumeConfigError(
+            f"Cannot resume from {path}: it was trained with a different model than the current config "
+            f"builds ({'; '.join(arch[:_MAX_SHOWN])}). Use the config it was trained with, or start a new run "
+            f"from its weights with TRAIN.CHECKPOINT_FILE_PATH in another OUTPUT_DIR."
+        )
+    if other:
+        more = f" (and {len(other) - _MAX_SHOWN} more)" if len(other) > _MAX_SHOWN else ""
+        logger.warning(
+            "Resuming from %s with a changed config: %s%s", path, "; ".join(other[:_MAX_SHOWN]), more
+        )
