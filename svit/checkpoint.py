@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+import warnings
+import zipfile
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import torch
 import torch.nn as nn
@@ -88,27 +90,53 @@ def save_checkpoint(
     return path
 
 
+def _is_torchscript_archive(path: str) -> bool:
+    """True for a TorchScript zip (``torch.jit.save``: ``<root>/constants.pkl`` and ``<root>/code/``),
+    which ``torch.load`` cannot read; plain ``torch.save`` zips hold ``data.pkl`` only."""
+    if not zipfile.is_zipfile(path):
+        return False
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return any(n.endswith("/constants.pkl") or "/code/" in n for n in names)
+
+
 def read_checkpoint(path: str) -> Any:
-    """``torch.load(path, weights_only=True)`` on CPU; CheckpointError naming the file on failure."""
+    """Reads ``path`` on CPU: ``torch.load(weights_only=True)``, or for a TorchScript archive (e.g. an
+    OpenAI CLIP ``.pt``) the state dict of ``torch.jit.load`` (tensors as stored, fp16 stays fp16).
+    CheckpointError naming the file on failure."""
     if not os.path.isfile(path):
         raise CheckpointError(f"Checkpoint not found: {path}")
+    if _is_torchscript_archive(path):
+        try:
+            with warnings.catch_warnings():  # torch.jit.load's deprecation notice, once per file
+                warnings.simplefilter("ignore", FutureWarning)
+                return dict(torch.jit.load(path, map_location="cpu").state_dict())
+        except Exception as e:
+            raise CheckpointError(f"Cannot read TorchScript checkpoint {path}: {type(e).__name__}: {e}") from None
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # truncated zip, pickle with code, not a torch file...
         raise CheckpointError(f"Cannot read checkpoint {path}: {type(e).__name__}: {e}") from None
 
 
+STATE_DICT_KEYS = ("model_state", "state_dict", "model", "model_state_dict")
+
+
 def extract_state_dict(obj: Any, path: str = "<checkpoint>") -> dict[str, torch.Tensor]:
-    """The model weights inside a checkpoint: ``model_state``, ``state_dict``, ``model`` or plain."""
+    """The model weights inside a checkpoint: ``model_state``, ``state_dict``, ``model``,
+    ``model_state_dict`` (looked up recursively) or a plain state dict."""
     if isinstance(obj, Mapping):
-        for key in ("model_state", "state_dict", "model"):
+        for key in STATE_DICT_KEYS:
             if key in obj and isinstance(obj[key], Mapping):
                 return extract_state_dict(obj[key], path)
         tensors = {k: v for k, v in obj.items() if isinstance(v, torch.Tensor)}
         if tensors:
             return {str(k): v for k, v in tensors.items()}
     raise CheckpointError(
-        f"No model weights in {path}: expected 'model_state', 'state_dict', 'model' or a plain state dict."
+        f"No model weights in {path}: expected one of {list(STATE_DICT_KEYS)} or a plain state dict."
     )
 
 
@@ -132,13 +160,22 @@ def rename_keys(state: dict[str, torch.Tensor], patterns: Iterable[Iterable[str]
 
 @dataclass
 class LoadReport:
-    """What ``load_checkpoint`` did: loaded, missing, unexpected and shape-skipped keys."""
+    """What ``load_checkpoint`` did; adapters fill ``resampled`` and ``dropped`` while converting.
+
+    ``loaded``: model keys set from the file; ``missing``: model keys the file did not provide;
+    ``unexpected``: file keys (after adaptation) the model does not have; ``skipped``: (key, file
+    shape, model shape) left at init because the shapes differ; ``resampled``: (key, old shape,
+    new shape) an adapter or the model hook interpolated to fit; ``dropped``: (key, reason) file
+    keys an adapter discarded on purpose.
+    """
 
     path: str
     loaded: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     skipped: list[tuple[str, tuple, tuple]] = field(default_factory=list)
+    resampled: list[tuple[str, tuple, tuple]] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)
     epoch: int | None = None
     checkpoint: Any = None
 
@@ -148,6 +185,10 @@ class LoadReport:
         if not is_main_process():  # every rank loads the same file: report it once
             return
         logger.info("Loaded %d tensors from %s", len(self.loaded), self.path)
+        for k, old, new in self.resampled:
+            logger.info("  resampled %s: %s -> %s", k, old, new)
+        for k, why in self.dropped:
+            logger.info("  dropped %s (%s)", k, why)
         for k in self.missing:
             logger.warning("  missing in checkpoint (kept as initialised): %s", k)
         for k in self.unexpected:
@@ -156,27 +197,43 @@ class LoadReport:
             logger.warning("  skipped %s: checkpoint shape %s != model shape %s", k, got, want)
 
 
+PLAIN_TYPES = ("auto", "pytorch", "", None)
+
+
+def _types(checkpoint_type: str | Sequence[str] | None) -> list[str]:
+    """One adapter name or a sequence of them (applied in order), plain types removed."""
+    names = [checkpoint_type] if checkpoint_type is None or isinstance(checkpoint_type, str) else checkpoint_type
+    return [n for n in names if n not in PLAIN_TYPES]
+
+
 def adapt_state_dict(
     state: dict[str, torch.Tensor],
     model: nn.Module,
-    checkpoint_type: str = "auto",
+    checkpoint_type: str | Sequence[str] | None = "auto",
     replace_patterns: Iterable[Iterable[str]] = (),
+    report: LoadReport | None = None,
 ) -> dict[str, torch.Tensor]:
-    """Foreign state dict -> our names: strip ``module.``, rename, registered adapter, model hook."""
+    """Foreign state dict -> our names: strip ``module.``, rename, registered adapter(s)
+    ``adapt(state, model, report)``, then the model's ``adapt_checkpoint_state(state, report)`` hook
+    (MViT resamples its position tables there)."""
+    report = report if report is not None else LoadReport(path="<state dict>")
+    target = unwrap(model)
     state = strip_prefix(state)
     state = rename_keys(state, replace_patterns)
-    if checkpoint_type not in ("auto", "pytorch", "", None):
+    names = _types(checkpoint_type)
+    if names:
         from svit.models.adapters import ADAPTER_REGISTRY
 
-        if checkpoint_type not in ADAPTER_REGISTRY:
-            raise CheckpointError(
-                f"CHECKPOINT_TYPE '{checkpoint_type}' has no registered adapter; known: "
-                f"{ADAPTER_REGISTRY.names()} (or 'pytorch')."
-            )
-        state = ADAPTER_REGISTRY.get(checkpoint_type)(state)
-    hook = getattr(unwrap(model), "adapt_checkpoint_state", None)
+        for name in names:
+            if name not in ADAPTER_REGISTRY:
+                raise CheckpointError(
+                    f"CHECKPOINT_TYPE '{name}' has no registered adapter; known: "
+                    f"{ADAPTER_REGISTRY.names()} (or 'pytorch')."
+                )
+            state = ADAPTER_REGISTRY.get(name)(state, target, report)
+    hook = getattr(target, "adapt_checkpoint_state", None)
     if callable(hook):
-        state = hook(state)
+        state = hook(state, report)
     return state
 
 
@@ -184,19 +241,20 @@ def load_checkpoint(
     path: str,
     model: nn.Module,
     strict: bool = False,
-    checkpoint_type: str = "auto",
+    checkpoint_type: str | Sequence[str] | None = "auto",
     replace_patterns: Iterable[Iterable[str]] = (),
 ) -> LoadReport:
     """Loads the weights of ``path`` into ``model`` and returns a LoadReport (also logged).
 
-    Tensors whose shape differs from the model's (e.g. a K400 head on SSv2) are skipped. With
-    ``strict`` any missing, unexpected or skipped key raises CheckpointError.
+    ``checkpoint_type`` names the adapter (or a list of adapters applied in order). Tensors whose
+    shape still differs from the model's (e.g. a K400 head on SSv2) are skipped. With ``strict``
+    any missing, unexpected or skipped key raises CheckpointError.
     """
     raw = read_checkpoint(path)
-    state = adapt_state_dict(extract_state_dict(raw, path), model, checkpoint_type, replace_patterns)
+    report = LoadReport(path=path, checkpoint=raw)
+    state = adapt_state_dict(extract_state_dict(raw, path), model, checkpoint_type, replace_patterns, report)
     target = unwrap(model)
     own = target.state_dict()
-    report = LoadReport(path=path, checkpoint=raw)
     if isinstance(raw, Mapping) and isinstance(raw.get("epoch"), int):
         report.epoch = raw["epoch"]
     usable = {}

@@ -70,13 +70,15 @@ def test_rename_patterns_adapter_and_model_hook(tmp_path):
 
     if "test_drop_extra" not in ADAPTER_REGISTRY:
         ADAPTER_REGISTRY.register("test_drop_extra")(
-            lambda sd: {k.replace("backbone.fc", "body"): v for k, v in sd.items() if not k.startswith("extra")}
+            lambda sd, model, report: {
+                k.replace("backbone.fc", "body"): v for k, v in sd.items() if not k.startswith("extra")
+            }
         )
     dst = Net()
     calls = []
-    dst.adapt_checkpoint_state = lambda sd: calls.append(sorted(sd)) or sd
+    dst.adapt_checkpoint_state = lambda sd, report: calls.append((sorted(sd), report.path)) or sd
     r = C.load_checkpoint(path, dst, checkpoint_type="test_drop_extra")
-    assert r.unexpected == [] and torch.equal(dst.body.weight, src.body.weight) and calls
+    assert r.unexpected == [] and torch.equal(dst.body.weight, src.body.weight) and calls[0][1] == path
     with pytest.raises(C.CheckpointError, match="no registered adapter"):
         C.load_checkpoint(path, Net(), checkpoint_type="nope")
 

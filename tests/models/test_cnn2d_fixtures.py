@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from svit.checkpoint import LoadReport
 from svit.config import get_cfg
 from svit.models import build_model
 from svit.models.adapters import ADAPTER_REGISTRY
@@ -43,13 +44,15 @@ def test_ibm_fixture_reproduced(fixtures_dir, fixture: str) -> None:
     fx = torch.load(fixtures_dir / fixture, map_location="cpu", weights_only=False)
     original = fixture_state_dict(fx["keys"])
     adapter = ADAPTER_REGISTRY.get("ibm")
+    model = _model(*CASES[fixture])
     # As train.py saves it: a checkpoint dict whose state_dict comes from DataParallel.
-    wrapped = adapter({"epoch": 1, "state_dict": {f"module.{k}": v for k, v in original.items()}})
-    plain = adapter(original)
+    wrapped = adapter(
+        {"epoch": 1, "state_dict": {f"module.{k}": v for k, v in original.items()}}, model, LoadReport("ibm.pth.tar")
+    )
+    plain = adapter(original, model, LoadReport("ibm.pth.tar"))
     assert list(wrapped) == list(plain) == list(original)
     assert all(torch.equal(wrapped[k], plain[k]) for k in plain)
 
-    model = _model(*CASES[fixture])
     model.load_state_dict(wrapped, strict=True)
     with torch.no_grad():
         out = model(ibm_to_ours(fx["input"], 8))

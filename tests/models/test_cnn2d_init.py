@@ -8,6 +8,7 @@ import pytest
 import torch
 import torchvision
 
+from svit.checkpoint import LoadReport
 from svit.config import get_cfg, load_config
 from svit.models import build_model
 from svit.models.adapters import ADAPTER_REGISTRY
@@ -97,7 +98,7 @@ def test_tsm_adapter_renames_tsm_checkpoint() -> None:
             if k.startswith("layer") and ".conv1." in k:
                 name = name.replace(".conv1.", ".conv1.net.")
         tsm_style[name] = v.clone() + 1
-    adapted = ADAPTER_REGISTRY.get("tsm")({"state_dict": tsm_style, "best_prec1": 1.0})
+    adapted = ADAPTER_REGISTRY.get("tsm")({"state_dict": tsm_style, "best_prec1": 1.0}, model, LoadReport("tsm.pth"))
     assert set(adapted) == set(ours)
     model.load_state_dict(adapted, strict=True)
     assert torch.equal(model.layer2[0].conv1.weight, tsm_style["module.base_model.layer2.0.conv1.net.weight"])

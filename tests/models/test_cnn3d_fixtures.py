@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fixture_weights import fixture_state_dict  # noqa: E402
 
+from svit.checkpoint import LoadReport  # noqa: E402
 from svit.config.defaults import get_cfg  # noqa: E402
 from svit.models import build_model  # noqa: E402
 from svit.models.adapters import ADAPTER_REGISTRY  # noqa: E402
@@ -57,7 +58,7 @@ def test_fixture_matches_original_through_ibm_adapter(fixtures_dir: Path, fname:
     name, backbone, depth = FIXTURES[fname]
     model = build_model(_cfg(name, backbone, depth, fx["output"].shape[1]))
     wrapped = {"module." + k: v for k, v in fixture_state_dict(fx["keys"]).items()}
-    _check(model, ADAPTER_REGISTRY.get("ibm")({"state_dict": wrapped, "epoch": 3}), fx)
+    _check(model, ADAPTER_REGISTRY.get("ibm")({"state_dict": wrapped, "epoch": 3}, model, LoadReport("x.pth")), fx)
 
 
 @pytest.mark.parametrize("fname", sorted(FIXTURES))
@@ -67,7 +68,7 @@ def test_ibm_adapter_is_prefix_stripping_for_3d(fixtures_dir: Path, fname: str) 
     sd = fixture_state_dict(fx["keys"])
     adapter = ADAPTER_REGISTRY.get("ibm")
     for given in (sd, {"module." + k: v for k, v in sd.items()}):
-        out = adapter(dict(given))
+        out = adapter(dict(given), torch.nn.Module(), LoadReport("x.pth"))
         assert list(out) == list(sd)
         assert all(out[k] is sd[k] for k in sd)
 

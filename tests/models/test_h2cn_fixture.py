@@ -5,6 +5,7 @@ import pytest
 import torch
 from fixture_weights import fixture_state_dict
 
+from svit.checkpoint import CheckpointError, LoadReport
 from svit.models.adapters import ADAPTER_REGISTRY
 from svit.models.h2cn.model import H2CN
 
@@ -29,10 +30,14 @@ def test_fixture_equivalence_through_adapter(fixtures_dir):
     # Released checkpoints carry DataParallel's prefix; the adapter must accept both forms.
     original = {"module." + k: v for k, v in original.items()}
     model = H2CN(num_classes=11, num_segments=8, snippet_len=5, depth=50, dropout_rate=0.5).eval()
-    adapted = ADAPTER_REGISTRY.get("h2cn")(original)
+    report = LoadReport("h2cn.pth.tar")
+    adapted = ADAPTER_REGISTRY.get("h2cn")(original, model, report)
     model.load_state_dict(adapted, strict=True)
-    # Every original tensor except the dead conv1_temp pair is used.
+    # Every original tensor except the dead conv1_temp pair is used; those two are reported.
     assert len(adapted) == len(original) - 2
+    assert sorted(k for k, _ in report.dropped) == [
+        "module.base_model.conv1_temp.bias", "module.base_model.conv1_temp.weight"
+    ]
     with torch.no_grad():
         out = model(_to_svit_layout(ref["input"]))
     expected = ref["output"]
@@ -67,7 +72,8 @@ def test_parameter_count_general_rules():
 
 def test_adapter_rejects_foreign_keys():
     adapter = ADAPTER_REGISTRY.get("h2cn")
-    with pytest.raises(KeyError, match="conv9"):
-        adapter({"module.base_model.layer1_bak.0.mtdin.conv9.weight": torch.zeros(1)})
-    with pytest.raises(KeyError, match="unexpected key"):
-        adapter({"model.encoder.weight": torch.zeros(1)})
+    model = torch.nn.Module()
+    with pytest.raises(CheckpointError, match="conv9.*other.pth"):
+        adapter({"module.base_model.layer1_bak.0.mtdin.conv9.weight": torch.zeros(1)}, model, LoadReport("other.pth"))
+    with pytest.raises(CheckpointError, match="unexpected key.*other.pth"):
+        adapter({"model.encoder.weight": torch.zeros(1)}, model, LoadReport("other.pth"))

@@ -6,19 +6,17 @@ from __future__ import annotations
 import torch
 from mvit_cfgs import micro_cfg
 
+from svit.checkpoint import load_checkpoint
 from svit.models import build_model
 from svit.models.mvit.rel_pos import resample_rel_pos
 
 
 def _load_pretrained(model, path):
-    """The engine's loader when present (svit.checkpoint.load_checkpoint), else the same steps:
-    adapt, keep matching names+shapes, load non-strictly. Returns the skipped keys."""
-    state = torch.load(path, map_location="cpu", weights_only=True)["model_state"]
-    state = model.adapt_checkpoint_state(state)
-    own = model.state_dict()
-    keep = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
-    model.load_state_dict(keep, strict=False)
-    return sorted(set(state) - set(keep)), sorted(set(own) - set(keep))
+    """svit.checkpoint.load_checkpoint (slowfast adapter); returns the skipped keys, the keys left at
+    init and the report."""
+    report = load_checkpoint(str(path), model, checkpoint_type="slowfast")
+    skipped = sorted(k for k, _, _ in report.skipped)
+    return skipped, sorted(set(report.missing) | set(skipped)), report
 
 
 def test_k400_mvit_checkpoint_initialises_svit(tmp_path):
@@ -31,7 +29,7 @@ def test_k400_mvit_checkpoint_initialises_svit(tmp_path):
     svit = build_model(micro_cfg("SViT", ["DATA.TRAIN_CROP_SIZE", 48, "DATA.TEST_CROP_SIZE", 48,
                                           "MODEL.NUM_CLASSES", 11]))
     fresh = {k: v.clone() for k, v in svit.state_dict().items()}
-    skipped, fresh_keys = _load_pretrained(svit, path)
+    skipped, fresh_keys, report = _load_pretrained(svit, path)
     now = svit.state_dict()
 
     assert skipped == ["head.projection.bias", "head.projection.weight"]
@@ -53,16 +51,19 @@ def test_k400_mvit_checkpoint_initialises_svit(tmp_path):
         else:
             torch.testing.assert_close(now[k], v)  # backbone tensor copied as is
     assert n_resampled >= 2 * 5  # h and w tables of every block changed length
+    assert len(report.resampled) == n_resampled
+    assert all(old[0] < new[0] for _, old, new in report.resampled)
     with torch.no_grad():
         out = svit.eval()(torch.randn(1, 3, 4, 48, 48))
     assert out["logits"].shape == (1, 11)
 
 
 def test_slowfast_adapter_strips_ddp_prefix(fixtures_dir):
+    from svit.checkpoint import LoadReport
     from svit.models.adapters.registry import ADAPTER_REGISTRY
 
     state = torch.load(fixtures_dir / "svit_micro.pyth", map_location="cpu", weights_only=True)["model_state"]
     wrapped = {"module." + k: v for k, v in state.items()}
     model = build_model(micro_cfg("SViT"))
-    model.load_state_dict(ADAPTER_REGISTRY.get("slowfast")(wrapped), strict=True)
+    model.load_state_dict(ADAPTER_REGISTRY.get("slowfast")(wrapped, model, LoadReport("k400.pyth")), strict=True)
     torch.testing.assert_close(model.object_queries.data, state["object_queries"])

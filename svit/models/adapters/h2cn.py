@@ -4,15 +4,17 @@ The released checkpoints come from a ``DataParallel`` wrapper (``module.`` prefi
 backbone under ``base_model.`` with stages named ``layerK_bak`` and the CMCB as ``mtdin``, and the
 classifier as ``new_fc`` (or ``base_model.fc`` when trained without dropout). The dead
 ``base_model.conv1_temp`` (a second ImageNet conv1 the original keeps only to initialise the motion
-stem) has no counterpart and is dropped. Any key the rules do not recognise raises, so a checkpoint
-of another model family is not half-loaded silently.
+stem) has no counterpart and is dropped (recorded in ``report.dropped``). Any key the rules do not
+recognise raises CheckpointError, so a checkpoint of another model family is not half-loaded silently.
 """
 from __future__ import annotations
 
 import re
 
 import torch
+import torch.nn as nn
 
+from svit.checkpoint import CheckpointError, LoadReport
 from svit.models.adapters.registry import ADAPTER_REGISTRY
 
 # Original sub-names below ``base_model.`` -> ours below ``backbone.`` (applied after the stage rename).
@@ -40,7 +42,7 @@ _STEM = re.compile(r"^(conv1|bn1)\.")
 _DEAD = ("conv1_temp.",)
 
 
-def _rename_backbone(name: str) -> str | None:
+def _rename_backbone(name: str, path: str) -> str | None:
     """Maps a name below ``base_model.``; ``None`` for dead tensors; raises on unknown names."""
     if name.startswith(_DEAD):
         return None
@@ -57,30 +59,33 @@ def _rename_backbone(name: str) -> str | None:
             for old, new in _CMCB.items():
                 if rest.startswith(old):
                     return f"backbone.layer{stage}.{idx}.cmcb.{new}{rest[len(old):]}"
-            raise KeyError(f"h2cn adapter: unknown CMCB tensor base_model.{name}")
+            raise CheckpointError(f"h2cn adapter: unknown CMCB tensor base_model.{name} in {path}")
         return f"backbone.layer{stage}.{idx}.{rest}"
     if name.startswith("fc."):  # classifier of a model trained without dropout
         return name
-    raise KeyError(f"h2cn adapter: unknown tensor base_model.{name}")
+    raise CheckpointError(f"h2cn adapter: unknown tensor base_model.{name} in {path}")
 
 
 @ADAPTER_REGISTRY.register("h2cn")
-def adapt_h2cn(state_dict: dict) -> dict:
-    """Returns ``state_dict`` (original H2CN names, with or without ``module.``) in svit's names."""
-    if "state_dict" in state_dict and isinstance(state_dict["state_dict"], dict):
-        state_dict = state_dict["state_dict"]
+def adapt_h2cn(state: dict[str, torch.Tensor], model: nn.Module, report: LoadReport) -> dict[str, torch.Tensor]:
+    """Returns ``state`` (original H2CN names, with or without ``module.``) in svit's names."""
+    if "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
     out: dict[str, torch.Tensor] = {}
-    for key, value in state_dict.items():
+    for key, value in state.items():
         name = key.removeprefix("module.")
         if name.startswith("new_fc."):
             new = "fc." + name[len("new_fc."):]
         elif name.startswith("base_model."):
-            new = _rename_backbone(name[len("base_model."):])
+            new = _rename_backbone(name[len("base_model."):], report.path)
             if new is None:
+                report.dropped.append((key, "dead tensor of the original (conv1_temp)"))
                 continue
         else:
-            raise KeyError(f"h2cn adapter: unexpected key {key!r} (not an H2CN VideoNet checkpoint?)")
+            raise CheckpointError(
+                f"h2cn adapter: unexpected key {key!r} in {report.path} (not an H2CN VideoNet checkpoint?)"
+            )
         if new in out:
-            raise KeyError(f"h2cn adapter: two checkpoint keys map to {new}")
+            raise CheckpointError(f"h2cn adapter: two keys of {report.path} map to {new}")
         out[new] = value
     return out

@@ -5,15 +5,16 @@ DataParallel/DDP wrapper, so keys usually start with ``module.``; ``test.py`` an
 expect bare names. Our CNN models keep the original parameter names (ResNet ``layerX.Y.convZ``,
 ``tam.prev_se.fc1``, GoogLeNet ``inception3a.branch2.1.conv``, ``fc``), so after stripping the
 wrapper prefix the mapping is the identity. A model whose names differ can define
-``adapt_ibm_state(state_dict) -> state_dict``; loaders that know the model call
-:func:`adapt_ibm_for_model` to apply that hook after the generic step.
+``adapt_ibm_state(state_dict) -> state_dict``; the adapter applies it after the generic step.
 """
 from __future__ import annotations
 
 from typing import Any
 
+import torch
 import torch.nn as nn
 
+from svit.checkpoint import LoadReport
 from svit.models.adapters.registry import ADAPTER_REGISTRY
 
 _WRAPPER_PREFIXES = ("module.", "_orig_mod.")
@@ -46,13 +47,9 @@ def strip_prefixes(state_dict: dict, prefixes: tuple[str, ...] = _WRAPPER_PREFIX
 
 
 @ADAPTER_REGISTRY.register("ibm")
-def adapt_ibm(state_dict: dict) -> dict:
-    """IBM checkpoint (or its ``state_dict``) → svit names: unwrap, strip ``module.``."""
-    return strip_prefixes(unwrap_checkpoint(state_dict))
-
-
-def adapt_ibm_for_model(state_dict: dict, model: nn.Module) -> dict:
-    """:func:`adapt_ibm` followed by the model's own ``adapt_ibm_state`` hook, if it has one."""
-    sd = adapt_ibm(state_dict)
+def adapt_ibm(state: dict[str, torch.Tensor], model: nn.Module, report: LoadReport) -> dict[str, torch.Tensor]:
+    """IBM checkpoint (or its ``state_dict``) → svit names: unwrap, strip ``module.``, then the
+    model's ``adapt_ibm_state`` hook if it has one."""
+    sd = strip_prefixes(unwrap_checkpoint(state))
     hook = getattr(model, "adapt_ibm_state", None)
     return hook(sd) if callable(hook) else sd

@@ -9,14 +9,18 @@ mapping is pure renaming: strip ``module.`` / ``base_model.``, ``conv1.net.`` â†
 """
 from __future__ import annotations
 
+import torch
+import torch.nn as nn
+
+from svit.checkpoint import LoadReport
 from svit.models.adapters.ibm import strip_prefixes, unwrap_checkpoint
 from svit.models.adapters.registry import ADAPTER_REGISTRY
 
 
 @ADAPTER_REGISTRY.register("tsm")
-def adapt_tsm(state_dict: dict) -> dict:
+def adapt_tsm(state: dict[str, torch.Tensor], model: nn.Module, report: LoadReport) -> dict[str, torch.Tensor]:
     """TSM/TSN checkpoint (or its ``state_dict``) â†’ svit 2D ResNet names."""
-    sd = strip_prefixes(unwrap_checkpoint(state_dict), ("module.", "base_model."))
+    sd = strip_prefixes(unwrap_checkpoint(state), ("module.", "base_model."))
     out = {}
     for key, value in sd.items():
         if key.startswith("new_fc."):

@@ -16,6 +16,7 @@ from fvcore.common.config import CfgNode
 from timm.layers import trunc_normal_
 from torch.utils.checkpoint import checkpoint
 
+from svit.checkpoint import LoadReport
 from svit.models.mvit.block import MultiScaleBlock
 from svit.models.mvit.patch_embed import PatchEmbed
 from svit.models.mvit.rel_pos import resample_rel_pos
@@ -193,12 +194,13 @@ class MViT(nn.Module):
     def _extra_no_decay_leaves(self) -> set[str]:
         return set()
 
-    def adapt_checkpoint_state(self, state_dict: dict) -> dict:
+    def adapt_checkpoint_state(self, state_dict: dict, report: LoadReport | None = None) -> dict:
         """Returns a copy of ``state_dict`` with tables resampled to this model's lengths.
 
         Relative-position tables (``*.rel_pos_{h,w,t}``) whose row count differs from the model's
         (e.g. K400 weights at another crop or frame count) are resampled by 1-D linear
-        interpolation over the table length; other tensors are left for the loader's shape check.
+        interpolation over the table length, ``pos_embed_temporal`` likewise; each change is
+        recorded in ``report.resampled``. Other tensors are left for the loader's shape check.
         """
         own = self.state_dict()
         out = dict(state_dict)
@@ -207,12 +209,17 @@ class MViT(nn.Module):
                 continue
             target = own[key]
             leaf = key.rsplit(".", 1)[-1]
+            new = None
             if leaf in REL_POS_NAMES and value.ndim == 2 and value.shape[1] == target.shape[1]:
                 if value.shape[0] != target.shape[0]:
-                    out[key] = resample_rel_pos(value.float(), target.shape[0]).to(value.dtype)
+                    new = resample_rel_pos(value.float(), target.shape[0]).to(value.dtype)
             elif leaf == "pos_embed_temporal" and value.ndim == 3 and value.shape[2] == target.shape[2]:
                 if value.shape[1] != target.shape[1]:
-                    out[key] = _resample_1d(value.float(), target.shape[1]).to(value.dtype)
+                    new = _resample_1d(value.float(), target.shape[1]).to(value.dtype)
+            if new is not None:
+                out[key] = new
+                if report is not None:
+                    report.resampled.append((key, tuple(value.shape), tuple(new.shape)))
         return out
 
     # ------------------------------------------------------------------ forward
