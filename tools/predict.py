@@ -31,7 +31,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--cfg", required=True, help="config yaml the checkpoint was trained with")
     p.add_argument("--checkpoint", required=True, help=".pyth checkpoint (or a plain state dict)")
     p.add_argument("--checkpoint-type", default="auto", help="adapter for foreign checkpoints (ibm, tsm, h2cn, ...)")
-    p.add_argument("--input", required=True, nargs="+", help="video files, frame folders, folders of them, or .txt lists")
+    p.add_argument(
+        "--input", required=True, nargs="+", help="video files, frame folders, folders of them, or .txt lists"
+    )
     p.add_argument("--topk", type=int, default=5, help="classes printed per video")
     p.add_argument("--views", type=int, nargs=2, metavar=("T", "S"), help="temporal clips and spatial crops")
     p.add_argument("--label-map", default="", help="label map JSON (name -> index) or text file of class names")
@@ -46,11 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import torch
 
-    from svit.checkpoint import CheckpointError, load_checkpoint
+    from svit.checkpoint import CheckpointError
     from svit.config import load_config
     from svit.config.errors import ConfigError
+    from svit.engine.ema import EmaStateError
+    from svit.engine.experiment import build_experiment
     from svit.engine.predictor import PredictInputError, Predictor, collect_inputs, default_label_map, load_class_names
-    from svit.models import build_model
     from svit.utils.atomic import atomic_write_text
 
     opts = list(args.opts or [])
@@ -69,16 +72,16 @@ def main(argv: list[str] | None = None) -> int:
         items = collect_inputs(args.input, args.boxes or None)
         label_map = args.label_map or default_label_map(cfg)
         names = load_class_names(label_map, cfg.MODEL.NUM_CLASSES) if label_map else None
-        if names is not None and len(names) != cfg.MODEL.NUM_CLASSES:
-            cfg.defrost()
-            cfg.MODEL.NUM_CLASSES = len(names)
-        model = build_model(cfg)
-        load_checkpoint(args.checkpoint, model, strict=True, checkpoint_type=args.checkpoint_type)
-    except (ConfigError, PredictInputError, CheckpointError, FileNotFoundError) as exc:
+        device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        # MODEL_EMA.EVAL_MODEL decides whether the online weights or the checkpoint's EMA predict.
+        experiment = build_experiment(
+            cfg, "predict", device, num_classes=len(names) if names is not None else None,
+            checkpoint=args.checkpoint, checkpoint_type=args.checkpoint_type,
+        )
+    except (ConfigError, PredictInputError, CheckpointError, EmaStateError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    predictor = Predictor(cfg, model, device, names)
+    predictor = Predictor(cfg, experiment.net, device, names)
     predictions = predictor.predict(items, topk=args.topk, progress=sys.stderr.isatty())
     failed = 0
     for pred in predictions:

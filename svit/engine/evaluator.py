@@ -17,9 +17,11 @@ import torch.nn.functional as F
 from fvcore.common.config import CfgNode
 
 from svit.checkpoint import unwrap
+from svit.engine.bad_samples import check_bad_fraction, evaluation_keep, readable_batches
 from svit.engine.errors import ResultsError
 from svit.engine.meters import topk_correct
-from svit.engine.results import aggregate_views, write_results
+from svit.engine.progress import eval_progress
+from svit.engine.results import aggregate_views, model_metrics, write_results
 from svit.utils.distributed import all_gather_objects, all_reduce_sum, is_main_process
 
 logger = logging.getLogger("svit.evaluator")
@@ -44,34 +46,61 @@ def autocast(cfg: CfgNode, device: torch.device):
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 
+def as_models(model: nn.Module | dict[str, nn.Module]) -> dict[str, nn.Module]:
+    """``{"online": model}`` for one model; a dict of named models (online first) as it is."""
+    return dict(model) if isinstance(model, dict) else {"online": model}
+
+
+def metric_key(model_name: str, key: str) -> str:
+    """Validation keys: the online model's plain (``top1``), the others prefixed (``ema_top1``)."""
+    return key if model_name == "online" else f"{model_name}_{key}"
+
+
 @torch.no_grad()
-def validate(cfg: CfgNode, model: nn.Module, task: Any, loader, device: torch.device) -> dict[str, float]:
-    """Single-view top1/top5 (%) and cross-entropy over the whole split (all ranks)."""
-    net = unwrap(model)
-    was_training = net.training
-    net.eval()
-    sums = [0.0, 0.0, 0.0, 0.0]  # loss*n, top1, top5, n
-    for batch in loader:
+def validate(
+    cfg: CfgNode, model: nn.Module | dict[str, nn.Module], task: Any, loader, device: torch.device
+) -> dict[str, float]:
+    """Single-view top1/top5 (%) and cross-entropy over the whole split (all ranks), for one model
+    or for each of several named models (online, ema) on the same batches."""
+    nets = {name: unwrap(m) for name, m in as_models(model).items()}
+    was_training = {name: net.training for name, net in nets.items()}
+    for net in nets.values():
+        net.eval()
+    sums = {name: [0.0, 0.0, 0.0, 0.0] for name in nets}  # loss*n, top1, top5, n
+    bad_seen = [0, 0]  # unreadable samples (no prediction), samples
+    for batch in eval_progress(loader, "val", is_main_process(), cfg.LOG_PERIOD):
         batch = to_device(batch, device)
-        with autocast(cfg, device):
-            logits = task.eval_logits(net, batch)
-        logits = logits.float()
         labels = batch["labels"]
-        keep = labels >= 0
+        bad_seen[0] += int(batch.get("num_bad", 0))
+        bad_seen[1] += labels.numel()
+        keep = evaluation_keep(batch)
         if not keep.any():
             continue
-        logits, labels = logits[keep], labels[keep]
-        n = labels.numel()
-        c1, c5 = topk_correct(logits, labels)
-        sums[0] += float(F.cross_entropy(logits, labels, reduction="sum"))
-        sums[1] += c1
-        sums[2] += c5
-        sums[3] += n
-    loss, c1, c5, n = all_reduce_sum(sums, device)
-    net.train(was_training)
-    if n == 0:
-        return {"loss": float("nan"), "top1": float("nan"), "top5": float("nan"), "num_samples": 0}
-    return {"loss": loss / n, "top1": c1 / n * 100, "top5": c5 / n * 100, "num_samples": int(n)}
+        labels = labels[keep]
+        for name, net in nets.items():
+            with autocast(cfg, device):
+                logits = task.eval_logits(net, batch)
+            logits = logits.float()[keep]
+            c1, c5 = topk_correct(logits, labels)
+            acc = sums[name]
+            acc[0] += float(F.cross_entropy(logits, labels, reduction="sum"))
+            acc[1] += c1
+            acc[2] += c5
+            acc[3] += labels.numel()
+    bad, seen = all_reduce_sum(bad_seen, device)
+    check_bad_fraction(cfg, bad, seen, "validation", replaced=False)
+    out: dict[str, float] = {"num_bad": int(bad)}
+    for name, net in nets.items():
+        loss, c1, c5, n = all_reduce_sum(sums[name], device)
+        net.train(was_training[name])
+        if n == 0:
+            values = {"loss": float("nan"), "top1": float("nan"), "top5": float("nan"), "num_samples": 0}
+        else:
+            values = {"loss": loss / n, "top1": c1 / n * 100, "top5": c5 / n * 100, "num_samples": int(n)}
+        if name != "online":
+            values.pop("num_samples")
+        out.update({metric_key(name, k): v for k, v in values.items()})
+    return out
 
 
 def expected_views(cfg: CfgNode, dataset) -> int:
@@ -89,7 +118,7 @@ def expected_views(cfg: CfgNode, dataset) -> int:
 @torch.no_grad()
 def run_test(
     cfg: CfgNode,
-    model: nn.Module,
+    model: nn.Module | dict[str, nn.Module],
     task: Any,
     loader,
     device: torch.device,
@@ -97,39 +126,49 @@ def run_test(
 ) -> dict[str, Any] | None:
     """Multi-view test: per-view softmax scores, gathered, ensembled per video, written by rank 0.
 
-    Returns the test_results.json content on rank 0 and None elsewhere.
+    With several named models (online, ema) every view goes through each of them; the result files
+    and the top-level metrics of test_results.json describe MODEL_EMA.EVAL_MODEL, and each model's
+    metrics are added under its name. Returns the test_results.json content on rank 0, else None.
     """
     dataset = loader.dataset
     num_views = expected_views(cfg, dataset)
-    net = unwrap(model)
-    net.eval()
-    idx, views, scores = [], [], []
-    for batch in loader:
+    nets = {name: unwrap(m).eval() for name, m in as_models(model).items()}
+    idx, views = [], []
+    scores: dict[str, list] = {name: [] for name in nets}
+    # readable_batches: unreadable videos get no prediction (the aggregation reports them as incomplete)
+    for batch in readable_batches(eval_progress(loader, "test", is_main_process())):
         if "index" not in batch or "view" not in batch:
             raise ResultsError("Test dataset items must carry 'index' and 'view' (docs/ARCHITECTURE.md).")
         b = to_device(batch, device)
-        with autocast(cfg, device):
-            logits = task.eval_logits(net, b)
-        scores.append(torch.softmax(logits.float(), dim=-1).cpu().numpy())
+        for name, net in nets.items():
+            with autocast(cfg, device):
+                logits = task.eval_logits(net, b)
+            scores[name].append(torch.softmax(logits.float(), dim=-1).cpu().numpy())
         idx.append(batch["index"].numpy())
         views.append(batch["view"].numpy())
     local = (
         np.concatenate(idx) if idx else np.zeros(0, np.int64),
         np.concatenate(views) if views else np.zeros(0, np.int64),
-        np.concatenate(scores) if scores else None,
+        {name: np.concatenate(s) if s else None for name, s in scores.items()},
     )
     gathered = all_gather_objects(local)
     if not is_main_process():
         return None
     all_idx = np.concatenate([g[0] for g in gathered]).astype(np.int64)
     all_view = np.concatenate([g[1] for g in gathered]).astype(np.int64)
-    all_scores = np.concatenate([g[2] for g in gathered if g[2] is not None])
     video_ids = list(getattr(dataset, "video_ids", [str(i) for i in range(len(dataset) // num_views)]))
     num_videos = int(getattr(dataset, "num_videos", len(video_ids)))
-    video_scores = aggregate_views(
-        all_idx, all_view, all_scores, num_videos, num_views, cfg.TEST.ENSEMBLE_METHOD, video_ids
-    )
     labels = np.asarray(getattr(dataset, "labels", [-1] * num_videos), dtype=np.int64)
+    video_scores = {}
+    for name in nets:
+        all_scores = np.concatenate([g[2][name] for g in gathered if g[2][name] is not None])
+        video_scores[name] = aggregate_views(
+            all_idx, all_view, all_scores, num_videos, num_views, cfg.TEST.ENSEMBLE_METHOD, video_ids
+        )
+    chosen = cfg.MODEL_EMA.EVAL_MODEL if cfg.MODEL_EMA.EVAL_MODEL in nets else "online"
+    per_model = None
+    if len(nets) > 1:
+        per_model = {name: model_metrics(s, labels) for name, s in video_scores.items()}
     protocol = {
         "num_ensemble_views": cfg.TEST.NUM_ENSEMBLE_VIEWS,
         "num_spatial_crops": cfg.TEST.NUM_SPATIAL_CROPS,
@@ -141,7 +180,7 @@ def run_test(
     }
     results = write_results(
         cfg.OUTPUT_DIR,
-        video_scores,
+        video_scores[chosen],
         labels,
         video_ids,
         getattr(dataset, "class_names", None),
@@ -150,11 +189,16 @@ def run_test(
         getattr(dataset, "split_info", None),
         num_views_evaluated=int(len(np.unique(all_idx * num_views + all_view))),
         save_scores=cfg.TEST.SAVE_RESULTS,
+        evaluated_model=chosen,
+        per_model=per_model,
     )
     pct = {k: "n/a" if results[k] is None else f"{results[k]:.2f}" for k in ("top1", "top5", "mean_class_accuracy")}
     logger.info(
-        "Test: top1 %s top5 %s mean class acc %s over %d videos (%d unlabelled) x %d views -> %s/test_results.json",
-        pct["top1"], pct["top5"], pct["mean_class_accuracy"], results["num_videos"],
+        "Test (%s model): top1 %s top5 %s mean class acc %s over %d videos (%d unlabelled) x %d views -> "
+        "%s/test_results.json",
+        chosen, pct["top1"], pct["top5"], pct["mean_class_accuracy"], results["num_videos"],
         results["num_unlabelled_videos"], num_views, cfg.OUTPUT_DIR,
     )
+    for name, m in (per_model or {}).items():
+        logger.info("Test (%s model): top1 %s top5 %s", name, m["top1"], m["top5"])
     return results

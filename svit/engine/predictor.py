@@ -89,7 +89,9 @@ def collect_inputs(inputs: Sequence[str], box_dir: str | None = None) -> list[In
             items.append(_item_for(path, box_dir))
         elif path.is_dir():
             children = sorted(path.iterdir())
-            found = [c for c in children if (c.is_file() and c.suffix.lower() in VIDEO_EXTENSIONS) or _is_frame_folder(c)]
+            found = [
+                c for c in children if (c.is_file() and c.suffix.lower() in VIDEO_EXTENSIONS) or _is_frame_folder(c)
+            ]
             if not found:
                 raise PredictInputError(f"--input {raw}: folder holds no videos, frames or frame folders")
             items.extend(_item_for(c, box_dir) for c in found)
@@ -144,7 +146,9 @@ def default_label_map(cfg: CfgNode) -> str:
 class Predictor:
     """Scores inputs with a model under the config's test protocol (views × crops, softmax, ensemble)."""
 
-    def __init__(self, cfg: CfgNode, model: torch.nn.Module, device: torch.device, class_names: list[str] | None) -> None:
+    def __init__(
+        self, cfg: CfgNode, model: torch.nn.Module, device: torch.device, class_names: list[str] | None
+    ) -> None:
         self.cfg = cfg
         self.model = model.eval().to(device)
         self.device = device
@@ -192,11 +196,10 @@ class Predictor:
                 else:
                     order = np.argsort(-s)[:topk]
                     names = self.class_names or []
-                    results[pos] = Prediction(
-                        item.video_id,
-                        item.path,
-                        [(int(c), names[c] if c < len(names) and names[c] else str(int(c)), float(s[c])) for c in order],
-                    )
+                    topk_list = [
+                        (int(c), names[c] if c < len(names) and names[c] else str(int(c)), float(s[c])) for c in order
+                    ]
+                    results[pos] = Prediction(item.video_id, item.path, topk_list)
                 bar.update(1)
         bar.close()
         return [results[i] for i in range(len(items))]

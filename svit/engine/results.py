@@ -94,6 +94,12 @@ def compute_metrics(scores: np.ndarray, labels: np.ndarray, num_classes: int) ->
     }
 
 
+def model_metrics(scores: np.ndarray, labels: np.ndarray) -> dict[str, float | None]:
+    """top1/top5/mean class accuracy (%) of one model's per-video scores, None where undefined."""
+    m = compute_metrics(scores, labels, scores.shape[1])
+    return {k: (None if m[k] != m[k] else m[k]) for k in ("top1", "top5", "mean_class_accuracy")}
+
+
 def _plot_confusion(conf: np.ndarray, class_names: Sequence[str] | None, path: str) -> None:
     """Row-normalised confusion matrix image; labels shrink (and thin out) with many classes."""
     import matplotlib
@@ -135,8 +141,13 @@ def write_results(
     split_info: dict[str, Any] | None,
     num_views_evaluated: int,
     save_scores: bool = True,
+    evaluated_model: str = "online",
+    per_model: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Computes metrics and writes every result file; returns the test_results.json content."""
+    """Computes metrics and writes every result file; returns the test_results.json content.
+
+    ``scores`` are those of ``evaluated_model`` (the top-level metrics and every file describe it);
+    ``per_model`` adds each model's metrics under its name (``online``, ``ema``)."""
     num_classes = scores.shape[1]
     m = compute_metrics(scores, labels, num_classes)
     results = {
@@ -150,7 +161,10 @@ def write_results(
         "protocol": protocol,
         "checkpoint": checkpoint,
         "split_info": split_info or {},
+        "evaluated_model": evaluated_model,
     }
+    for name, metrics in (per_model or {}).items():
+        results[name] = dict(metrics)
     os.makedirs(output_dir, exist_ok=True)
     if save_scores:
         with atomic_open(os.path.join(output_dir, "test_scores.npz"), "wb") as f:

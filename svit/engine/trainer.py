@@ -1,16 +1,18 @@
 """The one training loop for every model family.
 
 Per step the trainer sets the lr from one global fractional epoch, draws GRAD_ACCUM_STEPS
-micro-batches, optionally mixes them, lets the registered task compute weighted loss terms, and
-backpropagates their sum under torch.amp; then clips and steps. Epoch boundaries reseed every RNG
-from (RNG_SEED, epoch, rank) and the sampler orders by (RNG_SEED, epoch), which is what makes
-"train 2 epochs" and "train 1, resume, train 1" produce identical weights.
+micro-batches, passes each through the batch hooks (TRAIN.HOOKS: mixing, SV-Mix, ...), lets the
+registered task turn it into a StepOutput, and backpropagates the sum of the task's and the hooks'
+weighted loss terms under torch.amp; then clips, steps the main optimiser and the hooks' own
+optimisers with one GradScaler, updates the model EMA and calls the hooks' ``after_step``. Epoch
+boundaries reseed every RNG from (RNG_SEED, epoch, rank) and the sampler orders by (RNG_SEED,
+epoch), which is what makes "train 2 epochs" and "train 1, resume, train 1" produce identical
+weights (EMA, hook modules and hook optimisers included: they are all in the checkpoint).
 """
 from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -20,23 +22,20 @@ import torch
 import torch.nn as nn
 from fvcore.common.config import CfgNode
 
-from svit.checkpoint import (
-    checkpoint_path,
-    last_checkpoint,
-    load_checkpoint,
-    resume_from,
-    save_checkpoint,
-)
+from svit.checkpoint import checkpoint_path, last_checkpoint, load_checkpoint, resume_from
 from svit.config import cfg_to_yaml
-from svit.data.loader import build_dataset, build_loader
+from svit.data.loader import build_loader
+from svit.engine.context import StepContext
 from svit.engine.errors import DataQualityError, NonFiniteLossError
 from svit.engine.evaluator import autocast, to_device, validate
+from svit.engine.experiment import Experiment, build_experiment, load_ema_state
 from svit.engine.lr_policy import lr_at_epoch, set_lr
 from svit.engine.meters import Average, topk_correct
 from svit.engine.optim import build_optimizer, clip_gradients
 from svit.engine.precise_bn import has_bn, recompute_bn_stats
 from svit.engine.progress import ProgressReporter
-from svit.utils.atomic import atomic_write_text
+from svit.engine.step import StepOutput
+from svit.engine.train_state import HookSlot, restore_hooks, save_train_checkpoint
 from svit.utils.distributed import all_reduce_sum, barrier, get_rank, get_world_size, is_dist, is_main_process
 from svit.utils.seed import derive_seed, seed_everything
 
@@ -48,32 +47,28 @@ def term_key(name: str) -> str:
     return name if "loss" in name else f"loss_{name}"
 
 
-def sync_num_classes(cfg: CfgNode, dataset: Any) -> None:
-    """The dataset's label map decides MODEL.NUM_CLASSES (logged when it changes the config)."""
-    n = getattr(dataset, "num_classes", None)
-    if n and int(n) != cfg.MODEL.NUM_CLASSES:
-        logger.info("MODEL.NUM_CLASSES %d -> %d (from the dataset's label map)", cfg.MODEL.NUM_CLASSES, n)
-        was_frozen = cfg.is_frozen()
-        cfg.defrost()
-        cfg.MODEL.NUM_CLASSES = int(n)
-        if was_frozen:
-            cfg.freeze()
-        write_config(cfg)
+def merge_terms(into: dict[str, torch.Tensor], extra: dict[str, torch.Tensor], source: str) -> None:
+    """Adds ``extra`` loss terms to ``into``; a name used twice would silently drop one, so it raises."""
+    for k, v in extra.items():
+        if k in into:
+            raise RuntimeError(f"Loss term '{k}' of {source} is already produced by another part of the step")
+        into[k] = v
 
 
-def write_config(cfg: CfgNode) -> None:
-    """OUTPUT_DIR/config.yaml, the resolved config (rank 0, atomic)."""
-    if is_main_process():
-        atomic_write_text(os.path.join(cfg.OUTPUT_DIR, "config.yaml"), cfg_to_yaml(cfg))
+def build_hooks(cfg: CfgNode, ctx: StepContext) -> list[HookSlot]:
+    """TRAIN.HOOKS (with MIXUP.METHOD when MIXUP.ENABLE), built in order as ``cls(cfg, ctx)`` from a
+    fixed seed; their modules moved to the device, then their own optimisers built."""
+    from svit.engine.hooks import HOOK_REGISTRY, hook_names
 
-
-def build_model_seeded(cfg: CfgNode, device: torch.device) -> nn.Module:
-    """Builds the model with RNG_SEED so every process (and every rerun) starts from the same init."""
-    import svit.models  # noqa: F401  (registers every model)
-    from svit.models import build_model
-
-    seed_everything(cfg.RNG_SEED)
-    return build_model(cfg).to(device)
+    slots = []
+    for i, name in enumerate(hook_names(cfg)):
+        seed_everything(derive_seed(cfg.RNG_SEED, 1_000_003, i))
+        hook = HOOK_REGISTRY.get(name)(cfg, ctx)
+        modules = dict(hook.modules())
+        for m in modules.values():
+            m.to(ctx.device)
+        slots.append(HookSlot(name, hook, modules, hook.build_optimizer()))
+    return slots
 
 
 def wrap_ddp(cfg: CfgNode, model: nn.Module, device: torch.device) -> nn.Module:
@@ -94,38 +89,34 @@ class TrainOutcome:
     model: nn.Module
     task: Any
     checkpoint: str | None
+    ema: Any = None
 
 
 class Trainer:
-    """Builds data, model, task and optimiser from the config and runs the epochs."""
+    """Builds data, model, EMA, task, hooks and optimisers from the config and runs the epochs."""
 
-    def __init__(self, cfg: CfgNode, device: torch.device) -> None:
-        from svit.engine.tasks import build_task
-
-        self.cfg, self.device = cfg, device
+    def __init__(self, cfg: CfgNode, device: torch.device, experiment: Experiment | None = None) -> None:
+        exp = experiment or build_experiment(cfg, "train", device)
+        self.cfg, self.device = exp.cfg, device
         self.rank, self.world = get_rank(), get_world_size()
-        self.train_set = build_dataset(cfg, "train")
-        sync_num_classes(cfg, self.train_set)
-        self.net = build_model_seeded(cfg, device)
-        if cfg.LOG_MODEL_INFO and is_main_process():
-            from svit.utils.model_stats import log_model_info
-
-            log_model_info(cfg, self.net, logger)
-        self.task = build_task(cfg, self.net, device)
-        self.optimizer = build_optimizer(cfg, self.net)
+        self.train_set, self.net, self.task, self.ema = exp.dataset, exp.net, exp.task, exp.ema
+        self.ctx = StepContext(cfg, device, self.net, self.net, self.ema, num_classes=cfg.MODEL.NUM_CLASSES)
+        self.hooks = build_hooks(cfg, self.ctx)
+        extra_groups = [g for h in self.hooks for g in h.hook.param_groups()]
+        self.optimizer = build_optimizer(cfg, self.net, extra_groups)
+        own = {id(p) for p in self.net.parameters()}
+        # Hook-owned trainable parameters live outside DDP: their gradients are averaged by hand.
+        self.hook_params = [p for h in self.hooks for p in h.parameters() if id(p) not in own] + [
+            p for g in extra_groups for p in g["params"] if id(p) not in own
+        ]
         fp16 = cfg.TRAIN.MIXED_PRECISION and cfg.TRAIN.MIXED_PRECISION_DTYPE == "float16"
         self.scaler = torch.amp.GradScaler(device.type, enabled=fp16)
         self.start_epoch = 0
         self.last_ckpt: str | None = None
         self._init_weights()
         self.model = wrap_ddp(cfg, self.net, device)
+        self.ctx.model = self.model
         self.loader = build_loader(cfg, "train", self.train_set)
-        self.mixer = None
-        if cfg.MIXUP.ENABLE:
-            import svit.engine.mixing  # noqa: F401  (registers mixup_cutmix)
-            from svit.engine.mixing_registry import MIX_REGISTRY
-
-            self.mixer = MIX_REGISTRY.get(cfg.MIXUP.METHOD)(cfg)
         self.val_loader = None
         self.progress = ProgressReporter(cfg, is_main_process())
 
@@ -137,6 +128,10 @@ class Trainer:
             ckpt = resume_from(resume, self.net, self.optimizer, self.scaler)
             self.start_epoch = int(ckpt["epoch"])
             self.task.load_state_dict(ckpt.get("task_state") or {})
+            if self.ema is not None and not load_ema_state(self.ema, ckpt, resume):
+                logger.warning("%s holds no 'ema_state': the EMA restarts from the resumed weights", resume)
+                self.ema.copy_from(self.net)
+            restore_hooks(self.hooks, ckpt.get("hook_state"), resume)
             self.last_ckpt = resume
         elif cfg.TRAIN.CHECKPOINT_FILE_PATH:
             report = load_checkpoint(
@@ -150,14 +145,21 @@ class Trainer:
                 self.start_epoch = report.epoch
             if cfg.TRAIN.CHECKPOINT_LOAD_OPTIMIZER and ckpt.get("optimizer_state"):
                 self.optimizer.load_state_dict(ckpt["optimizer_state"])
+            if self.ema is not None:
+                self.ema.copy_from(self.net)  # the EMA starts from the initial weights
 
     # ------------------------------------------------------------------------------------------
+    def _validate(self) -> dict[str, float]:
+        models = {"online": self.model}
+        if self.ema is not None:
+            models["ema"] = self.ema.module
+        return validate(self.cfg, models, self.task, self._val_loader(), self.device)
+
     def train(self) -> TrainOutcome:
         cfg = self.cfg
         if cfg.TRAIN.VAL_ONLY:
-            metrics = validate(cfg, self.model, self.task, self._val_loader(), self.device)
-            self.progress.end_epoch(self.start_epoch - 1, metrics, phase="val")
-            return TrainOutcome(self.net, self.task, self.last_ckpt)
+            self.progress.end_epoch(self.start_epoch - 1, self._validate(), phase="val")
+            return TrainOutcome(self.net, self.task, self.last_ckpt, self.ema)
         if self.start_epoch >= cfg.SOLVER.MAX_EPOCH:
             logger.info("Training already finished (epoch %d of %d)", self.start_epoch, cfg.SOLVER.MAX_EPOCH)
         for epoch in range(self.start_epoch, cfg.SOLVER.MAX_EPOCH):
@@ -167,6 +169,8 @@ class Trainer:
                 if hasattr(getattr(extra, "sampler", None), "set_epoch"):
                     extra.sampler.set_epoch(epoch)
             self.task.on_epoch_start(epoch)
+            for slot in self.hooks:
+                slot.hook.on_epoch_start(epoch)
             summary = self.train_epoch(epoch)
             last = epoch + 1 == cfg.SOLVER.MAX_EPOCH
             if cfg.BN.USE_PRECISE_STATS and has_bn(self.net):
@@ -175,10 +179,9 @@ class Trainer:
             if (epoch + 1) % max(1, cfg.TRAIN.CHECKPOINT_PERIOD) == 0 or last:
                 self.save(epoch + 1)
             if cfg.TRAIN.EVAL_PERIOD > 0 and ((epoch + 1) % cfg.TRAIN.EVAL_PERIOD == 0 or last):
-                metrics = validate(cfg, self.model, self.task, self._val_loader(), self.device)
-                self.progress.end_epoch(epoch, metrics, phase="val")
+                self.progress.end_epoch(epoch, self._validate(), phase="val")
         self.progress.close()
-        return TrainOutcome(self.net, self.task, self.last_ckpt)
+        return TrainOutcome(self.net, self.task, self.last_ckpt, self.ema)
 
     def _val_loader(self):
         if self.val_loader is None:
@@ -188,8 +191,9 @@ class Trainer:
     def save(self, epoch: int) -> None:
         path = checkpoint_path(self.cfg.OUTPUT_DIR, epoch)
         if is_main_process():
-            save_checkpoint(
-                path, self.net, epoch, self.optimizer, self.scaler, cfg_to_yaml(self.cfg), self.task.state_dict()
+            save_train_checkpoint(
+                path, self.net, epoch, self.optimizer, self.scaler, cfg_to_yaml(self.cfg), self.task.state_dict(),
+                self.ema, self.hooks,
             )
             logger.info("Saved %s", path)
         barrier()
@@ -225,6 +229,46 @@ class Trainer:
         world = get_world_size()
         return {k: red[i] / world for i, k in enumerate(keys)}, [red[-3], red[-2]], int(red[-1])
 
+    def _forward(self, batch: dict) -> tuple[StepOutput, dict[str, torch.Tensor]]:
+        """Hooks then task on one micro-batch, under autocast; returns the task's output and all
+        weighted loss terms (task's and hooks')."""
+        with autocast(self.cfg, self.device):
+            extra: dict[str, torch.Tensor] = {}
+            for slot in self.hooks:
+                batch, hook_terms = slot.hook.before_step(batch, self.ctx)
+                merge_terms(extra, hook_terms, f"hook '{slot.name}'")
+            out = self.task.training_step(self.model, batch)
+        if not isinstance(out, StepOutput):
+            raise TypeError(f"Task {type(self.task).__name__}.training_step must return a StepOutput")
+        terms = dict(out.terms)
+        merge_terms(terms, extra, "the hooks")
+        return out, terms
+
+    def _optimizer_step(self) -> None:
+        """Clip, step the main and the hooks' optimisers with the one GradScaler, one scaler update,
+        then the EMA update and the hooks' after_step."""
+        cfg = self.cfg
+        if self.hook_params and is_dist():
+            world = get_world_size()
+            for p in self.hook_params:
+                if p.grad is not None:
+                    torch.distributed.all_reduce(p.grad)
+                    p.grad.div_(world)
+        if cfg.SOLVER.CLIP_GRAD_L2NORM or cfg.SOLVER.CLIP_GRAD_VAL:
+            self.scaler.unscale_(self.optimizer)
+            clip_gradients(cfg, [p for g in self.optimizer.param_groups for p in g["params"]])
+        self.scaler.step(self.optimizer)
+        for slot in self.hooks:
+            opt = slot.optimizer.optimizer if slot.optimizer is not None else None
+            if opt is not None and any(p.grad is not None for g in opt.param_groups for p in g["params"]):
+                self.scaler.step(opt)
+        self.scaler.update()
+        self.ctx.step += 1
+        if self.ema is not None:
+            self.ema.update(self.net)
+        for slot in self.hooks:
+            slot.hook.after_step(self.ctx)
+
     def train_epoch(self, epoch: int) -> dict[str, float]:
         cfg = self.cfg
         accum = cfg.TRAIN.GRAD_ACCUM_STEPS
@@ -232,6 +276,9 @@ class Trainer:
         if cfg.TRAIN.MAX_STEPS_PER_EPOCH > 0:
             steps = min(steps, cfg.TRAIN.MAX_STEPS_PER_EPOCH)
         self.model.train()
+        for slot in self.hooks:
+            for m in slot.modules.values():
+                m.train()
         self.progress.start_epoch(epoch, steps)
         it = iter(self.loader)
         meters: dict[str, Average] = {}
@@ -239,9 +286,14 @@ class Trainer:
         seen, bad = 0, 0
         for step in range(steps):
             t_start = time.perf_counter()
+            self.ctx.epoch, self.ctx.step, self.ctx.steps_per_epoch = epoch, epoch * steps + step, steps
             lr = lr_at_epoch(cfg, epoch + step / steps)
             set_lr(self.optimizer, lr)
             self.optimizer.zero_grad(set_to_none=True)
+            for slot in self.hooks:
+                if slot.optimizer is not None:
+                    set_lr(slot.optimizer.optimizer, slot.optimizer.lr_at(epoch + step / steps))
+                    slot.optimizer.optimizer.zero_grad(set_to_none=True)
             data_time = 0.0
             step_terms: dict[str, float] = {}
             correct = [0, 0]
@@ -254,29 +306,20 @@ class Trainer:
                 seen += n
                 bad += int(batch.get("num_bad", 0))
                 batch = to_device(batch, self.device)
-                if self.mixer is not None:
-                    batch = self.mixer(batch)
                 sync = nullcontext() if micro == accum - 1 or not is_dist() else self.model.no_sync()
                 with sync:
-                    with autocast(cfg, self.device):
-                        terms = self.task.training_losses(self.model, batch)
+                    out, terms = self._forward(batch)
                     self._check_finite(terms, epoch, step)
                     loss = sum(terms.values())
                     self.scaler.scale(loss / accum).backward()
                 for k, v in terms.items():
                     step_terms[k] = step_terms.get(k, 0.0) + float(v.detach()) / accum
-                logits = getattr(self.task, "last_logits", None)
-                labels = batch.get("hard_labels", batch.get("labels"))
-                if logits is not None and labels is not None and labels.dim() == 1:
-                    c1, c5 = topk_correct(logits.detach().float(), labels)
+                if out.logits is not None and out.labels is not None and out.labels.dim() == 1:
+                    c1, c5 = topk_correct(out.logits.detach().float(), out.labels)
                     correct[0] += c1
                     correct[1] += c5
-                    count += labels.numel()
-            if cfg.SOLVER.CLIP_GRAD_L2NORM or cfg.SOLVER.CLIP_GRAD_VAL:
-                self.scaler.unscale_(self.optimizer)
-                clip_gradients(cfg, self.net.parameters())
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
+                    count += out.labels.numel()
+            self._optimizer_step()
             step_time = time.perf_counter() - t_start
             if step > 0 or steps == 1:
                 step_times.update(step_time)

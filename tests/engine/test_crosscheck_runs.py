@@ -158,9 +158,9 @@ def test_task_extra_stats_reach_the_epoch_summary(tmp_path):
                 super().__init__(*a)
                 self.calls = 0
 
-            def training_losses(self, model, batch):
+            def training_step(self, model, batch):
                 self.calls += 1
-                return super().training_losses(model, batch)
+                return super().training_step(model, batch)
 
             def extra_stats(self):
                 return {"calls": float(self.calls)}

@@ -50,7 +50,8 @@ def test_train_then_test_writes_every_output(tmp_path):
     assert "rising" in csv and "falling" in csv
     stats = [json.loads(line) for line in open(os.path.join(out, "stats.jsonl"))]
     iters = [s for s in stats if s["_type"] == "train_iter"]
-    assert len(iters) == 6 and {"lr", "loss", "loss_cls", "top1", "top5", "data_time", "step_time", "eta"} <= set(iters[0])
+    assert len(iters) == 6
+    assert {"lr", "loss", "loss_cls", "top1", "top5", "data_time", "step_time", "eta"} <= set(iters[0])
     assert [s["epoch"] for s in stats if s["_type"] == "val_epoch"] == [1, 2]
     # lr: warm-up from 0.05 at the first step of epoch 0 (global fractional epoch 0)
     assert iters[0]["lr"] == pytest.approx(0.05)

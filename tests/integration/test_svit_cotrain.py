@@ -44,7 +44,7 @@ def test_cotrain_terms_are_weighted_losses(synthetic_root: str, tmp_path: Path) 
     batch = next(iter(build_loader(cfg, "train")))
     images = task._next_images()
     task._next_images = lambda: images  # pin the image batch so every term can be recomputed
-    terms = task.training_losses(model, batch)
+    terms = task.training_step(model, batch).terms
     assert set(terms) == {
         "cls",
         "video_image_desc_l1_loss",
@@ -84,7 +84,7 @@ def test_consistency_off_drops_term_and_frame_pass(synthetic_root: str, tmp_path
     monkeypatch.setattr(consistency, "frame_tokens_for_clip", lambda *a, **k: calls.append(1))
     task.on_epoch_start(0)
     batch = next(iter(build_loader(cfg, "train")))
-    terms = task.training_losses(model, batch)
+    terms = task.training_step(model, batch).terms
     assert not any("video_image" in k for k in terms) and not any("boxes" in k for k in terms)
     assert calls == []
 
