@@ -325,7 +325,7 @@ _C.MODEL.DROPOUT_RATE = 0.5
 _C.MODEL.ACT_CHECKPOINT = False
 # Label smoothing of the hard-label cross-entropy.
 _C.MODEL.LABEL_SMOOTHING = 0.0
-# Attention implementation for MViT/SViT: "sdpa" (scaled_dot_product_attention) or "explicit".
+# Attention implementation for MViT/SViT/VideoSwin/UniFormer/ViViT: "sdpa" (scaled_dot_product_attention) or "explicit".
 _C.MODEL.ATTN_IMPL = "sdpa"
 # Softmax the class scores inside the model in eval mode (PySlowFast heads did); svit keeps logits.
 _C.MODEL.HEAD_ACT = "none"
@@ -508,6 +508,77 @@ _C.SIDE4VIDEO.MLP_HIDDEN = 0
 _C.SIDE4VIDEO.SIDE_DIM = 320
 # Storage/compute dtype of the frozen tower: float32, bfloat16 or float16 (LayerNorms stay float32).
 _C.SIDE4VIDEO.BACKBONE_DTYPE = "float32"
+
+# ---------------------------------------------------------------------------------------------
+# Transformer backbones of the seeds: Video Swin, UniFormer, ViViT (svit/models/{swin,uniformer,vivit})
+# ---------------------------------------------------------------------------------------------
+_C.SWIN = CfgNode()
+# Patch (tubelet) size [t, h, w] of the Conv3d embedding.
+_C.SWIN.PATCH_SIZE = [2, 4, 4]
+# Channels of the first stage (doubles at every patch merging): 96 for T/S, 128 for B.
+_C.SWIN.EMBED_DIM = 96
+# Blocks per stage: [2, 2, 6, 2] (T), [2, 2, 18, 2] (S, B).
+_C.SWIN.DEPTHS = [2, 2, 6, 2]
+# Attention heads per stage: [3, 6, 12, 24] (T, S), [4, 8, 16, 32] (B).
+_C.SWIN.NUM_HEADS = [3, 6, 12, 24]
+# Attention window [t, h, w]: [8, 7, 7] official Kinetics models, [4, 7, 7] SV-Mix (checkpoint tables are resized).
+_C.SWIN.WINDOW_SIZE = [8, 7, 7]
+# MLP hidden width / channels.
+_C.SWIN.MLP_RATIO = 4.0
+# Bias on the qkv projection.
+_C.SWIN.QKV_BIAS = True
+# LayerNorm after the patch embedding (True in every official model).
+_C.SWIN.PATCH_NORM = True
+# Stochastic depth rate, linear over all blocks (0.1 T, 0.2 S/SV-Mix, 0.3 B in the official configs).
+_C.SWIN.DROP_PATH_RATE = 0.2
+# Dropout after the attention projection and MLP layers.
+_C.SWIN.DROP_RATE = 0.0
+# Dropout on the attention weights.
+_C.SWIN.ATTN_DROP_RATE = 0.0
+
+_C.UNIFORMER = CfgNode()
+# Blocks per stage: [3, 4, 8, 3] (UniFormer-S), [5, 8, 20, 7] (UniFormer-B).
+_C.UNIFORMER.DEPTH = [3, 4, 8, 3]
+# Channels per stage.
+_C.UNIFORMER.EMBED_DIM = [64, 128, 320, 512]
+# Channels per attention head in the self-attention stages (heads = EMBED_DIM // HEAD_DIM).
+_C.UNIFORMER.HEAD_DIM = 64
+# MLP hidden width / channels.
+_C.UNIFORMER.MLP_RATIO = 4.0
+# Bias on the qkv projection.
+_C.UNIFORMER.QKV_BIAS = True
+# Stochastic depth rate, linear over all blocks (0.1 K400, 0.2 SSv1/SV-Mix, 0.3 SSv2 in the official runs).
+_C.UNIFORMER.DROP_PATH_RATE = 0.1
+# Dropout inside the blocks (MLP, attention projection).
+_C.UNIFORMER.DROP_RATE = 0.0
+# Dropout on the attention weights.
+_C.UNIFORMER.ATTN_DROP_RATE = 0.0
+
+_C.VIVIT = CfgNode()
+# Spatial patch size of the tubelet embedding (the crop must be a multiple).
+_C.VIVIT.PATCH_SIZE = 16
+# Frames per tubelet (the frame count must be a multiple); the 2D init kernel is repeated and divided by it.
+_C.VIVIT.TUBELET = 2
+# Token width (384 = ViT-S / DeiT-S).
+_C.VIVIT.EMBED_DIM = 384
+# Spatial transformer blocks (run per temporal index, initialised from the image model).
+_C.VIVIT.DEPTH = 12
+# Temporal transformer blocks over the per-frame class tokens (randomly initialised).
+_C.VIVIT.TEMPORAL_DEPTH = 4
+# Attention heads of every block.
+_C.VIVIT.NUM_HEADS = 6
+# MLP hidden width / channels.
+_C.VIVIT.MLP_RATIO = 4.0
+# Bias on the qkv projection.
+_C.VIVIT.QKV_BIAS = True
+# Stochastic depth rate, linear over the spatial then temporal blocks.
+_C.VIVIT.DROP_PATH_RATE = 0.2
+# Dropout after the position embedding and inside the blocks.
+_C.VIVIT.DROP_RATE = 0.0
+# Dropout on the attention weights.
+_C.VIVIT.ATTN_DROP_RATE = 0.0
+# Add the temporal position embedding before the temporal blocks (SV-Mix defines it but never adds it).
+_C.VIVIT.TEMPORAL_POS_EMBED = False
 
 # ---------------------------------------------------------------------------------------------
 # Optimisation
