@@ -69,6 +69,9 @@ _C.TRAIN.AUTO_RESUME = True
 _C.TRAIN.OVERWRITE = False
 # Keep only the newest N epoch checkpoints in OUTPUT_DIR/checkpoints (0 = keep all).
 _C.TRAIN.KEEP_LAST_CHECKPOINTS = 0
+# Resume from this checkpoint of ours (weights, optimiser, scaler, epoch, EMA, hooks) instead of the
+# newest one in OUTPUT_DIR; tools/run_net.py --resume PATH sets it. "" = AUTO_RESUME decides.
+_C.TRAIN.RESUME_FROM = ""
 # Initialise from this checkpoint (PySlowFast .pyth or a plain state dict) when not resuming.
 _C.TRAIN.CHECKPOINT_FILE_PATH = ""
 # Checkpoint format of CHECKPOINT_FILE_PATH: "pytorch" (PySlowFast/plain), "ibm", "tsm", "auto".
@@ -130,7 +133,7 @@ _C.DATA = CfgNode()
 _C.DATA.PATH_TO_DATA_DIR = ""
 # Folder holding frames/videos; paths in lists are relative to it. Empty = PATH_TO_DATA_DIR.
 _C.DATA.PATH_PREFIX = ""
-# Where frames come from: "frames" (folders of JPEGs) or "pyav" (video files decoded by PyAV).
+# Where frames come from: "frames" (image folders), or videos via "pyav", "torchcodec" or "decord" (if installed).
 _C.DATA.DECODING_BACKEND = "frames"
 # Input frames per clip.
 _C.DATA.NUM_FRAMES = 16
@@ -182,6 +185,10 @@ _C.DATA.TRAIN_CROP_MODE = "auto"
 _C.DATA.MAX_RETRIES = 10
 # Resize every frame to [H, W] first, ignoring aspect (H2CN: [240, 320]); empty = keep the decoded size.
 _C.DATA.RESIZE_HW = []
+# Frame folder with holes or a count unlike the list's: "error" (bad sample) or "skip" (read what is there, warn).
+_C.DATA.FRAME_GAPS = "error"
+# Videos decoding to fewer than (1 - this) x the header's frame count are bad samples (truncated); negative = no check.
+_C.DATA.DECODE_TOLERANCE = 0.1
 
 # ---------------------------------------------------------------------------------------------
 # Data loading
@@ -454,6 +461,11 @@ _C.CNN.WITHOUT_T_STRIDE = True
 _C.CNN.POOLING_METHOD = "max"
 # Depthwise temporal convolutions (S3D-ResNet option).
 _C.CNN.DW_T_CONV = False
+# R2plus1D: the SV-Mix R(2+1)D blocks ((1,3,3) conv to 9/4 width, (3,1,1) back, one BN after both).
+_C.CNN.R2PLUS1D_EXPAND = False
+# 3D ResNets: stem EARLY_STRIDEx7x7 conv with temporal stride EARLY_STRIDE, no temporal padding
+# (SV-Mix R(2+1)D, MODEL.EARLY_STRIDE there); 0 = the IBM 3x7x7 stem.
+_C.CNN.EARLY_STRIDE = 0
 # TSM: fraction of channels shifted each way is 1/SHIFT_DIV.
 _C.CNN.SHIFT_DIV = 8
 # TAM: blending frames.

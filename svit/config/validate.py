@@ -86,7 +86,8 @@ def validate_semantics(cfg: CfgNode) -> None:
     _pair(cfg, "DATA.TRAIN_JITTER_ASPECT_RELATIVE")
     _pair(cfg, "DATA.RESIZE_HW", ordered=False)
     _choice(cfg, "DATA.CHANNEL_ORDER", {"RGB", "BGR"})
-    _choice(cfg, "DATA.DECODING_BACKEND", {"frames", "pyav"})
+    _choice(cfg, "DATA.DECODING_BACKEND", {"frames", "pyav", "torchcodec", "decord"})
+    _choice(cfg, "DATA.FRAME_GAPS", {"error", "skip"})
     _choice(cfg, "DATA.SAMPLING", {"segment", "dense"})
 
 

@@ -6,7 +6,9 @@ sampling (``svit.data.sampling``), reading frames (folders or PyAV), slot boxes
 (``svit.data.boxes``), the split's transform, views and robust replacement.
 
 Number of frames ``L`` of a video: the length of its box file when it has one, else the record's
-known count (list files), else the number of frame files / decoded frames.
+known count (list files; checked against the folder: holes or a different count make a bad sample
+unless DATA.FRAME_GAPS is "skip"), else the number of frame files / decoded frames. Video files are
+read through ``svit.data.decoders`` (DATA.DECODING_BACKEND pyav / torchcodec / decord).
 Views: train and val have 1 view (val: centre clip, centre crop); test has
 ``TEST.NUM_ENSEMBLE_VIEWS * TEST.NUM_SPATIAL_CROPS``; item ``i`` is video ``i // num_views``, view
 ``i % num_views`` = ``temporal_idx * NUM_SPATIAL_CROPS + spatial_idx``.
@@ -23,10 +25,11 @@ from torch.utils.data import Dataset
 
 from svit.data import sampling
 from svit.data.boxes import VideoBoxes, load_box_file
+from svit.data.decoders import open_video
 from svit.data.errors import SampleError
 from svit.data.robust import load_robust
 from svit.data.transforms.pipeline import build_clip_transform
-from svit.data.video_reader import count_frame_files, decode_video, read_frame_folder, stack_indices
+from svit.data.video_reader import frame_numbers_to_read, read_frame_folder
 
 
 @dataclass
@@ -39,6 +42,9 @@ class VideoRecord:
     box_path: str | None = None  # Something-Else box file, None = no boxes
     num_frames: int | None = None  # known frame count (list files); None = measure
     start_index: int = 1  # number of the first frame file
+    # num_frames must equal the folder's count (TSN lists); False = an explicit start..end range
+    # of a possibly longer folder (IBM lists), where only holes inside the range are errors.
+    whole_folder: bool = True
 
 
 def item_rng() -> np.random.Generator:
@@ -74,8 +80,10 @@ class VideoClipDataset(Dataset):
         self.num_classes = int(num_classes)
         self.split_info = dict(split_info or {})
         self.backend = d.DECODING_BACKEND
-        if self.backend not in ("frames", "pyav"):
-            raise ValueError(f"DATA.DECODING_BACKEND must be 'frames' or 'pyav', got {self.backend!r}")
+        if self.backend not in ("frames", "pyav", "torchcodec", "decord"):
+            raise ValueError(f"DATA.DECODING_BACKEND must be frames, pyav, torchcodec or decord, got {self.backend!r}")
+        self.allow_gaps = d.FRAME_GAPS == "skip"
+        self.decode_tolerance = float(d.DECODE_TOLERANCE)
         self.template = d.FRAME_TEMPLATE
         self.mode = d.SAMPLING
         self.num_frames = int(d.NUM_FRAMES)
@@ -91,7 +99,7 @@ class VideoClipDataset(Dataset):
             self.num_temporal, self.num_spatial = 1, 1
         self.num_views = self.num_temporal * self.num_spatial
         self.transform = build_clip_transform(cfg, split, flip_swap)
-        self._count_cache: dict[int, int] = {}
+        self._numbers_cache: dict[int, list[int]] = {}
 
     def __len__(self) -> int:
         return self.num_videos * self.num_views
@@ -106,30 +114,33 @@ class VideoClipDataset(Dataset):
     # -- reading --------------------------------------------------------------------------
     def _frames_and_boxes(self, rec: VideoRecord, vid_index: int, rng: np.random.Generator, temporal_idx: int):
         boxes: VideoBoxes | None = load_box_file(rec.box_path, rec.video_id, self.num_boxes) if rec.box_path else None
-        decoded = None
-        if boxes is not None:
-            numbers = boxes.frame_numbers
-        elif self.backend == "frames":
-            if vid_index not in self._count_cache:
-                self._count_cache[vid_index] = rec.num_frames or count_frame_files(rec.path, self.template, rec.start_index, rec.video_id)
-            numbers = [rec.start_index + k for k in range(self._count_cache[vid_index])]
-        else:
-            decoded = decode_video(rec.path, rec.video_id, self.target_fps)
-            numbers = [rec.start_index + k for k in range(len(decoded))]
-        idx = self.sample_indices(len(numbers), rng, temporal_idx)
-        wanted = [numbers[i] for i in idx]
         if self.backend == "frames":
             if boxes is not None:
+                numbers = boxes.frame_numbers
                 last = os.path.join(rec.path, self.template.format(max(numbers)))
                 if not os.path.isfile(last):
-                    raise SampleError(last, rec.video_id, f"frame folder has fewer frames than the box file {rec.box_path} names (last frame {max(numbers)})")
-            frames = read_frame_folder(rec.path, wanted, self.template, rec.video_id)
+                    raise SampleError(last, rec.video_id, f"frame folder has fewer frames than the box file "
+                                      f"{rec.box_path} names (last frame {max(numbers)})")
+            else:
+                if vid_index not in self._numbers_cache:  # one listing per video and worker, holes checked
+                    self._numbers_cache[vid_index] = frame_numbers_to_read(
+                        rec.path, self.template, rec.start_index, rec.video_id, rec.num_frames, self.allow_gaps,
+                        whole_folder=rec.whole_folder)
+                numbers = self._numbers_cache[vid_index]
+            idx = self.sample_indices(len(numbers), rng, temporal_idx)
+            frames = read_frame_folder(rec.path, [numbers[i] for i in idx], self.template, rec.video_id)
         else:
-            if decoded is None:
-                decoded = decode_video(rec.path, rec.video_id, self.target_fps)
-            if boxes is not None and max(numbers) - rec.start_index >= len(decoded):
-                raise SampleError(rec.path, rec.video_id, f"video decodes to {len(decoded)} frames but the box file {rec.box_path} names frame {max(numbers)}")
-            frames = stack_indices(decoded, [n - rec.start_index for n in wanted], rec.path, rec.video_id)
+            with open_video(self.backend, rec.path, rec.video_id, target_fps=self.target_fps,
+                            tolerance=self.decode_tolerance) as video:
+                if boxes is not None:
+                    numbers = boxes.frame_numbers
+                    if max(numbers) - rec.start_index >= video.num_frames:
+                        raise SampleError(rec.path, rec.video_id, f"video decodes to {video.num_frames} frames but the "
+                                          f"box file {rec.box_path} names frame {max(numbers)}")
+                else:
+                    numbers = [rec.start_index + k for k in range(video.num_frames)]
+                idx = self.sample_indices(len(numbers), rng, temporal_idx)
+                frames = video.read([numbers[i] - rec.start_index for i in idx])
         if boxes is not None:
             b, m = boxes.boxes[idx], boxes.mask[idx]
         else:
@@ -155,4 +166,6 @@ class VideoClipDataset(Dataset):
             raise IndexError(f"index {i} out of range for {len(self)} items")
         vid_index, view = divmod(i, self.num_views)
         rng = item_rng()
-        return load_robust(lambda v: self.load(v, view, rng), vid_index, self.num_videos, self.max_retries)
+        # val/test never substitute another video: an unreadable one becomes a counted missing prediction
+        return load_robust(lambda v: self.load(v, view, rng), vid_index, self.num_videos, self.max_retries,
+                           substitute=self.split == "train")

@@ -7,7 +7,10 @@ where it is found instead of crashing a worker without context.
 """
 from __future__ import annotations
 
+import logging
 import os
+import re
+import string
 from fractions import Fraction
 from typing import Sequence
 
@@ -16,6 +19,7 @@ import numpy as np
 
 from svit.data.errors import SampleError
 
+logger = logging.getLogger(__name__)
 cv2.setNumThreads(1)  # data workers are processes; OpenCV threads would oversubscribe the cores
 
 
@@ -29,19 +33,97 @@ def read_image_rgb(path: str, video_id: str) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
-def count_frame_files(folder: str, template: str, start_index: int, video_id: str) -> int:
-    """Number of consecutive frame files ``template.format(start_index + k)`` in ``folder``."""
+def _template_regex(template: str) -> re.Pattern:
+    """A regex matching the file names ``template.format(n)`` can produce (one integer field)."""
+    fields = list(string.Formatter().parse(template))
+    if sum(1 for _, name, _, _ in fields if name is not None) != 1:
+        raise ValueError(f"frame template {template!r} must have exactly one {{}} field for the frame number")
+    out = ""
+    for literal, name, _spec, _conv in fields:
+        out += re.escape(literal)
+        if name is not None:
+            out += r"(\d+)"
+    return re.compile(out + r"\Z")
+
+
+def list_frame_numbers(folder: str, template: str, video_id: str) -> list[int]:
+    """Sorted numbers of the frame files in ``folder`` named by ``template`` (any name template)."""
     if not os.path.isdir(folder):
         raise SampleError(folder, video_id, "frame folder is missing")
-    names = set(os.listdir(folder))
-    n = 0
-    while template.format(start_index + n) in names:
-        n += 1
-    if n == 0:
-        raise SampleError(
-            folder, video_id, f"frame folder has no frame {template.format(start_index)!r}"
-        )
-    return n
+    rx = _template_regex(template)
+    nums = []
+    for name in os.listdir(folder):
+        m = rx.match(name)
+        if m and template.format(int(m.group(1))) == name:
+            nums.append(int(m.group(1)))
+    return sorted(nums)
+
+
+def _ranges(nums: Sequence[int]) -> str:
+    """``[5, 6, 7, 9]`` -> ``"5-7, 9"`` (first ten runs)."""
+    runs: list[str] = []
+    i = 0
+    while i < len(nums) and len(runs) < 10:
+        j = i
+        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+            j += 1
+        runs.append(str(nums[i]) if i == j else f"{nums[i]}-{nums[j]}")
+        i = j + 1
+    return ", ".join(runs) + (", ..." if i < len(nums) else "")
+
+
+def frame_numbers_to_read(
+    folder: str,
+    template: str,
+    start_index: int,
+    video_id: str,
+    expected: int | None = None,
+    allow_gaps: bool = False,
+    whole_folder: bool = True,
+) -> list[int]:
+    """The frame numbers of one frame-folder video, checked for holes (issue: a gap used to end the
+    video silently at the first missing number).
+
+    ``expected`` is the list file's frame count (frames ``start_index .. start_index+expected-1``);
+    ``None`` = every file from ``start_index`` on. A missing number inside that range, or a folder
+    whose count disagrees with ``expected`` (when ``whole_folder``: the list describes the whole
+    folder, not a start..end range of it), raises ``SampleError`` (a bad, counted sample); with
+    ``allow_gaps`` the present frames are returned instead and a warning names the holes.
+    """
+    present = [n for n in list_frame_numbers(folder, template, video_id) if n >= start_index]
+    if not present:
+        raise SampleError(folder, video_id, f"frame folder has no frame {template.format(start_index)!r}")
+    last = start_index + expected - 1 if expected is not None else present[-1]
+    wanted = range(start_index, last + 1)
+    have = set(present)
+    missing = [n for n in wanted if n not in have]
+    extra = [n for n in present if n > last]
+    problem = ""
+    if missing:
+        span = f"{template.format(start_index)}..{template.format(last)}"
+        problem = f"frame folder numbering has holes: frames {_ranges(missing)} of {span} are missing"
+    elif extra and whole_folder:
+        problem = f"frame folder holds {len(present)} frames but the list file says {expected}"
+    if not problem:
+        return list(wanted)
+    if not allow_gaps:
+        raise SampleError(folder, video_id, problem + " (set DATA.FRAME_GAPS skip to read the frames present)")
+    kept = [n for n in present if n <= last]
+    if not kept:
+        raise SampleError(folder, video_id, problem + "; no frame of the listed range is present")
+    logger.warning("%s: %s; reading the %d frames present (file: %s)", video_id, problem, len(kept), folder)
+    return kept
+
+
+def frame_folder_length(folder: str, template: str, start_index: int, video_id: str) -> int:
+    """Number of frames of a complete folder ``start_index..last``; raises ``SampleError`` when
+    the folder is missing, empty or its numbering has holes."""
+    return len(frame_numbers_to_read(folder, template, start_index, video_id))
+
+
+def count_frame_files(folder: str, template: str, start_index: int, video_id: str) -> int:
+    """Kept name of :func:`frame_folder_length` (callers in data_tools)."""
+    return frame_folder_length(folder, template, start_index, video_id)
 
 
 def read_frame_folder(
@@ -63,10 +145,52 @@ def read_frame_folder(
     return np.stack(out)
 
 
-def decode_video(path: str, video_id: str, target_fps: float = 0.0) -> list[np.ndarray]:
+def declared_frame_count(container, stream) -> float | None:
+    """Frames the container says the stream has: its frame count, else duration x average rate
+    (WebM/Matroska headers carry only the duration). None when the header says neither."""
+    if stream.frames and stream.frames > 0:
+        return float(stream.frames)
+    rate = stream.average_rate or stream.guessed_rate
+    if not rate:
+        return None
+    if stream.duration and stream.time_base:
+        seconds = float(stream.duration * stream.time_base)
+    elif container.duration:
+        seconds = container.duration / 1_000_000  # AV_TIME_BASE units
+    else:
+        return None
+    return seconds * float(rate)
+
+
+def probe_declared_frames(path: str) -> float | None:
+    """The header's frame count of ``path`` (see :func:`declared_frame_count`) without decoding;
+    None when the header cannot be read (the decoder then reports the error)."""
+    import av
+
+    try:
+        with av.open(path) as container:
+            if not container.streams.video:
+                return None
+            return declared_frame_count(container, container.streams.video[0])
+    except (av.error.FFmpegError, OSError, ValueError):
+        return None
+
+
+def check_not_truncated(decoded: int, declared: float | None, tolerance: float, path: str, video_id: str) -> None:
+    """Raises ``SampleError`` when fewer than ``(1 - tolerance) * declared`` frames decoded (minus
+    one frame of rounding): a truncated file otherwise reads as a shorter clip. ``tolerance < 0``
+    disables the check."""
+    if declared is None or tolerance < 0:
+        return
+    if decoded < declared * (1.0 - tolerance) - 1:
+        raise SampleError(path, video_id, f"video decoded to {decoded} frames but its header declares about "
+                          f"{declared:.0f} (truncated or corrupt; DATA.DECODE_TOLERANCE {tolerance})")
+
+
+def decode_video(path: str, video_id: str, target_fps: float = 0.0, tolerance: float = 0.1) -> list[np.ndarray]:
     """Decodes every frame of a video file with PyAV (RGB uint8), optionally resampled to
-    ``target_fps`` by nearest timestamps. Raises ``SampleError`` for missing, corrupt or empty
-    files (a truncated webm usually fails here)."""
+    ``target_fps`` by nearest timestamps. Raises ``SampleError`` for missing, corrupt, empty or
+    truncated files (decoded frames short of the header's count by more than ``tolerance``)."""
     import av  # local import: PyAV is only needed by the video backend
 
     if not os.path.isfile(path):
@@ -79,6 +203,7 @@ def decode_video(path: str, video_id: str, target_fps: float = 0.0) -> list[np.n
                 raise SampleError(path, video_id, "file has no video stream")
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
+            declared = declared_frame_count(container, stream)
             tb = stream.time_base or Fraction(1, 1)
             for frame in container.decode(stream):
                 frames.append(frame.to_ndarray(format="rgb24"))
@@ -89,12 +214,17 @@ def decode_video(path: str, video_id: str, target_fps: float = 0.0) -> list[np.n
         raise SampleError(path, video_id, f"video cannot be decoded: {exc}") from exc
     if not frames:
         raise SampleError(path, video_id, "video decoded to zero frames (truncated or corrupt)")
+    check_not_truncated(len(frames), declared, tolerance, path, video_id)
     if target_fps and target_fps > 0 and len(frames) > 1:
-        t0, t1 = times[0], times[-1]
-        grid = np.arange(t0, t1 + 1e-6, 1.0 / target_fps)
-        src = np.searchsorted(np.asarray(times), grid, side="left").clip(0, len(frames) - 1)
-        frames = [frames[i] for i in src]
+        frames = [frames[i] for i in resample_to_fps(times, target_fps)]
     return frames
+
+
+def resample_to_fps(times: Sequence[float], target_fps: float) -> list[int]:
+    """Indices of the decoded frames nearest (at or after) each tick of a ``target_fps`` grid."""
+    t = np.asarray(times, dtype=np.float64)
+    grid = np.arange(t[0], t[-1] + 1e-6, 1.0 / target_fps)
+    return np.searchsorted(t, grid, side="left").clip(0, len(t) - 1).tolist()
 
 
 def stack_indices(frames: list[np.ndarray], indices: Sequence[int], path: str, video_id: str) -> np.ndarray:

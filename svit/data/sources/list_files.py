@@ -75,7 +75,7 @@ def parse_list_file(path: str, fmt: str, prefix: str, start_index: int, video_ex
         if video_ext and not os.path.splitext(full)[1]:
             full += video_ext
         vid = os.path.splitext(os.path.basename(rel.rstrip("/")))[0]
-        records.append(VideoRecord(vid, label, full, None, num_frames, start))
+        records.append(VideoRecord(vid, label, full, None, num_frames, start, whole_folder=fmt != "ibm"))
     if not records:
         raise AnnotationError(path, "list file has no entries")
     return records

@@ -1,0 +1,129 @@
+"""Shared pieces of the ``prepare_<dataset>.py`` scripts.
+
+Every script turns a dataset's official annotation files into the list files our sources read
+(contract D of ``docs/ARCHITECTURE.md``): ``OUT/train.txt``, ``OUT/val.txt`` (``OUT/test.txt`` where
+the dataset has one) in a LIST_DATA format (``tsn``: ``path num_frames label`` for frame folders;
+``kinetics_csv``: ``path label`` for video files) plus ``OUT/classes.txt`` (one class name per line,
+row = label). Nothing is dropped without a trace: a malformed annotation line or a missing
+video/frame folder is recorded with its file and line number in :class:`Problems`, printed, counted
+in the summary and written to ``OUT/problems.txt``. ``--strict`` turns any problem into a non-zero
+exit.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+
+from tqdm import tqdm
+
+from svit.data.errors import SampleError
+from svit.data.video_reader import frame_folder_length
+
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".webm", ".mkv", ".mov", ".m4v", ".flv")
+
+
+@dataclass
+class Problems:
+    """Malformed lines and missing media, each with the file and line that named it."""
+
+    items: list[tuple[str, str, int, str]] = field(default_factory=list)  # (kind, file, line, message)
+
+    def add(self, kind: str, path: str, line: int, message: str) -> None:
+        self.items.append((kind, str(path), int(line), message))
+        tqdm.write(f"{kind}: {path}:{line}: {message}", file=sys.stderr)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for k, *_ in self.items if k == kind)
+
+    def write(self, out_dir: str) -> str | None:
+        """Writes ``problems.txt`` (tab-separated kind, file, line, message); None when clean."""
+        path = os.path.join(out_dir, "problems.txt")
+        if not self.items:
+            if os.path.exists(path):
+                os.remove(path)  # a clean re-run must not leave an old report behind
+            return None
+        with open(path, "w", encoding="utf-8") as f:
+            for kind, file, line, msg in self.items:
+                f.write(f"{kind}\t{file}\t{line}\t{msg}\n")
+        return path
+
+
+def base_parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", required=True, help="folder receiving train.txt, val.txt[, test.txt], classes.txt")
+    p.add_argument("--strict", action="store_true", help="exit with status 1 when any line or video had a problem")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (logs, CI)")
+    return p
+
+
+def read_lines(path: str) -> list[tuple[int, str]]:
+    """``(line_number, stripped_text)`` of the non-empty lines of a text file."""
+    if not os.path.isfile(path):
+        raise SystemExit(f"error: annotation file not found: {path}")
+    with open(path, encoding="utf-8-sig") as f:
+        return [(i, t.strip()) for i, t in enumerate(f.read().splitlines(), 1) if t.strip()]
+
+
+class MediaIndex:
+    """Where each video/frame folder lives under a root, by file stem (one walk of the tree), so
+    datasets distributed flat, per class or per session all resolve the same way."""
+
+    def __init__(self, root: str, kind: str = "video", progress: bool = True) -> None:
+        if not os.path.isdir(root):
+            raise SystemExit(f"error: {kind} folder not found: {root}")
+        self.root = root
+        self.by_stem: dict[str, str] = {}
+        self.duplicates: dict[str, list[str]] = {}
+        walker = os.walk(root)
+        for dirpath, dirnames, filenames in tqdm(walker, desc=f"indexing {root}", unit="dir", disable=not progress):
+            dirnames.sort()
+            rel_dir = os.path.relpath(dirpath, root)
+            entries = filenames if kind == "video" else dirnames
+            for name in sorted(entries):
+                stem, ext = os.path.splitext(name)
+                if kind == "video" and ext.lower() not in VIDEO_EXTENSIONS:
+                    continue
+                key = stem if kind == "video" else name
+                rel = os.path.normpath(os.path.join(rel_dir, name))
+                if key in self.by_stem:
+                    self.duplicates.setdefault(key, [self.by_stem[key]]).append(rel)
+                    continue
+                self.by_stem[key] = rel
+
+    def find(self, stem: str) -> str | None:
+        """Path relative to the root of the file (or folder) named ``stem`` (extension ignored)."""
+        return self.by_stem.get(stem)
+
+
+def frames_on_disk(folder: str, template: str, start_index: int) -> tuple[int | None, str | None]:
+    """``(num_frames, None)`` for a complete frame folder, ``(None, reason)`` otherwise (missing,
+    empty, or numbering with holes: never a silently shortened video)."""
+    try:
+        return frame_folder_length(folder, template, start_index, os.path.basename(folder)), None
+    except SampleError as exc:
+        return None, exc.reason
+
+
+def write_outputs(out_dir: str, lists: dict[str, list[str]], classes: list[str], problems: Problems,
+                  strict: bool, listed: dict[str, int]) -> int:
+    """Writes the lists, classes.txt and problems.txt; prints the summary; returns the exit code."""
+    os.makedirs(out_dir, exist_ok=True)
+    for name, lines in lists.items():
+        tmp = os.path.join(out_dir, f".{name}.txt.tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write("".join(line + "\n" for line in lines))
+        os.replace(tmp, os.path.join(out_dir, f"{name}.txt"))
+    with open(os.path.join(out_dir, "classes.txt"), "w", encoding="utf-8") as f:
+        f.write("".join(c + "\n" for c in classes))
+    report = problems.write(out_dir)
+    for name, lines in lists.items():
+        print(f"{name}: {len(lines)} of {listed.get(name, len(lines))} listed videos -> {os.path.join(out_dir, name + '.txt')}")
+    print(f"classes: {len(classes)} -> {os.path.join(out_dir, 'classes.txt')}")
+    if report:
+        kinds = sorted({k for k, *_ in problems.items})
+        print("problems: " + ", ".join(f"{problems.count(k)} {k}" for k in kinds) + f" (details: {report})")
+        if strict:
+            return 1
+    return 0

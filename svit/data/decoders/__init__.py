@@ -1,0 +1,17 @@
+"""One frame-index API over every way a video is stored.
+
+``open_video(backend, path, video_id, ...)`` returns a :class:`VideoSource`: ``num_frames`` and
+``read(indices) -> (T, H, W, 3)`` RGB ``uint8`` for 0-based frame indices. Backends (``DATA.DECODING_BACKEND``):
+
+* ``frames``: a folder of image files named by any template (``{:05d}.jpg``, ``img_{:05d}.jpg``)
+  from any start index, checked for numbering holes;
+* ``pyav``: PyAV (FFmpeg), decodes the whole file once, checks it against the header's frame count;
+* ``torchcodec``: TorchCodec's exact-seek decoder (torchvision's video reading is being removed
+  upstream), reads only the requested frames; used when the package is installed;
+* ``decord``: decord / decord2 ``VideoReader``; used when the package is installed.
+
+Optional backends are imported only when opened; :func:`available_backends` says which import.
+"""
+from svit.data.decoders.base import VideoSource, available_backends, open_video
+
+__all__ = ["VideoSource", "available_backends", "open_video"]

@@ -1,0 +1,45 @@
+"""decord / decord2 backend (``import decord``): random access through its own frame index."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from svit.data.decoders.base import VideoSource, nominal_times
+from svit.data.errors import SampleError
+from svit.data.video_reader import check_not_truncated, probe_declared_frames, resample_to_fps
+
+
+class DecordSource(VideoSource):
+    def __init__(self, path: str, video_id: str, target_fps: float = 0.0, tolerance: float = 0.1) -> None:
+        super().__init__(path, video_id)
+        import decord  # optional dependency
+
+        if not os.path.isfile(path):
+            raise SampleError(path, video_id, "video file is missing")
+        try:
+            self.reader = decord.VideoReader(path, ctx=decord.cpu(0), num_threads=1)
+            n = len(self.reader)
+            fps = float(self.reader.get_avg_fps() or 0.0)
+        except (RuntimeError, decord.DECORDError) as exc:
+            raise SampleError(path, video_id, f"video cannot be decoded: {exc}") from exc
+        if n == 0:
+            raise SampleError(path, video_id, "video decoded to zero frames (truncated or corrupt)")
+        check_not_truncated(n, probe_declared_frames(path), tolerance, path, video_id)
+        self.map = list(range(n))
+        if target_fps and target_fps > 0 and n > 1:
+            self.map = resample_to_fps(nominal_times(n, fps or target_fps), target_fps)
+        self._error = decord.DECORDError
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.map)
+
+    def _read(self, indices: list[int]) -> np.ndarray:
+        try:
+            return self.reader.get_batch([self.map[i] for i in indices]).asnumpy()
+        except (RuntimeError, self._error) as exc:
+            raise SampleError(self.path, self.video_id, f"frames cannot be decoded: {exc}") from exc
+
+    def close(self) -> None:
+        self.reader = None

@@ -1,0 +1,21 @@
+"""PyAV backend: decodes every frame once (sequential decoding is PyAV's fast path for the short
+clips of action datasets) and serves indices from memory."""
+from __future__ import annotations
+
+import numpy as np
+
+from svit.data.decoders.base import VideoSource
+from svit.data.video_reader import decode_video
+
+
+class PyAVSource(VideoSource):
+    def __init__(self, path: str, video_id: str, target_fps: float = 0.0, tolerance: float = 0.1) -> None:
+        super().__init__(path, video_id)
+        self.frames = decode_video(path, video_id, target_fps, tolerance)
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.frames)
+
+    def _read(self, indices: list[int]) -> np.ndarray:
+        return np.stack([self.frames[i] for i in indices])
