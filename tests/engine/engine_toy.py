@@ -10,6 +10,7 @@ import torch.nn as nn
 from torch.utils.data import Dataset
 
 from svit.data.registry import DATASET_REGISTRY
+from svit.engine.hooks import HOOK_REGISTRY, BatchHook, HookOptimizer
 from svit.models.registry import MODEL_REGISTRY
 
 CLASS_NAMES = ["rising", "falling", "flat"]
@@ -90,7 +91,58 @@ class TinyBN(nn.Module):
         return {"logits": self.head(h), "features": h}
 
 
+class ToyGateHook(BatchHook):
+    """A batch hook owning a trainable module (a per-channel input gain) with its own SGD (momentum,
+    decaying lr), a weighted loss term of its own, and non-module state (after_step calls)."""
+
+    own_optimizer = True
+
+    def __init__(self, cfg, ctx) -> None:
+        super().__init__(cfg, ctx)
+        self.gain = nn.Linear(1, 3, bias=False)  # seeded by the engine: random init, reproducible
+        self.after_calls = 0
+        self.seen_ema = ctx.ema is not None
+
+    def modules(self):
+        return {"gain": self.gain}
+
+    def build_optimizer(self):
+        if not self.own_optimizer:
+            return None
+        opt = torch.optim.SGD(self.gain.parameters(), lr=0.1, momentum=0.9)
+        return HookOptimizer(opt, lambda epoch: 0.2 / (1.0 + epoch))
+
+    def param_groups(self):
+        if self.own_optimizer:
+            return []
+        return [{"params": list(self.gain.parameters()), "weight_decay": 0.0, "lr_scale": 0.5, "name": "toy_gain"}]
+
+    def before_step(self, batch, ctx):
+        g = 1.0 + 0.1 * torch.tanh(self.gain.weight.view(1, 3, 1, 1, 1))
+        out = dict(batch)
+        out["inputs"] = batch["inputs"] * g
+        return out, {"gate_reg": 0.01 * self.gain.weight.pow(2).sum()}
+
+    def after_step(self, ctx) -> None:
+        self.after_calls += 1
+
+    def state_dict(self):
+        return {"after_calls": self.after_calls}
+
+    def load_state_dict(self, state) -> None:
+        self.after_calls = int(state.get("after_calls", 0))
+
+
+class ToyGateGroupedHook(ToyGateHook):
+    """The same hook, its parameters joining the main optimiser (``param_groups``) instead."""
+
+    own_optimizer = False
+
+
 def _register() -> None:
+    if "toy_gate" not in HOOK_REGISTRY:
+        HOOK_REGISTRY.register("toy_gate")(ToyGateHook)
+        HOOK_REGISTRY.register("toy_gate_grouped")(ToyGateGroupedHook)
     if "toy_pattern" not in DATASET_REGISTRY:
         DATASET_REGISTRY.register("toy_pattern")(lambda cfg, split: PatternClips(cfg, split))
         DATASET_REGISTRY.register("toy_pattern_bad")(lambda cfg, split: PatternClips(cfg, split, bad_every=4))

@@ -57,18 +57,38 @@ def test_train_then_test_writes_every_output(tmp_path):
     assert iters[0]["lr"] == pytest.approx(0.05)
 
 
-def test_resume_gives_identical_weights(tmp_path):
-    straight, _ = run(tmp_path, "straight", **{"TRAIN.EVAL_PERIOD": 0, "TEST.ENABLE": False})
-    half, _ = run(tmp_path, "resumed", **{"TRAIN.EVAL_PERIOD": 0, "TEST.ENABLE": False, "SOLVER.MAX_EPOCH": 2,
-                                           "TRAIN.MAX_STEPS_PER_EPOCH": 0})
+@pytest.mark.parametrize("extra", [
+    {},
+    # model EMA + a hook owning a trainable module with its own optimiser + mixup (a second hook)
+    {"MODEL_EMA.ENABLE": True, "MODEL_EMA.DECAY": 0.9, "TRAIN.HOOKS": "['toy_gate']", "MIXUP.ENABLE": True},
+], ids=["plain", "ema_hook"])
+def test_resume_gives_identical_weights(tmp_path, extra):
+    common = {"TRAIN.EVAL_PERIOD": 0, "TEST.ENABLE": False, **extra}
+    straight, _ = run(tmp_path, "straight", **common)
+    half, _ = run(tmp_path, "resumed", **common, **{"SOLVER.MAX_EPOCH": 2, "TRAIN.MAX_STEPS_PER_EPOCH": 0})
     # simulate a kill after epoch 1: drop the epoch-2 checkpoint, leave a half-written temp file
     os.remove(checkpoint_path(half, 2))
     with open(os.path.join(half, "checkpoints", ".checkpoint_epoch_00002.pyth.x.tmp"), "wb") as f:
         f.write(b"PK\x03\x04 truncated")
-    run(tmp_path, "resumed", **{"TRAIN.EVAL_PERIOD": 0, "TEST.ENABLE": False})
-    a, b = weights(checkpoint_path(straight, 2)), weights(checkpoint_path(half, 2))
+    run(tmp_path, "resumed", **common)
+    ca, cb = read_checkpoint(checkpoint_path(straight, 2)), read_checkpoint(checkpoint_path(half, 2))
+    a, b = ca["model_state"], cb["model_state"]
     for k in a:
         assert torch.equal(a[k], b[k]), k
+    if extra:
+        ema_a, ema_b = ca["ema_state"]["module"], cb["ema_state"]["module"]
+        assert ca["ema_state"]["num_calls"] == cb["ema_state"]["num_calls"] == 6
+        assert any(not torch.equal(ema_a[k], a[k]) for k in a)  # the EMA really lags the online model
+        for k in ema_a:
+            assert torch.equal(ema_a[k], ema_b[k]), k
+        ha, hb = ca["hook_state"]["toy_gate"], cb["hook_state"]["toy_gate"]
+        assert ha["state"] == hb["state"] == {"after_calls": 6}
+        assert torch.equal(ha["modules"]["gain"]["weight"], hb["modules"]["gain"]["weight"])
+        mom_a, mom_b = (h["optimizer"]["state"][0]["momentum_buffer"] for h in (ha, hb))
+        assert torch.equal(mom_a, mom_b)
+        first = read_checkpoint(checkpoint_path(half, 1))["hook_state"]["toy_gate"]["modules"]["gain"]["weight"]
+        assert not torch.equal(first, hb["modules"]["gain"]["weight"])  # the hook's module is trained
+        assert set(ca["hook_state"]) == {"mixup_cutmix", "toy_gate"}
 
 
 def test_non_finite_loss_stops_with_step_and_epoch(tmp_path):
