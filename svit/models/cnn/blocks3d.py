@@ -80,7 +80,11 @@ class BasicBlock3d(nn.Module):
 
 
 class Bottleneck3d(nn.Module):
-    """1×1×1 → 3×3×3 (or (1,3,3)+(3,1,1)) → 1×1×1 (×4 width), stride on the middle conv."""
+    """1×1×1 → 3×3×3 (or (1,3,3)+(3,1,1)) → 1×1×1 (×4 width), stride on the middle conv.
+
+    ``expand_2plus1d`` is the R(2+1)D of the SV-Mix code: a (1,3,3) conv widening to 9/4·width, a
+    (3,1,1) conv back to width with no BN/ReLU between them, then ``bn2`` (no ``bn2_t``).
+    """
 
     expansion = 4
 
@@ -92,13 +96,20 @@ class Bottleneck3d(nn.Module):
         downsample: nn.Module | None = None,
         separable: bool = False,
         dw_t_conv: bool = False,
+        expand_2plus1d: bool = False,
     ) -> None:
         super().__init__()
         t_s, s = stride[0], stride[1]
         self.separable = separable
+        self.expand_2plus1d = expand_2plus1d
         self.conv1 = conv3d(inplanes, planes, (1, 1, 1))
         self.bn1 = nn.BatchNorm3d(planes)
-        if separable:
+        if expand_2plus1d:
+            inside = planes * 9 // 4
+            self.conv2 = conv3d(planes, inside, (1, 3, 3), (1, s, s))
+            self.conv2_t = conv3d(inside, planes, (3, 1, 1), (t_s, 1, 1))
+            self.bn2 = nn.BatchNorm3d(planes)
+        elif separable:
             self.conv2 = conv3d(planes, planes, (1, 3, 3), (1, s, s))
             self.bn2 = nn.BatchNorm3d(planes)
             self.conv2_t = temporal_conv(planes, t_s, dw_t_conv)
@@ -112,9 +123,12 @@ class Bottleneck3d(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
-        out = F.relu(self.bn2(self.conv2(out)))
-        if self.separable:
-            out = F.relu(self.bn2_t(self.conv2_t(out)))
+        if self.expand_2plus1d:
+            out = F.relu(self.bn2(self.conv2_t(self.conv2(out))))
+        else:
+            out = F.relu(self.bn2(self.conv2(out)))
+            if self.separable:
+                out = F.relu(self.bn2_t(self.conv2_t(out)))
         out = self.bn3(self.conv3(out))
         identity = x if self.downsample is None else self.downsample(x)
         return F.relu(out + identity)

@@ -11,17 +11,18 @@ Names (``MODEL.MODEL_NAME``) and the backbone each accepts (``CNN.BACKBONE``):
 
 Other keys: ``CNN.DEPTH`` (18/34/50/101/152), ``CNN.WITHOUT_T_STRIDE``, ``CNN.POOLING_METHOD``
 (Inception stem/stage pools), ``CNN.DW_T_CONV`` (S3D variants), ``MODEL.NUM_CLASSES``,
-``MODEL.DROPOUT_RATE``, and ``CNN.IMAGENET_WEIGHTS`` / ``CNN.INFLATE_RULE``: when a local 2D
-ImageNet state dict is given it is inflated in (the original always did this; nothing is
-downloaded here, so an empty path leaves the fresh init).
+``MODEL.DROPOUT_RATE``. ``CNN.IMAGENET_WEIGHTS`` / ``CNN.INFLATE_RULE`` are not read while
+building: each builder's ``init_checkpoints`` hands the local 2D ImageNet state dict to the
+``inflate`` / ``inflate_mean`` adapter when a fresh training run starts (the original always
+inflated ImageNet weights; nothing is downloaded here, so an empty path leaves the fresh init).
 """
 from __future__ import annotations
 
 import torch.nn as nn
 from fvcore.common.config import CfgNode
 
+from svit.models.build import inflate_adapter, with_init_checkpoints
 from svit.models.cnn.inception3d import InceptionV1_3d
-from svit.models.cnn.inflate import INCEPTION_SKIP, RESNET_SKIP, inflate_model_from_2d
 from svit.models.cnn.resnet3d import ResNet3d
 from svit.models.registry import MODEL_REGISTRY
 from svit.utils.logging import get_logger
@@ -38,31 +39,32 @@ def _check_input(cfg: CfgNode, name: str) -> None:
         raise ValueError(f"{name}: only CNN.MODALITY rgb is supported (the 3D stems take 3 channels)")
 
 
-def _maybe_inflate(cfg: CfgNode, model: nn.Module, skip: tuple[str, ...]) -> nn.Module:
-    """Inflates CNN.IMAGENET_WEIGHTS (a local 2D state dict) into ``model`` when it is set."""
+def inflate_init(cfg: CfgNode) -> list[tuple[str, str]]:
+    """``CNN.IMAGENET_WEIGHTS`` (a local 2D state dict) through the inflation adapter of CNN.INFLATE_RULE."""
     path = cfg.CNN.IMAGENET_WEIGHTS
-    if path:
-        inflate_model_from_2d(model, path, skip, rule=cfg.CNN.INFLATE_RULE)
-    else:
-        logger.info("%s: CNN.IMAGENET_WEIGHTS is empty, keeping the random init", type(model).__name__)
-    return model
+    return [(path, inflate_adapter(cfg))] if path else []
 
 
 def build_resnet3d(cfg: CfgNode, separable: bool) -> nn.Module:
-    """I3D-ResNet (``separable=False``) or S3D-ResNet (``True``) from the config."""
+    """I3D-ResNet (``separable=False``) or S3D-ResNet (``True``) from the config; with
+    CNN.R2PLUS1D_EXPAND (R2plus1D/S3D only) the SV-Mix R(2+1)D with its CNN.EARLY_STRIDE stem."""
     name = "S3D-ResNet" if separable else "I3D-ResNet"
     _check_input(cfg, name)
     if cfg.CNN.DW_T_CONV and not separable:
         logger.warning("%s: CNN.DW_T_CONV only applies to S3D models; ignored", name)
-    model = ResNet3d(
+    expand = bool(cfg.CNN.R2PLUS1D_EXPAND)
+    if expand and not separable:
+        raise ValueError("CNN.R2PLUS1D_EXPAND needs a (2+1)D model (MODEL.MODEL_NAME R2plus1D or S3D)")
+    return ResNet3d(
         depth=cfg.CNN.DEPTH,
         num_classes=cfg.MODEL.NUM_CLASSES,
         dropout=cfg.MODEL.DROPOUT_RATE,
         without_t_stride=cfg.CNN.WITHOUT_T_STRIDE,
         separable=separable,
         dw_t_conv=bool(cfg.CNN.DW_T_CONV) and separable,
+        expand_2plus1d=expand,
+        early_stride=int(cfg.CNN.EARLY_STRIDE),
     )
-    return _maybe_inflate(cfg, model, RESNET_SKIP)
 
 
 def build_inception3d(cfg: CfgNode, separable: bool) -> nn.Module:
@@ -71,7 +73,7 @@ def build_inception3d(cfg: CfgNode, separable: bool) -> nn.Module:
     _check_input(cfg, name)
     if cfg.CNN.DW_T_CONV and not separable:
         logger.warning("%s: CNN.DW_T_CONV only applies to S3D models; ignored", name)
-    model = InceptionV1_3d(
+    return InceptionV1_3d(
         num_classes=cfg.MODEL.NUM_CLASSES,
         dropout=cfg.MODEL.DROPOUT_RATE,
         without_t_stride=cfg.CNN.WITHOUT_T_STRIDE,
@@ -79,7 +81,6 @@ def build_inception3d(cfg: CfgNode, separable: bool) -> nn.Module:
         separable=separable,
         dw_t_conv=bool(cfg.CNN.DW_T_CONV) and separable,
     )
-    return _maybe_inflate(cfg, model, INCEPTION_SKIP)
 
 
 def _build_family(cfg: CfgNode, family: str) -> nn.Module:
@@ -94,12 +95,14 @@ def _build_family(cfg: CfgNode, family: str) -> nn.Module:
 
 
 @MODEL_REGISTRY.register("I3D")
+@with_init_checkpoints(inflate_init)
 def build_i3d(cfg: CfgNode) -> nn.Module:
     """I3D-ResNet (CNN.BACKBONE i3d_resnet) or I3D Inception-v1 (CNN.BACKBONE i3d)."""
     return _build_family(cfg, "I3D")
 
 
 @MODEL_REGISTRY.register("S3D")
+@with_init_checkpoints(inflate_init)
 def build_s3d(cfg: CfgNode) -> nn.Module:
     """S3D-ResNet (CNN.BACKBONE s3d_resnet) or S3D Inception-v1 (CNN.BACKBONE s3d)."""
     return _build_family(cfg, "S3D")
@@ -114,6 +117,7 @@ def _resnet_only(cfg: CfgNode, name: str, family: str) -> None:
 
 
 @MODEL_REGISTRY.register("ResNet3D")
+@with_init_checkpoints(inflate_init)
 def build_resnet3d_alias(cfg: CfgNode) -> nn.Module:
     """Alias of I3D-ResNet (every 3×3 inflated to 3×3×3)."""
     _resnet_only(cfg, "ResNet3D", "I3D")
@@ -121,6 +125,7 @@ def build_resnet3d_alias(cfg: CfgNode) -> nn.Module:
 
 
 @MODEL_REGISTRY.register("R2plus1D")
+@with_init_checkpoints(inflate_init)
 def build_r2plus1d(cfg: CfgNode) -> nn.Module:
     """Alias of S3D-ResNet: the (2+1)D ResNet of the IBM code (every 3×3 → (1,3,3) + (3,1,1))."""
     _resnet_only(cfg, "R2plus1D", "S3D")

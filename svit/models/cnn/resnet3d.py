@@ -39,12 +39,21 @@ class ResNet3d(nn.Module):
         without_t_stride: bool = False,
         separable: bool = False,
         dw_t_conv: bool = False,
+        expand_2plus1d: bool = False,
+        early_stride: int = 0,
     ) -> None:
+        """``expand_2plus1d`` and ``early_stride`` give the SV-Mix R(2+1)D: 9/4-width (1,3,3) convs
+        (Bottleneck3d) and an ``early_stride``×7×7 stem with temporal stride ``early_stride`` and no
+        temporal padding (``early_stride`` 0 keeps the IBM 3×7×7 stem)."""
         super().__init__()
         if depth not in RESNET_STAGES:
             raise ValueError(f"ResNet3d: depth must be one of {sorted(RESNET_STAGES)}, got {depth}")
         if dw_t_conv and not separable:
             raise ValueError("ResNet3d: dw_t_conv needs separable (S3D-ResNet) convolutions")
+        if expand_2plus1d and depth < 50:
+            raise ValueError(f"ResNet3d: expand_2plus1d is defined for bottleneck depths (>= 50), got {depth}")
+        if early_stride < 0:
+            raise ValueError(f"ResNet3d: early_stride must be >= 0, got {early_stride}")
         block = BasicBlock3d if depth < 50 else Bottleneck3d
         self.depth = depth
         self.separable = separable
@@ -53,7 +62,13 @@ class ResNet3d(nn.Module):
         self.t_s = 1 if without_t_stride else 2
         self._inplanes = 64
 
-        self.conv1 = nn.Conv3d(3, 64, (3, 7, 7), stride=(1, 2, 2), padding=(1, 3, 3), bias=False)
+        self.expand_2plus1d = expand_2plus1d
+        if early_stride:
+            self.conv1 = nn.Conv3d(
+                3, 64, (early_stride, 7, 7), stride=(early_stride, 2, 2), padding=(0, 3, 3), bias=False
+            )
+        else:
+            self.conv1 = nn.Conv3d(3, 64, (3, 7, 7), stride=(1, 2, 2), padding=(1, 3, 3), bias=False)
         self.bn1 = nn.BatchNorm3d(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool3d((1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1))
@@ -79,6 +94,8 @@ class ResNet3d(nn.Module):
                 conv3d(self._inplanes, out_ch, (1, 1, 1), stride), nn.BatchNorm3d(out_ch)
             )
         opts = dict(separable=self.separable, dw_t_conv=self.dw_t_conv)
+        if self.expand_2plus1d:
+            opts["expand_2plus1d"] = True
         layers = [block(self._inplanes, planes, stride, downsample, **opts)]
         self._inplanes = out_ch
         layers += [block(out_ch, planes, **opts) for _ in range(1, num_blocks)]
