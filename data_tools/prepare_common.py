@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tqdm import tqdm
@@ -56,6 +57,11 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="exit with status 1 when any line or video had a problem")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (logs, CI)")
     return p
+
+
+def progress(items: Iterable, desc: str, enabled: bool, total: int | None = None) -> Iterable:
+    """tqdm over ``items`` unless disabled."""
+    return tqdm(items, desc=desc, total=total, disable=not enabled, unit="video")
 
 
 def read_lines(path: str) -> list[tuple[int, str]]:
@@ -119,7 +125,8 @@ def write_outputs(out_dir: str, lists: dict[str, list[str]], classes: list[str],
         f.write("".join(c + "\n" for c in classes))
     report = problems.write(out_dir)
     for name, lines in lists.items():
-        print(f"{name}: {len(lines)} of {listed.get(name, len(lines))} listed videos -> {os.path.join(out_dir, name + '.txt')}")
+        target = os.path.join(out_dir, name + ".txt")
+        print(f"{name}: {len(lines)} of {listed.get(name, len(lines))} listed videos -> {target}")
     print(f"classes: {len(classes)} -> {os.path.join(out_dir, 'classes.txt')}")
     if report:
         kinds = sorted({k for k, *_ in problems.items})
