@@ -8,14 +8,14 @@ import pytest
 import torch
 import torchvision
 
-from svit.checkpoint import LoadReport
+from svit.checkpoint import CheckpointError, LoadReport, load_checkpoint
 from svit.config import get_cfg, load_config
 from svit.models import build_model
 from svit.models.adapters import ADAPTER_REGISTRY
-from svit.models.cnn.imagenet_init import load_imagenet_2d
 from svit.models.cnn.inception2d import InceptionV1Video
 from svit.models.cnn.resnet2d import ResNet2dVideo
 from svit.models.cnn.temporal_modules2d import TemporalModuleSpec
+from svit.models.prepare import load_init_checkpoints
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,16 +29,22 @@ def test_imagenet_init_resnet18(tmp_path: Path) -> None:
     cfg.MODEL.MODEL_NAME, cfg.MODEL.NUM_CLASSES = "TAM", 5
     cfg.CNN.BACKBONE, cfg.CNN.DEPTH, cfg.DATA.NUM_FRAMES = "resnet", 18, 4
     cfg.CNN.IMAGENET_WEIGHTS = str(path)
-    model = build_model(cfg)
+    model = build_model(cfg)  # building reads nothing: the init is the trainer's first load
+    assert not torch.equal(model.conv1.weight, ref.conv1.weight)
+    (report,) = load_init_checkpoints(cfg, model)
     ours, theirs = model.state_dict(), ref.state_dict()
     for k, v in theirs.items():
         if not k.startswith("fc."):
             assert torch.equal(ours[k], v), k
     assert ours["fc.weight"].shape == (5, 512)
-    report = load_imagenet_2d(ResNet2dVideo(18, 4, 5, temporal=TemporalModuleSpec("TAM")), str(path))
-    assert report.skipped == ["fc.weight", "fc.bias"]
-    assert report.unexpected == []
+    assert report.path == str(path) and report.dropped == [("fc.weight", "ImageNet classifier"),
+                                                           ("fc.bias", "ImageNet classifier")]
+    assert report.unexpected == [] and report.skipped == []
     assert set(report.missing) == {k for k in ours if ".tam." in k} | {"fc.weight", "fc.bias"}
+    # A ResNet of another depth is refused instead of being half-loaded.
+    torch.save(torchvision.models.resnet50(weights=None).state_dict(), tmp_path / "r50.pth")
+    with pytest.raises(CheckpointError, match="r50.pth.*conv1.weight|r50.pth.*layer1.0.conv1.weight"):
+        load_checkpoint(str(tmp_path / "r50.pth"), ResNet2dVideo(18, 4, 5), checkpoint_type="imagenet")
 
 
 def test_imagenet_init_googlenet_skips_aux(tmp_path: Path) -> None:
@@ -46,9 +52,9 @@ def test_imagenet_init_googlenet_skips_aux(tmp_path: Path) -> None:
     path = tmp_path / "googlenet.pth"
     torch.save({"state_dict": {f"module.{k}": v for k, v in ref.state_dict().items()}}, path)
     model = InceptionV1Video(4, 7)
-    report = load_imagenet_2d(model, str(path))
+    report = load_checkpoint(str(path), model, checkpoint_type="imagenet")
     assert report.unexpected == [] and set(report.missing) == {"fc.weight", "fc.bias"}
-    assert any(k.startswith("aux1.") for k in report.skipped)
+    assert {k.split(".")[0] for k, _ in report.dropped} == {"aux1", "aux2", "fc"}
     assert torch.equal(model.inception4e.branch3[1].conv.weight, ref.inception4e.branch3[1].conv.weight)
 
 

@@ -9,6 +9,7 @@ import torch
 import torch.nn as nn
 import torchvision
 
+from svit.checkpoint import CheckpointError, load_checkpoint
 from svit.config.defaults import get_cfg
 from svit.models import build_model
 from svit.models.cnn.inception3d import InceptionV1_3d
@@ -16,10 +17,10 @@ from svit.models.cnn.inflate import (
     INCEPTION_SKIP,
     RESNET_SKIP,
     inflate_kernel,
-    inflate_model_from_2d,
     inflate_state_dict,
 )
 from svit.models.cnn.resnet3d import ResNet3d
+from svit.models.prepare import load_init_checkpoints
 
 
 def _randomised(sd: dict) -> dict:
@@ -27,6 +28,13 @@ def _randomised(sd: dict) -> dict:
     g = torch.Generator().manual_seed(0)
     return {k: 0.2 * torch.randn(v.shape, generator=g) if v.is_floating_point() else v
             for k, v in sd.items()}
+
+
+def _inflate(model: nn.Module, sd2d: dict, rule: str, tmp_path: Path):
+    """The one loading path: a 2D file through the inflation adapter of ``rule``."""
+    path = tmp_path / "imagenet_2d.pth"
+    torch.save(sd2d, path)
+    return load_checkpoint(str(path), model, checkpoint_type="inflate" if rule == "original" else "inflate_mean")
 
 
 def test_inflate_kernel_rules_exactly() -> None:
@@ -44,16 +52,18 @@ def test_inflate_kernel_rules_exactly() -> None:
 
 @pytest.mark.parametrize("rule", ["original", "mean"])
 @pytest.mark.parametrize("separable", [False, True])
-def test_resnet18_inflation_follows_the_rule(rule: str, separable: bool) -> None:
+def test_resnet18_inflation_follows_the_rule(rule: str, separable: bool, tmp_path: Path) -> None:
     """torchvision ResNet-18 → I3D-/S3D-ResNet-18: each 2D tensor lands where the rule says."""
     sd2d = _randomised(torchvision.models.resnet18(weights=None).state_dict())
     model = ResNet3d(18, num_classes=7, separable=separable)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    report = inflate_model_from_2d(model, sd2d, RESNET_SKIP, rule)
+    report = _inflate(model, sd2d, rule, tmp_path)
     after = model.state_dict()
 
-    assert sorted(report.skipped) == ["fc.bias", "fc.weight"]
-    assert report.unused == []  # every other torchvision name exists in our model
+    # only the classifier is dropped: every other torchvision name exists in our model
+    assert sorted(k for k, _ in report.dropped) == ["fc.bias", "fc.weight"]
+    assert report.unexpected == [] and report.skipped == []
+    assert {k for k, _, _ in report.resampled} == {k for k, v in sd2d.items() if v.dim() == 4}
     for key, w2 in sd2d.items():
         if key.startswith("fc."):
             continue
@@ -95,12 +105,14 @@ def test_googlenet_inflation_uses_every_backbone_tensor(separable: bool) -> None
     assert missing <= {k for k in model.state_dict() if k.startswith("fc.") or "_t." in k}
 
 
-def test_inflation_rejects_weights_of_another_depth() -> None:
+def test_inflation_rejects_weights_of_another_depth(tmp_path: Path) -> None:
     sd2d = torchvision.models.resnet34(weights=None).state_dict()
     with torch.device("meta"):
         model = ResNet3d(50, num_classes=3)
     with pytest.raises(ValueError, match="does not fit"):
         inflate_state_dict(sd2d, model.state_dict(), RESNET_SKIP)
+    with pytest.raises(CheckpointError, match="imagenet_2d.pth.*does not fit"):
+        _inflate(ResNet3d(50, num_classes=3), sd2d, "original", tmp_path)
 
 
 def _identical_frames(x2d: torch.Tensor, frames: int) -> torch.Tensor:
@@ -137,7 +149,7 @@ def test_mean_rule_reproduces_2d_layer_on_identical_frames(k2d: tuple, k_t: int,
         assert not torch.allclose(outs["mean"][:, :, 0], ref, atol=1e-3)
 
 
-def test_mean_inflated_resnet_block_equals_2d_block_on_still_clip() -> None:
+def test_mean_inflated_resnet_block_equals_2d_block_on_still_clip(tmp_path: Path) -> None:
     """Through BN/ReLU/residual too: an inflated stem+layer1 reproduces torchvision per frame."""
     torch.manual_seed(0)
     r2d = torchvision.models.resnet18(weights=None)
@@ -145,7 +157,7 @@ def test_mean_inflated_resnet_block_equals_2d_block_on_still_clip() -> None:
         k: v.abs() + 0.5 for k, v in r2d.state_dict().items() if k.endswith("running_var")})
     r2d.eval()
     model = ResNet3d(18, num_classes=3, without_t_stride=True).eval()
-    inflate_model_from_2d(model, r2d.state_dict(), RESNET_SKIP, "mean")
+    _inflate(model, r2d.state_dict(), "mean", tmp_path)
     x2d = torch.randn(1, 3, 32, 32)
     clip = _identical_frames(x2d, 11)
     with torch.no_grad():
@@ -156,9 +168,9 @@ def test_mean_inflated_resnet_block_equals_2d_block_on_still_clip() -> None:
     assert not torch.allclose(out[:, :, 0], ref, rtol=1e-2, atol=1e-2)
 
 
-def test_builder_inflates_from_cnn_imagenet_weights(tmp_path: Path) -> None:
+def test_init_checkpoints_inflate_cnn_imagenet_weights(tmp_path: Path) -> None:
     """CNN.IMAGENET_WEIGHTS (a local file, DataParallel prefix and wrapper allowed) is inflated
-    by build_model with CNN.INFLATE_RULE."""
+    through the adapter CNN.INFLATE_RULE selects when a fresh run loads its init checkpoints."""
     sd2d = _randomised(torchvision.models.resnet18(weights=None).state_dict())
     path = tmp_path / "resnet18_imagenet.pth"
     torch.save({"state_dict": {"module." + k: v for k, v in sd2d.items()}}, path)
@@ -166,7 +178,12 @@ def test_builder_inflates_from_cnn_imagenet_weights(tmp_path: Path) -> None:
     cfg.MODEL.MODEL_NAME, cfg.CNN.BACKBONE, cfg.CNN.DEPTH = "R2plus1D", "s3d_resnet", 18
     cfg.CNN.IMAGENET_WEIGHTS, cfg.CNN.INFLATE_RULE = str(path), "mean"
     model = build_model(cfg)
+    assert not torch.equal(model.layer3[1].conv2.weight, sd2d["layer3.1.conv2.weight"].unsqueeze(2))
+    (report,) = load_init_checkpoints(cfg, model)
     sd3d = model.state_dict()
+    assert ("conv1.weight", (64, 3, 7, 7), (64, 3, 3, 7, 7)) in report.resampled
+    assert {k for k, _ in report.dropped} == {"fc.weight", "fc.bias"}
+    assert sorted(report.missing) == sorted(k for k in sd3d if "_t." in k or k.startswith("fc."))
     assert torch.equal(sd3d["conv1.weight"], sd2d["conv1.weight"].unsqueeze(2).repeat(1, 1, 3, 1, 1) / 3)
     assert torch.equal(sd3d["layer3.1.conv2.weight"], sd2d["layer3.1.conv2.weight"].unsqueeze(2))
     assert torch.equal(sd3d["layer4.0.downsample.1.running_var"], sd2d["layer4.0.downsample.1.running_var"])

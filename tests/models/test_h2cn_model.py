@@ -5,9 +5,11 @@ import pytest
 import torch
 from torchvision.models.resnet import Bottleneck, ResNet
 
+from svit.checkpoint import CheckpointError
 from svit.config import get_cfg
 from svit.models import build_model
 from svit.models.h2cn.model import H2CN
+from svit.models.prepare import load_init_checkpoints
 
 
 def _tiny_cfg(segments: int = 2, classes: int = 5):
@@ -68,6 +70,9 @@ def test_imagenet_init_from_torchvision_state_dict(tmp_path):
     cfg.H2CN.BASE_WIDTH = 64
     cfg.CNN.IMAGENET_WEIGHTS = str(path)
     model = build_model(cfg)
+    (report,) = load_init_checkpoints(cfg, model)
+    assert ("backbone.motion.stem_conv.weight", (64, 3, 7, 7), (64, 9, 7, 7)) in report.resampled
+    assert {k for k, _ in report.dropped} == {"fc.weight", "fc.bias"}
     bb = model.backbone
     torch.testing.assert_close(bb.layer3[1].conv2.weight, resnet.layer3[1].conv2.weight)
     torch.testing.assert_close(bb.layer4[0].downsample[1].running_var, resnet.layer4[0].downsample[1].running_var)
@@ -81,5 +86,5 @@ def test_imagenet_init_from_torchvision_state_dict(tmp_path):
     assert model.fc.weight.std().item() < 0.01
     # A ResNet of another width is refused instead of being half-loaded.
     cfg.H2CN.BASE_WIDTH = 32
-    with pytest.raises(ValueError, match="shape"):
-        build_model(cfg)
+    with pytest.raises(CheckpointError, match="resnet26.pth.*shape"):
+        load_init_checkpoints(cfg, build_model(cfg))

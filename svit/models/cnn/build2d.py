@@ -3,15 +3,16 @@
 ``TSN``/``TSM``/``TAM`` fix the temporal module and read everything else from the config;
 ``IBM2D`` also reads ``CNN.TEMPORAL_MODULE``. Keys used: CNN.BACKBONE (resnet | inception_v1),
 CNN.DEPTH, CNN.WITHOUT_T_STRIDE, CNN.POOLING_METHOD, CNN.SHIFT_DIV, CNN.TAM_DW_CONV,
-CNN.TAM_BLENDING_FRAMES, CNN.TAM_BLENDING_METHOD, CNN.IMAGENET_WEIGHTS, CNN.PARTIAL_BN,
-DATA.NUM_FRAMES, MODEL.NUM_CLASSES, MODEL.DROPOUT_RATE.
+CNN.TAM_BLENDING_FRAMES, CNN.TAM_BLENDING_METHOD, CNN.PARTIAL_BN, DATA.NUM_FRAMES,
+MODEL.NUM_CLASSES, MODEL.DROPOUT_RATE. ``CNN.IMAGENET_WEIGHTS`` is not read here: each builder's
+``init_checkpoints`` hands it to the ``imagenet`` adapter when a fresh training run starts.
 """
 from __future__ import annotations
 
 import torch.nn as nn
 from fvcore.common.config import CfgNode
 
-from svit.models.cnn.imagenet_init import load_imagenet_2d
+from svit.models.build import with_init_checkpoints
 from svit.models.cnn.inception2d import InceptionV1Video
 from svit.models.cnn.resnet2d import ResNet2dVideo
 from svit.models.cnn.temporal_modules2d import TemporalModuleSpec
@@ -44,30 +45,37 @@ def build_2d_video_model(cfg: CfgNode, temporal_module: str | None = None) -> nn
         model = InceptionV1Video(**common)
     else:
         raise ValueError(f"2D video models support CNN.BACKBONE resnet or inception_v1, got {c.BACKBONE!r}")
-    if c.IMAGENET_WEIGHTS:
-        load_imagenet_2d(model, c.IMAGENET_WEIGHTS)
     return model
 
 
+def imagenet_2d_init(cfg: CfgNode) -> list[tuple[str, str]]:
+    """``CNN.IMAGENET_WEIGHTS`` (a local torchvision/timm 2D state dict) through the ``imagenet`` adapter."""
+    return [(cfg.CNN.IMAGENET_WEIGHTS, "imagenet")] if cfg.CNN.IMAGENET_WEIGHTS else []
+
+
 @MODEL_REGISTRY.register("TSN")
+@with_init_checkpoints(imagenet_2d_init)
 def build_tsn(cfg: CfgNode) -> nn.Module:
     """TSN: 2D backbone without temporal module (per-frame logits averaged)."""
     return build_2d_video_model(cfg, "none")
 
 
 @MODEL_REGISTRY.register("TSM")
+@with_init_checkpoints(imagenet_2d_init)
 def build_tsm(cfg: CfgNode) -> nn.Module:
     """TSM: 2D ResNet with the residual temporal shift in every block."""
     return build_2d_video_model(cfg, "TSM")
 
 
 @MODEL_REGISTRY.register("TAM")
+@with_init_checkpoints(imagenet_2d_init)
 def build_tam(cfg: CfgNode) -> nn.Module:
     """TAM: 2D backbone with IBM's Temporal Aggregation Module."""
     return build_2d_video_model(cfg, "TAM")
 
 
 @MODEL_REGISTRY.register("IBM2D")
+@with_init_checkpoints(imagenet_2d_init)
 def build_ibm2d(cfg: CfgNode) -> nn.Module:
     """Generic 2D model; the temporal module comes from CNN.TEMPORAL_MODULE."""
     return build_2d_video_model(cfg)

@@ -12,20 +12,15 @@ temporal axis of the 3D kernel's size:
 
 Kernels of temporal size 1 (1×1×1 convs, the spatial half of separable S3D convs) are the same
 under both rules; the temporal halves (``*_t``) have no 2D counterpart and keep their fresh init.
-Nothing is downloaded: the weights come from a local file (``CNN.IMAGENET_WEIGHTS``).
+Nothing is downloaded: the weights come from a local file (``CNN.IMAGENET_WEIGHTS``) read by
+``svit.checkpoint.load_checkpoint`` and converted here by the ``inflate`` / ``inflate_mean``
+adapters (svit/models/adapters/inflate.py), which record every inflated kernel in the LoadReport.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import torch
-import torch.nn as nn
 from torch import Tensor
-
-from svit.utils.logging import get_logger
-
-logger = get_logger(__name__)
 
 INFLATE_RULES = ("original", "mean")
 # Keys of the 2D state dict never inflated: classifiers and GoogLeNet's auxiliary heads.
@@ -102,36 +97,3 @@ def inflate_state_dict(
         out[key] = new.to(dtype=target.dtype)
     report.missing = [k for k in state_3d if k not in out]
     return out, report
-
-
-def load_2d_state_dict(path: str | Path) -> dict[str, Tensor]:
-    """Reads a local 2D checkpoint: a plain state dict or one wrapped in ``state_dict``/``model``/
-    ``model_state``; a DataParallel ``module.`` prefix is removed. Never downloads."""
-    obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    for wrapper in ("state_dict", "model", "model_state"):
-        if isinstance(obj, dict) and isinstance(obj.get(wrapper), dict):
-            obj = obj[wrapper]
-            break
-    if not isinstance(obj, dict):
-        raise ValueError(f"load_2d_state_dict: {path} does not hold a state dict")
-    return {
-        (k[len("module."):] if k.startswith("module.") else k): v
-        for k, v in obj.items()
-        if isinstance(v, Tensor)
-    }
-
-
-def inflate_model_from_2d(
-    model: nn.Module,
-    weights: str | Path | dict[str, Tensor],
-    skip_patterns: tuple[str, ...] | list[str] = RESNET_SKIP,
-    rule: str = "original",
-) -> InflationReport:
-    """Inflates 2D weights (a path or a state dict) into ``model`` in place (non-strict load)."""
-    state_2d = load_2d_state_dict(weights) if isinstance(weights, (str, Path)) else weights
-    tensors, report = inflate_state_dict(state_2d, model.state_dict(), skip_patterns, rule)
-    if not tensors:
-        raise ValueError("inflate: no tensor of the 2D weights matches the 3D model's names")
-    model.load_state_dict(tensors, strict=False)
-    logger.info("2D→3D inflation (%s rule): %s", rule, report.summary())
-    return report

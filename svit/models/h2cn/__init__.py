@@ -6,5 +6,5 @@ Files, one idea each:
   cmcb.py       clip-level motion block (CMCB): hourglass channel gate across segments
   backbone.py   ResNet bottlenecks with TSM shift and CMCB, key-frame stem fused with motion
   model.py      the registered ``H2CN`` model: (B, 3, T*L, H, W) -> segment-averaged logits
-  pretrained.py ImageNet initialisation from a local torchvision ResNet state dict
+(ImageNet initialisation is the ``h2cn_imagenet`` checkpoint adapter, svit/models/adapters/.)
 """

@@ -13,8 +13,8 @@ import torch.nn as nn
 from fvcore.common.config import CfgNode
 from torch import Tensor
 
+from svit.models.build import with_init_checkpoints
 from svit.models.h2cn.backbone import H2CNBackbone
-from svit.models.h2cn.pretrained import load_imagenet_resnet
 from svit.models.registry import MODEL_REGISTRY
 
 
@@ -60,11 +60,15 @@ class H2CN(nn.Module):
         return logits.view(b, t, -1).mean(dim=1)
 
 
-def _imagenet_path(cfg: CfgNode) -> str:
-    return cfg.H2CN.IMAGENET_WEIGHTS or cfg.CNN.IMAGENET_WEIGHTS
+def imagenet_init(cfg: CfgNode) -> list[tuple[str, str]]:
+    """ImageNet ResNet (``H2CN.IMAGENET_WEIGHTS``, else ``CNN.IMAGENET_WEIGHTS``) through the
+    ``h2cn_imagenet`` adapter at the start of a fresh training run."""
+    path = cfg.H2CN.IMAGENET_WEIGHTS or cfg.CNN.IMAGENET_WEIGHTS
+    return [(path, "h2cn_imagenet")] if path else []
 
 
 @MODEL_REGISTRY.register("H2CN")
+@with_init_checkpoints(imagenet_init)
 def build_h2cn(cfg: CfgNode) -> H2CN:
     """Builds H2CN from ``cfg`` (segments = DATA.NUM_FRAMES, snippet = H2CN.SNIPPET_LEN)."""
     snippet = int(cfg.H2CN.SNIPPET_LEN)
@@ -74,7 +78,7 @@ def build_h2cn(cfg: CfgNode) -> H2CN:
             f"H2CN needs DATA.FRAMES_PER_SEGMENT == H2CN.SNIPPET_LEN (got {per_segment} and {snippet}): "
             "the loader must deliver the whole snippet of every segment"
         )
-    model = H2CN(
+    return H2CN(
         num_classes=int(cfg.MODEL.NUM_CLASSES),
         num_segments=int(cfg.DATA.NUM_FRAMES),
         snippet_len=snippet,
@@ -85,7 +89,3 @@ def build_h2cn(cfg: CfgNode) -> H2CN:
         reduction=int(cfg.H2CN.REDUCTION),
         motion_weight=float(cfg.H2CN.MOTION_WEIGHT),
     )
-    path = _imagenet_path(cfg)
-    if path:
-        load_imagenet_resnet(model.backbone, path)
-    return model

@@ -7,6 +7,7 @@ tokens (SViT's object tokens) flow through every block: see ``forward_tokens``.
 """
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import torch
@@ -16,7 +17,7 @@ from fvcore.common.config import CfgNode
 from timm.layers import trunc_normal_
 from torch.utils.checkpoint import checkpoint
 
-from svit.checkpoint import LoadReport
+from svit.checkpoint import CheckpointError, LoadReport
 from svit.models.mvit.block import MultiScaleBlock
 from svit.models.mvit.patch_embed import PatchEmbed
 from svit.models.mvit.rel_pos import resample_rel_pos
@@ -52,6 +53,24 @@ def as_video(x: torch.Tensor | list | tuple) -> torch.Tensor:
 def _resample_1d(table: torch.Tensor, length: int) -> torch.Tensor:
     """Linear resampling of a ``(1, L, C)`` embedding along L: the rel-pos table rule, batched."""
     return resample_rel_pos(table[0], length).unsqueeze(0)
+
+
+def resample_spatial_pos(table: torch.Tensor, size: tuple[int, int], key: str, path: str) -> torch.Tensor:
+    """Bicubic resampling of a ``(1, S*S, C)`` spatial position table to ``(1, h*w, C)``.
+
+    Checkpoints store the table of a square patch grid; its side is read off its length, so a
+    length that is not a square cannot be placed and raises CheckpointError naming ``path``.
+    """
+    n, dim = table.shape[1], table.shape[2]
+    side = math.isqrt(n)
+    if side * side != n:
+        raise CheckpointError(
+            f"Checkpoint {path}: {key} has {n} positions, not a square patch grid; cannot resample it "
+            f"to {size[0]}x{size[1]}."
+        )
+    grid = table.float().reshape(1, side, side, dim).permute(0, 3, 1, 2)
+    grid = F.interpolate(grid, size=size, mode="bicubic", align_corners=False)
+    return grid.flatten(2).transpose(1, 2).to(table.dtype)
 
 
 class MViT(nn.Module):
@@ -199,8 +218,10 @@ class MViT(nn.Module):
 
         Relative-position tables (``*.rel_pos_{h,w,t}``) whose row count differs from the model's
         (e.g. K400 weights at another crop or frame count) are resampled by 1-D linear
-        interpolation over the table length, ``pos_embed_temporal`` likewise; each change is
-        recorded in ``report.resampled``. Other tensors are left for the loader's shape check.
+        interpolation over the table length, ``pos_embed_temporal`` likewise, and
+        ``pos_embed_spatial`` of a checkpoint made at another crop bicubically over its square grid
+        (as PySlowFast's loader does); each change is recorded in ``report.resampled``. Other
+        tensors are left for the loader's shape check.
         """
         own = self.state_dict()
         out = dict(state_dict)
@@ -216,6 +237,10 @@ class MViT(nn.Module):
             elif leaf == "pos_embed_temporal" and value.ndim == 3 and value.shape[2] == target.shape[2]:
                 if value.shape[1] != target.shape[1]:
                     new = _resample_1d(value.float(), target.shape[1]).to(value.dtype)
+            elif leaf == "pos_embed_spatial" and value.ndim == 3 and value.shape[2] == target.shape[2]:
+                if value.shape[1] != target.shape[1]:
+                    path = report.path if report is not None else "<state dict>"
+                    new = resample_spatial_pos(value, tuple(self.patch_dims[1:]), key, path)
             if new is not None:
                 out[key] = new
                 if report is not None:
