@@ -58,7 +58,7 @@ class VideoSwin(nn.Module):
         self.window_size = tuple(int(w) for w in window_size)
         self.patch_embed = PatchEmbed3D(patch_size, in_chans, embed_dim, patch_norm)
         self.pos_drop = nn.Dropout(drop_rate)
-        dpr = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+        dpr = torch.linspace(0, drop_path_rate, sum(depths), device="cpu").tolist()
         self.layers = nn.ModuleList()
         for i, (depth, heads) in enumerate(zip(depths, num_heads)):
             start = sum(depths[:i])
@@ -125,6 +125,8 @@ class VideoSwin(nn.Module):
         from svit.checkpoint import CheckpointError
 
         own = self.state_dict()
+        # Sizes first (a Swin-B file in Swin-S is named as such), then the tables, which may differ.
+        require_matching_shapes({k: v for k, v in state.items() if "relative_position" not in k}, self, report)
         out = {}
         for key, value in state.items():
             if key.endswith(("relative_position_index", "attn_mask")):
@@ -144,7 +146,6 @@ class VideoSwin(nn.Module):
                 if report is not None:
                     report.resampled.append((key, tuple(state[key].shape), tuple(value.shape)))
             out[key] = value
-        require_matching_shapes(out, self, report)
         return out
 
 

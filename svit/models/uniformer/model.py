@@ -56,7 +56,7 @@ class UniFormer(nn.Module):
         self.patch_embed3 = PatchEmbed3D(dims[1], dims[2], (1, 2, 2), (1, 2, 2), (0, 0, 0))
         self.patch_embed4 = PatchEmbed3D(dims[2], dims[3], (1, 2, 2), (1, 2, 2), (0, 0, 0))
         self.pos_drop = nn.Dropout(drop_rate)
-        dpr = torch.linspace(0, drop_path_rate, sum(depth)).tolist()
+        dpr = torch.linspace(0, drop_path_rate, sum(depth), device="cpu").tolist()
         starts = [sum(depth[:i]) for i in range(4)]
         self.blocks1 = nn.ModuleList(
             CBlock(dims[0], mlp_ratio, drop_rate, dpr[starts[0] + i]) for i in range(depth[0]))

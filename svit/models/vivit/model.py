@@ -67,7 +67,7 @@ class ViViT(nn.Module):
         self.pos_embed = nn.Parameter(torch.zeros(1, self.grid**2 + 1, embed_dim))
         self.tpos_embed = nn.Parameter(torch.zeros(1, num_frames + 1, embed_dim))
         self.pos_drop = nn.Dropout(drop_rate)
-        dpr = torch.linspace(0, drop_path_rate, depth + temporal_depth).tolist()
+        dpr = torch.linspace(0, drop_path_rate, depth + temporal_depth, device="cpu").tolist()
         block = partial(
             Block, dim=embed_dim, num_heads=num_heads, mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, proj_drop=drop_rate,
             attn_drop=attn_drop_rate, norm_layer=partial(nn.LayerNorm, eps=1e-6), act_layer=nn.GELU,
