@@ -1,7 +1,8 @@
 """Command line of tools/run_net.py (PySlowFast-compatible).
 
 Accepts ``--cfg FILE KEY VALUE ...`` and ``--cfg FILE --opts KEY VALUE ...`` plus ``--init_method``,
-``--num_shards`` and ``--shard_id`` (which override NUM_SHARDS / SHARD_ID).
+``--num_shards`` and ``--shard_id`` (which override NUM_SHARDS / SHARD_ID) and ``--resume PATH``
+(TRAIN.RESUME_FROM).
 """
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ def build_parser(description: str = "svit: train and test video models") -> argp
                    help="tcp://host:port or file:///path for spawned multi-process runs")
     p.add_argument("--num_shards", type=int, default=None, help="number of machines (NUM_SHARDS)")
     p.add_argument("--shard_id", type=int, default=None, help="index of this machine (SHARD_ID)")
-    p.add_argument("--opts", nargs=argparse.REMAINDER, default=[], help="KEY VALUE overrides")
+    p.add_argument("--resume", default=None, metavar="PATH",
+                   help="resume training from this checkpoint of ours (sets TRAIN.RESUME_FROM): weights, "
+                        "optimiser, epoch, EMA and hooks continue where it stopped")
+    p.add_argument("--opts", nargs=argparse.REMAINDER, default=[], help="KEY VALUE overrides (after the others)")
     p.add_argument("overrides", nargs=argparse.REMAINDER, help="KEY VALUE overrides")
     return p
 
@@ -33,4 +37,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.opts += ["NUM_SHARDS", str(args.num_shards)]
     if args.shard_id is not None:
         args.opts += ["SHARD_ID", str(args.shard_id)]
+    if args.resume:
+        args.opts += ["TRAIN.RESUME_FROM", args.resume]
     return args

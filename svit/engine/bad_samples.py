@@ -7,7 +7,7 @@ way the phase sums ``num_bad`` over all ranks and stops with ``DataQualityError`
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 import torch
 from fvcore.common.config import CfgNode
@@ -32,3 +32,26 @@ def check_bad_fraction(cfg: CfgNode, bad: float, seen: float, phase: str, replac
             f"{phase}: {int(bad)} of {int(seen)} samples ({bad / seen:.1%}) were unreadable and {what}, more "
             f"than DATA.MAX_BAD_FRACTION {cfg.DATA.MAX_BAD_FRACTION}; see the log for their paths."
         )
+
+
+def readable_batches(batches: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The batches without their placeholder items (``missing``); batches left empty are skipped."""
+    for batch in batches:
+        missing = batch.get("missing")
+        if not isinstance(missing, torch.Tensor) or not missing.any():
+            yield batch
+            continue
+        keep = ~missing.bool()
+        if not keep.any():
+            continue
+        n = missing.numel()
+        rows = keep.nonzero().flatten().tolist()
+        out: dict[str, Any] = {}
+        for k, v in batch.items():
+            if isinstance(v, torch.Tensor) and v.dim() > 0 and v.shape[0] == n:
+                out[k] = v[keep]
+            elif isinstance(v, list) and len(v) == n:
+                out[k] = [v[i] for i in rows]
+            else:
+                out[k] = v
+        yield out

@@ -5,7 +5,7 @@ leave its later checkpoints behind and append to its ``stats.jsonl``: two runs m
 ``check_output_dir`` decides before anything is written:
 
 * the folder holds no run (no checkpoints, no stats, no results): start;
-* the run resumes (``TRAIN.AUTO_RESUME`` with a checkpoint there, or an explicit resume through
+* the run resumes (``TRAIN.AUTO_RESUME`` with a checkpoint there, ``TRAIN.RESUME_FROM``, or
   ``TRAIN.CHECKPOINT_FILE_PATH`` with ``TRAIN.CHECKPOINT_EPOCH_RESET False``): continue in place;
 * ``TRAIN.OVERWRITE``: the old run's checkpoints, stats, TensorBoard events and results are deleted
   (listed in the log) and the run starts fresh;
@@ -64,8 +64,10 @@ def resumes(cfg: CfgNode) -> bool:
     """True when this training run continues an earlier one in OUTPUT_DIR."""
     if cfg.TRAIN.AUTO_RESUME and list_checkpoints(cfg.OUTPUT_DIR):
         return True
-    if cfg.TRAIN.CHECKPOINT_FILE_PATH and not cfg.TRAIN.CHECKPOINT_EPOCH_RESET:
+    if cfg.TRAIN.RESUME_FROM:
         return True  # an explicit resume (tools/run_net.py --resume PATH)
+    if cfg.TRAIN.CHECKPOINT_FILE_PATH and not cfg.TRAIN.CHECKPOINT_EPOCH_RESET:
+        return True  # continuing from a checkpoint's epoch (PySlowFast style)
     if cfg.TRAIN.AUTO_RESUME and not previous_run_has_epochs(cfg.OUTPUT_DIR):
         return True  # the earlier run was killed before its first checkpoint: start it again
     return False

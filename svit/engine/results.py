@@ -48,7 +48,8 @@ def aggregate_views(
         names = [video_ids[i] if video_ids is not None else str(i) for i in incomplete[:5]]
         raise ResultsError(
             f"{len(incomplete)} of {num_videos} test videos did not get all {num_views} views "
-            f"(e.g. {', '.join(f'{n}: {counts[i]}' for n, i in zip(names, incomplete[:5]))})."
+            f"(e.g. {', '.join(f'{n}: {counts[i]}' for n, i in zip(names, incomplete[:5]))}); unreadable videos get "
+            f"no prediction and are named in the log."
         )
     out = np.zeros((num_videos, scores.shape[1]), dtype=np.float64)
     if method == "max":

@@ -11,6 +11,7 @@ from fvcore.common.config import CfgNode
 from svit.data.loader import build_dataset, build_loader
 from svit.engine.evaluator import run_test
 from svit.engine.experiment import Experiment, build_experiment, resolve_test_checkpoint
+from svit.engine.output_dir import check_output_dir
 from svit.engine.trainer import Trainer
 from svit.utils.distributed import get_rank
 from svit.utils.logging import setup_logging
@@ -42,6 +43,7 @@ def run_phases(cfg: CfgNode, device: torch.device) -> dict[str, Any]:
     out: dict[str, Any] = {}
     experiment = None
     if cfg.TRAIN.ENABLE:
+        check_output_dir(cfg)  # refuses (or, with TRAIN.OVERWRITE, clears) a folder holding another run
         experiment = build_experiment(cfg, "train", device)
         outcome = Trainer(cfg, device, experiment).train()
         experiment.checkpoint = outcome.checkpoint

@@ -32,8 +32,10 @@ from svit.engine.experiment import Experiment, build_experiment, load_ema_state
 from svit.engine.lr_policy import lr_at_epoch, set_lr
 from svit.engine.meters import Average, topk_correct
 from svit.engine.optim import build_optimizer, clip_gradients
+from svit.engine.output_dir import prune_checkpoints
 from svit.engine.precise_bn import has_bn, recompute_bn_stats
 from svit.engine.progress import ProgressReporter
+from svit.engine.resume_check import check_resume
 from svit.engine.step import StepOutput
 from svit.engine.train_state import HookSlot, restore_hooks, save_train_checkpoint
 from svit.utils.distributed import all_reduce_sum, barrier, get_rank, get_world_size, is_dist, is_main_process
@@ -122,8 +124,9 @@ class Trainer:
 
     def _init_weights(self) -> None:
         cfg = self.cfg
-        resume = last_checkpoint(cfg.OUTPUT_DIR) if cfg.TRAIN.AUTO_RESUME else None
+        resume = cfg.TRAIN.RESUME_FROM or (last_checkpoint(cfg.OUTPUT_DIR) if cfg.TRAIN.AUTO_RESUME else None)
         if resume:
+            check_resume(cfg, resume)  # refuses another architecture, warns about other config changes
             logger.info("Resuming from %s", resume)
             ckpt = resume_from(resume, self.net, self.optimizer, self.scaler)
             self.start_epoch = int(ckpt["epoch"])
@@ -196,6 +199,7 @@ class Trainer:
                 self.ema, self.hooks,
             )
             logger.info("Saved %s", path)
+            prune_checkpoints(self.cfg.OUTPUT_DIR, self.cfg.TRAIN.KEEP_LAST_CHECKPOINTS)
         barrier()
         self.last_ckpt = path
 

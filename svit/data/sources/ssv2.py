@@ -30,6 +30,7 @@ from svit.data.ssv2_annotations import (
 from svit.data.video_dataset import VideoClipDataset, VideoRecord
 
 logger = logging.getLogger(__name__)
+_WARNED_CLASS_COUNTS: set[tuple[str, str]] = set()
 KNOWN_CLASS_COUNTS = {"standard": 174, "compositional": 174, "fewshot-base": 88, "fewshot-5finetune": 86, "fewshot-10finetune": 86}
 
 
@@ -54,8 +55,14 @@ def build_ssv2_dataset(cfg, split: str, source_name: str = "ssv2") -> VideoClipD
     label_map = load_label_map(label_map_path)
     class_names = class_names_from_map(label_map)
     expected = KNOWN_CLASS_COUNTS.get(cfg.SSV2.SPLIT)
-    if expected is not None and expected != len(class_names) and source_name == "ssv2":
-        logger.warning("SSV2.SPLIT %s usually has %d classes but %s has %d", cfg.SSV2.SPLIT, expected, label_map_path, len(class_names))
+    # A label map named by DATA.LABEL_MAP_FILE was chosen on purpose: no warning for it. Otherwise warn
+    # once per process and file (train, val and test datasets all read the same map).
+    chosen = bool(cfg.DATA.LABEL_MAP_FILE)
+    if expected is not None and expected != len(class_names) and source_name == "ssv2" and not chosen:
+        if (cfg.SSV2.SPLIT, label_map_path) not in _WARNED_CLASS_COUNTS:
+            _WARNED_CLASS_COUNTS.add((cfg.SSV2.SPLIT, label_map_path))
+            logger.warning("SSV2.SPLIT %s usually has %d classes but %s has %d (set DATA.LABEL_MAP_FILE to "
+                           "use this map knowingly)", cfg.SSV2.SPLIT, expected, label_map_path, len(class_names))
     list_path = under(root, list_file_for(cfg, split))
     entries = load_split_list(list_path, label_map)
     box_dir = under(root, cfg.SSV2.BOX_DIR)

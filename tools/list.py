@@ -1,0 +1,132 @@
+#!/usr/bin/env python
+"""List what exists: registered models, tasks, hooks, datasets, losses, checkpoint adapters, and the
+shipped configs with their model and size.
+
+    python tools/list.py models
+    python tools/list.py configs [--dir configs/cnn] [--json [PATH]]
+    python tools/list.py all
+
+Config sizes are parameter counts of the model each config builds (built on PyTorch's ``meta``
+device: no memory, no weights, a second for all of them); dataset-only fragments
+(``configs/datasets``, ``_base`` folders) are listed without a model.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import sys
+import warnings
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KINDS = ("models", "tasks", "hooks", "datasets", "losses", "adapters", "configs")
+
+
+def registries() -> dict[str, Any]:
+    """Every registry, filled (importing the packages runs their registrations)."""
+    import svit.data  # noqa: F401
+    import svit.engine.hooks  # noqa: F401
+    import svit.engine.tasks  # noqa: F401
+    import svit.losses  # noqa: F401
+    import svit.models  # noqa: F401
+    from svit.data.registry import DATASET_REGISTRY
+    from svit.engine.hooks import HOOK_REGISTRY
+    from svit.engine.tasks.registry import TASK_REGISTRY
+    from svit.losses.registry import LOSS_REGISTRY
+    from svit.models.adapters import ADAPTER_REGISTRY
+    from svit.models.registry import MODEL_REGISTRY
+
+    return {"models": MODEL_REGISTRY, "tasks": TASK_REGISTRY, "hooks": HOOK_REGISTRY,
+            "datasets": DATASET_REGISTRY, "losses": LOSS_REGISTRY, "adapters": ADAPTER_REGISTRY}
+
+
+def describe(obj: Any) -> str:
+    """First line of an object's docstring (its builder's, for registered functions)."""
+    doc = (getattr(obj, "__doc__", None) or "").strip()
+    return doc.splitlines()[0] if doc else ""
+
+
+def list_registry(kind: str) -> list[dict[str, str]]:
+    reg = registries()[kind]
+    return [{"name": name, "about": describe(reg.get(name))} for name in reg.names()]
+
+
+def count_parameters(cfg) -> int:
+    """Parameters of the model ``cfg`` builds, on the meta device (falls back to CPU)."""
+    import torch
+
+    from svit.models import build_model
+
+    try:
+        with torch.device("meta"):
+            model = build_model(cfg)
+    except Exception:  # an initialiser that needs real values
+        model = build_model(cfg)
+    return sum(p.numel() for p in model.parameters())
+
+
+def list_configs(root: str) -> list[dict[str, Any]]:
+    """Each yaml under ``root``: model name, number of classes and parameters (or why not)."""
+    from svit.config import load_config
+
+    rows = []
+    for path in sorted(glob.glob(os.path.join(root, "**", "*.yaml"), recursive=True)):
+        rel = os.path.relpath(path, REPO) if path.startswith(REPO) else path
+        fragment = "/datasets/" in path or "/_base/" in path
+        row: dict[str, Any] = {"config": rel}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cfg = load_config(path)
+            row.update(model=cfg.MODEL.MODEL_NAME, num_classes=cfg.MODEL.NUM_CLASSES, frames=cfg.DATA.NUM_FRAMES)
+            if fragment:
+                row.update(model=None, params=None, note="dataset/base fragment")
+            else:
+                row["params"] = count_parameters(cfg)
+        except Exception as e:  # a broken config is listed with its error, the rest still print
+            row.update(params=None, note=f"error: {type(e).__name__}: {e}"[:200])
+        rows.append(row)
+    return rows
+
+
+def print_rows(kind: str, rows: list[dict[str, Any]]) -> None:
+    print(f"{kind} ({len(rows)}):")
+    if kind == "configs":
+        for r in rows:
+            size = f"{r['params'] / 1e6:9.2f} M" if r.get("params") else " " * 11
+            what = f"{r.get('model') or '-':<12} K={r.get('num_classes', '?'):<5} T={r.get('frames', '?'):<3}"
+            print(f"  {r['config']:<52} {size}  {what} {r.get('note', '')}".rstrip())
+        return
+    width = max((len(r["name"]) for r in rows), default=0)
+    for r in rows:
+        print(f"  {r['name']:<{width}}  {r['about']}".rstrip())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("what", nargs="?", default="all", choices=KINDS + ("all",), help="what to list (default: all)")
+    p.add_argument("--dir", default=os.path.join(REPO, "configs"), help="folder searched for configs (recursive)")
+    p.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH",
+                   help="print JSON instead of text, or write it to PATH")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    kinds = KINDS if args.what == "all" else (args.what,)
+    out = {k: (list_configs(args.dir) if k == "configs" else list_registry(k)) for k in kinds}
+    if args.json is not None:
+        from svit.utils.cli import write_json
+
+        write_json(out if len(kinds) > 1 else out[kinds[0]], args.json)
+        return 0
+    for k in kinds:
+        print_rows(k, out[k])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
