@@ -37,7 +37,7 @@ from svit.engine.precise_bn import has_bn, recompute_bn_stats
 from svit.engine.progress import ProgressReporter
 from svit.engine.resume_check import check_resume
 from svit.engine.step import StepOutput
-from svit.engine.train_state import HookSlot, restore_hooks, save_train_checkpoint
+from svit.engine.train_state import HookSlot, restore_hooks, restore_slot, save_train_checkpoint
 from svit.utils.distributed import all_reduce_sum, barrier, get_rank, get_world_size, is_dist, is_main_process
 from svit.utils.seed import derive_seed, seed_everything
 
@@ -73,6 +73,23 @@ def build_hooks(cfg: CfgNode, ctx: StepContext) -> list[HookSlot]:
     return slots
 
 
+def task_slot(cfg: CfgNode, task: Any, device: torch.device) -> HookSlot:
+    """The task's own trainable modules (moved to the device) and optimiser, in the hooks' form."""
+    modules = dict(task.modules())
+    for m in modules.values():
+        m.to(device)
+    return HookSlot("task", task, modules, task.build_optimizer())
+
+
+def task_groups(cfg: CfgNode, slot: HookSlot) -> list[dict]:
+    """Main-optimiser groups of the task's modules: its ``param_groups()``, else one default group
+    (SOLVER.WEIGHT_DECAY, lr x1) when it has modules but no optimiser of its own."""
+    groups = list(slot.hook.param_groups())
+    if not groups and slot.optimizer is None and slot.parameters():
+        groups = [{"params": slot.parameters(), "weight_decay": cfg.SOLVER.WEIGHT_DECAY, "name": "task"}]
+    return groups
+
+
 def wrap_ddp(cfg: CfgNode, model: nn.Module, device: torch.device) -> nn.Module:
     """DistributedDataParallel when a process group exists, else the model itself."""
     if not is_dist():
@@ -104,13 +121,17 @@ class Trainer:
         self.train_set, self.net, self.task, self.ema = exp.dataset, exp.net, exp.task, exp.ema
         self.ctx = StepContext(cfg, device, self.net, self.net, self.ema, num_classes=cfg.MODEL.NUM_CLASSES)
         self.hooks = build_hooks(cfg, self.ctx)
-        extra_groups = [g for h in self.hooks for g in h.hook.param_groups()]
+        self.task_slot = task_slot(cfg, self.task, device)
+        extra_groups = task_groups(cfg, self.task_slot) + [g for h in self.hooks for g in h.hook.param_groups()]
         self.optimizer = build_optimizer(cfg, self.net, extra_groups)
         own = {id(p) for p in self.net.parameters()}
         # Hook-owned trainable parameters live outside DDP: their gradients are averaged by hand.
-        self.hook_params = [p for h in self.hooks for p in h.parameters() if id(p) not in own] + [
-            p for g in extra_groups for p in g["params"] if id(p) not in own
-        ]
+        self.owners = [self.task_slot, *self.hooks]  # parts besides the model that own modules/optimisers
+        outside: dict[int, nn.Parameter] = {}
+        for p in [*(p for h in self.owners for p in h.parameters()), *(p for g in extra_groups for p in g["params"])]:
+            if id(p) not in own:
+                outside[id(p)] = p
+        self.hook_params = list(outside.values())
         fp16 = cfg.TRAIN.MIXED_PRECISION and cfg.TRAIN.MIXED_PRECISION_DTYPE == "float16"
         self.scaler = torch.amp.GradScaler(device.type, enabled=fp16)
         self.start_epoch = 0
@@ -134,6 +155,8 @@ class Trainer:
             if self.ema is not None and not load_ema_state(self.ema, ckpt, resume):
                 logger.warning("%s holds no 'ema_state': the EMA restarts from the resumed weights", resume)
                 self.ema.copy_from(self.net)
+            if ckpt.get("task_modules"):
+                restore_slot(self.task_slot, ckpt["task_modules"], resume, "the task", with_state=False)
             restore_hooks(self.hooks, ckpt.get("hook_state"), resume)
             self.last_ckpt = resume
         elif cfg.TRAIN.CHECKPOINT_FILE_PATH:
@@ -195,7 +218,7 @@ class Trainer:
         path = checkpoint_path(self.cfg.OUTPUT_DIR, epoch)
         if is_main_process():
             save_train_checkpoint(
-                path, self.net, epoch, self.optimizer, self.scaler, cfg_to_yaml(self.cfg), self.task.state_dict(),
+                path, self.net, epoch, self.optimizer, self.scaler, cfg_to_yaml(self.cfg), self.task_slot,
                 self.ema, self.hooks,
             )
             logger.info("Saved %s", path)
@@ -262,7 +285,7 @@ class Trainer:
             self.scaler.unscale_(self.optimizer)
             clip_gradients(cfg, [p for g in self.optimizer.param_groups for p in g["params"]])
         self.scaler.step(self.optimizer)
-        for slot in self.hooks:
+        for slot in self.owners:
             opt = slot.optimizer.optimizer if slot.optimizer is not None else None
             if opt is not None and any(p.grad is not None for g in opt.param_groups for p in g["params"]):
                 self.scaler.step(opt)
@@ -280,7 +303,7 @@ class Trainer:
         if cfg.TRAIN.MAX_STEPS_PER_EPOCH > 0:
             steps = min(steps, cfg.TRAIN.MAX_STEPS_PER_EPOCH)
         self.model.train()
-        for slot in self.hooks:
+        for slot in self.owners:
             for m in slot.modules.values():
                 m.train()
         self.progress.start_epoch(epoch, steps)
@@ -294,7 +317,7 @@ class Trainer:
             lr = lr_at_epoch(cfg, epoch + step / steps)
             set_lr(self.optimizer, lr)
             self.optimizer.zero_grad(set_to_none=True)
-            for slot in self.hooks:
+            for slot in self.owners:
                 if slot.optimizer is not None:
                     set_lr(slot.optimizer.optimizer, slot.optimizer.lr_at(epoch + step / steps))
                     slot.optimizer.optimizer.zero_grad(set_to_none=True)

@@ -11,6 +11,9 @@ from torch.utils.data import Dataset
 
 from svit.data.registry import DATASET_REGISTRY
 from svit.engine.hooks import HOOK_REGISTRY, BatchHook, HookOptimizer
+from svit.engine.tasks import TASK_REGISTRY
+from svit.engine.tasks.base import loss_batch
+from svit.engine.tasks.classification import ClassificationTask
 from svit.models.registry import MODEL_REGISTRY
 
 CLASS_NAMES = ["rising", "falling", "flat"]
@@ -139,7 +142,26 @@ class ToyGateGroupedHook(ToyGateHook):
     own_optimizer = False
 
 
+class ToyAuxTask(ClassificationTask):
+    """Classification plus an auxiliary head the TASK owns (default main-optimiser group)."""
+
+    def __init__(self, cfg, model, device) -> None:
+        super().__init__(cfg, model, device)
+        self.aux = nn.Linear(3, cfg.MODEL.NUM_CLASSES)
+
+    def modules(self):
+        return {"aux": self.aux}
+
+    def training_step(self, model, batch):
+        out = super().training_step(model, batch)
+        aux_logits = self.aux(batch["inputs"].mean(dim=(2, 3, 4)))
+        out.terms["aux"] = 0.5 * self.loss({"logits": aux_logits}, loss_batch(batch))["cls"]
+        return out
+
+
 def _register() -> None:
+    if "toy_aux" not in TASK_REGISTRY:
+        TASK_REGISTRY.register("toy_aux")(ToyAuxTask)
     if "toy_gate" not in HOOK_REGISTRY:
         HOOK_REGISTRY.register("toy_gate")(ToyGateHook)
         HOOK_REGISTRY.register("toy_gate_grouped")(ToyGateGroupedHook)

@@ -60,7 +60,9 @@ def test_train_then_test_writes_every_output(tmp_path):
 @pytest.mark.parametrize("extra", [
     {},
     # model EMA + a hook owning a trainable module with its own optimiser + mixup (a second hook)
-    {"MODEL_EMA.ENABLE": True, "MODEL_EMA.DECAY": 0.9, "TRAIN.HOOKS": "['toy_gate']", "MIXUP.ENABLE": True},
+    # and a task owning an auxiliary head
+    {"MODEL_EMA.ENABLE": True, "MODEL_EMA.DECAY": 0.9, "TRAIN.HOOKS": "['toy_gate']", "MIXUP.ENABLE": True,
+     "TRAIN.TASK": "toy_aux"},
 ], ids=["plain", "ema_hook"])
 def test_resume_gives_identical_weights(tmp_path, extra):
     common = {"TRAIN.EVAL_PERIOD": 0, "TEST.ENABLE": False, **extra}
@@ -89,6 +91,10 @@ def test_resume_gives_identical_weights(tmp_path, extra):
         first = read_checkpoint(checkpoint_path(half, 1))["hook_state"]["toy_gate"]["modules"]["gain"]["weight"]
         assert not torch.equal(first, hb["modules"]["gain"]["weight"])  # the hook's module is trained
         assert set(ca["hook_state"]) == {"mixup_cutmix", "toy_gate"}
+        aux_a, aux_b = ca["task_modules"]["modules"]["aux"], cb["task_modules"]["modules"]["aux"]
+        assert all(torch.equal(aux_a[k], aux_b[k]) for k in aux_a)
+        aux_1 = read_checkpoint(checkpoint_path(half, 1))["task_modules"]["modules"]["aux"]
+        assert not torch.equal(aux_1["weight"], aux_b["weight"])  # the task's module is trained too
 
 
 def test_non_finite_loss_stops_with_step_and_epoch(tmp_path):

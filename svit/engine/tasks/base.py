@@ -55,6 +55,20 @@ class Task:
         logits and the hard labels (B,) for train accuracy (``batch["labels"]``)."""
         raise NotImplementedError
 
+    def modules(self) -> dict[str, nn.Module]:
+        """Trainable modules the task owns besides the model (moved to the device, trained, saved
+        under ``task_modules`` and restored on resume by the engine)."""
+        return {}
+
+    def build_optimizer(self) -> Any:
+        """Its own ``HookOptimizer`` for those modules, or None: then their parameters join the main
+        optimiser (as ``param_groups()`` or, when that is empty, one default group)."""
+        return None
+
+    def param_groups(self) -> list[dict]:
+        """Param groups of the task's modules for the main optimiser (see BatchHook.param_groups)."""
+        return []
+
     def eval_logits(self, model: nn.Module, batch: dict) -> torch.Tensor:
         """Class logits ``(B, K)`` of ``batch["inputs"]`` for validation and test."""
         return logits_of(model(batch["inputs"]))
