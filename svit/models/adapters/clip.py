@@ -84,7 +84,7 @@ def drop_reason(key: str, prefix: str) -> str:
     if _SIDE.match(leaf) or key.startswith("fc."):
         return "Side4Video side/head weight: load the file with CHECKPOINT_TYPE side4video"
     if _UNUSED_VISUAL.match(leaf):
-        return "final norm/projection of the image tower: unused by Side4Video"
+        return "final ln_post/proj (EVA: norm/head) of the image tower: unused by Side4Video"
     return "not a weight of the image tower"
 
 
