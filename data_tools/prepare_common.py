@@ -103,13 +103,16 @@ class MediaIndex:
         return self.by_stem.get(stem)
 
 
-def frames_on_disk(folder: str, template: str, start_index: int) -> tuple[int | None, str | None]:
-    """``(num_frames, None)`` for a complete frame folder, ``(None, reason)`` otherwise (missing,
-    empty, or numbering with holes: never a silently shortened video)."""
+def frames_on_disk(folder: str, template: str, start_index: int) -> tuple[int | None, str, str]:
+    """``(num_frames, "", "")`` for a complete frame folder, else ``(None, kind, reason)`` with kind
+    ``missing`` (no folder) or ``bad_frames`` (empty, or numbering with holes: never a silently
+    shortened video)."""
+    if not os.path.isdir(folder):
+        return None, "missing", "frame folder is missing"
     try:
-        return frame_folder_length(folder, template, start_index, os.path.basename(folder)), None
+        return frame_folder_length(folder, template, start_index, os.path.basename(folder)), "", ""
     except SampleError as exc:
-        return None, exc.reason
+        return None, "bad_frames", exc.reason.split(" (set DATA.FRAME_GAPS")[0]
 
 
 def write_outputs(out_dir: str, lists: dict[str, list[str]], classes: list[str], problems: Problems,

@@ -96,9 +96,9 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 lines.append(f"{rel} {index[name]}")
             else:
-                n, why = frames_on_disk(os.path.join(a.frames, vid), a.template, a.start_index)
+                n, kind, why = frames_on_disk(os.path.join(a.frames, vid), a.template, a.start_index)
                 if n is None:
-                    problems.add("missing" if "missing" in why else "bad_frames", path, pos, f"video {vid}: {why}")
+                    problems.add(kind, path, pos, f"video {vid}: {why}")
                     continue
                 lines.append(f"{vid} {n} {index[name]}")
         print(f"{split}: {len(kept)} of {len(entries)} entries belong to the {len(classes)} Mini-SSv2 classes")

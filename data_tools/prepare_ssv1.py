@@ -53,9 +53,9 @@ def convert_split(path: str, index: dict[str, int] | None, frames: str, template
             if label is None:
                 problems.add("unknown_class", path, lineno, f"class {fields[1]!r} is not in the label list")
                 continue
-        n, why = frames_on_disk(os.path.join(frames, vid), template, start)
+        n, kind, why = frames_on_disk(os.path.join(frames, vid), template, start)
         if n is None:
-            problems.add("missing" if "missing" in why else "bad_frames", path, lineno, f"video {vid}: {why}")
+            problems.add(kind, path, lineno, f"video {vid}: {why}")
             continue
         lines.append(f"{vid} {n}" + ("" if label is None else f" {label}"))
     return lines, len(rows)
