@@ -35,5 +35,8 @@ setup(
         "dev": ["pytest>=7.4", "pytest-xdist>=3.3", "hypothesis>=6.80", "ruff>=0.6"],
         # detectron2 is not on PyPI: install it by hand for data_tools/detect_boxes.py --backend detectron2.
         "detectron2": [],
+        # Optional video decoders (DATA.DECODING_BACKEND torchcodec / decord); TorchCodec also needs the
+        # system's FFmpeg shared libraries (4-8), e.g. apt-get install libavcodec59 libavformat59 ... on Debian 12.
+        "decoders": ["torchcodec>=0.17", "decord2>=3.4"],
     },
 )

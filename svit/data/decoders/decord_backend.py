@@ -1,4 +1,6 @@
-"""decord / decord2 backend (``import decord``): random access through its own frame index."""
+"""decord / decord2 backend (``import decord``): random access through its own frame index.
+Note: decord2 3.4 cannot return frames narrower than 64 pixels (it fails with a buffer-size
+check); such files are reported as bad samples like any decoding failure."""
 from __future__ import annotations
 
 import os
