@@ -15,13 +15,14 @@ Something-Else box JSONs (``DIR/<id>.json``) when the pipeline uses them.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+
+from svit.utils.cli import JSON_STDOUT, add_json_arg, json_to_stdout, write_json  # noqa: E402
 
 CONFIG_KEY = re.compile(r"^[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)+$")
 
@@ -39,9 +40,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--label-map", default="", help="label map JSON (name -> index) or text file of class names")
     p.add_argument("--boxes", default="", help="folder of per-video box JSONs (<id>.json)")
     p.add_argument("--device", default="", help="cpu, cuda or cuda:N (default: cuda when available)")
-    p.add_argument("--json", default="", help="also write the predictions to this JSON file")
-    p.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE config overrides")
-    return p.parse_args(argv)
+    add_json_arg(p, "the predictions (each keyed by its input path, 'id')")
+    p.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE config overrides (positional or after --opts)")
+    args = p.parse_args(argv)
+    if args.json is None and "--json" in (args.opts or []):  # written after the overrides
+        i = args.opts.index("--json")
+        nxt = args.opts[i + 1] if i + 1 < len(args.opts) else None
+        path = nxt if nxt is not None and nxt.endswith(".json") else None
+        args.json = path or JSON_STDOUT
+        args.opts = args.opts[:i] + args.opts[i + (2 if path else 1):]
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +62,6 @@ def main(argv: list[str] | None = None) -> int:
     from svit.engine.ema import EmaStateError
     from svit.engine.experiment import build_experiment
     from svit.engine.predictor import PredictInputError, Predictor, collect_inputs, default_label_map, load_class_names
-    from svit.utils.atomic import atomic_write_text
 
     opts = list(args.opts or [])
     if opts and opts[0] == "--opts":
@@ -87,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     for pred in predictions:
         if pred.error:
             failed += 1
-            print(f"{pred.path}: ERROR {pred.error}")
+            if not json_to_stdout(args):
+                print(f"{pred.path}: ERROR {pred.error}")
+            continue
+        if json_to_stdout(args):
             continue
         print(f"{pred.path}:")
         for rank, (cls, name, score) in enumerate(pred.topk, 1):
@@ -100,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             "ensemble_method": cfg.TEST.ENSEMBLE_METHOD,
             "results": [p.as_dict() for p in predictions],
         }
-        atomic_write_text(args.json, json.dumps(payload, indent=2))
+        write_json(payload, args.json)
     return 1 if failed else 0
 
 

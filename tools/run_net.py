@@ -9,7 +9,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from svit.engine.cli_errors import report_errors  # noqa: E402
 from svit.engine.launch import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Data errors (bad lists, label maps, broken datasets, a full disk) print one line; SVIT_DEBUG=1
+    # shows their traceback. Config errors and stopped runs are handled inside main().
+    sys.exit(report_errors(main))

@@ -31,6 +31,13 @@ logger = logging.getLogger(__name__)
 _STRIDE = 7919  # a prime; made coprime with the dataset size below
 
 
+class BrokenDatasetError(RuntimeError):
+    """Every replacement attempt failed: the dataset (not one sample) is broken."""
+
+    def __init__(self, message: str) -> None:  # one argument: DataLoader workers re-raise it by type
+        super().__init__(message)
+
+
 def replacement_index(index: int, attempt: int, num_videos: int) -> int:
     """The video tried at ``attempt`` (0 = the requested one)."""
     stride = _STRIDE
@@ -75,7 +82,7 @@ def load_robust(
         item["num_bad"] = attempt
         item["missing"] = False
         return item
-    raise RuntimeError(
+    raise BrokenDatasetError(
         f"{len(failures)} samples in a row were unreadable (starting at index {index}); "
         "the dataset is probably broken:\n  " + "\n  ".join(failures)
     )

@@ -45,7 +45,8 @@ class Prediction:
     error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"video_id": self.video_id, "path": self.path}
+        # "id" is the input path: unique where names are not (a.mp4 and a.avi share video_id "a")
+        out: dict[str, Any] = {"id": self.path, "video_id": self.video_id, "path": self.path}
         if self.error:
             out["error"] = self.error
         else:

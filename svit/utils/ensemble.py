@@ -25,6 +25,8 @@ import numpy as np
 from svit.utils.atomic import atomic_open, atomic_write_text
 
 SCORES_FILE = "test_scores.npz"
+RESULTS_FILE = "ensemble_results.json"
+SCORES_OUT_FILE = "ensemble_scores.npz"
 _MAX_IDS_SHOWN = 20
 
 
@@ -147,7 +149,7 @@ def ensemble_runs(
     }
     if out_dir is not None:
         os.makedirs(out_dir, exist_ok=True)
-        with atomic_open(os.path.join(out_dir, "ensemble_scores.npz"), "wb") as f:
+        with atomic_open(os.path.join(out_dir, SCORES_OUT_FILE), "wb") as f:
             np.savez(f, scores=fused.astype(np.float32), labels=labels, video_ids=np.asarray(ids, dtype=str))
-        atomic_write_text(os.path.join(out_dir, "ensemble_results.json"), json.dumps(results, indent=2))
+        atomic_write_text(os.path.join(out_dir, RESULTS_FILE), json.dumps(results, indent=2))
     return results
