@@ -21,6 +21,7 @@ from fvcore.common.config import CfgNode
 from svit.checkpoint import CheckpointError, last_checkpoint, load_checkpoint
 from svit.config import cfg_to_yaml
 from svit.engine.ema import EmaStateError, ModelEma, check_ema_config
+from svit.models.prepare import resolve_model_config
 from svit.utils.atomic import atomic_write_text
 from svit.utils.distributed import is_main_process
 from svit.utils.seed import seed_everything
@@ -153,6 +154,7 @@ def build_experiment(
     else:
         dataset = build_dataset(cfg, phase)
         settle_num_classes(cfg, getattr(dataset, "num_classes", None), f"the {phase} dataset's label map")
+    resolve_model_config(cfg)  # keys the builder derives (Side4Video TOWER auto from its weights file)
     cfg.freeze()
     if phase != "predict":
         write_config(cfg)

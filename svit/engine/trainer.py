@@ -38,6 +38,7 @@ from svit.engine.progress import ProgressReporter
 from svit.engine.resume_check import check_resume
 from svit.engine.step import StepOutput
 from svit.engine.train_state import HookSlot, restore_hooks, restore_slot, save_train_checkpoint
+from svit.models.prepare import load_init_checkpoints
 from svit.utils.distributed import all_reduce_sum, barrier, get_rank, get_world_size, is_dist, is_main_process
 from svit.utils.seed import derive_seed, seed_everything
 
@@ -159,7 +160,12 @@ class Trainer:
                 restore_slot(self.task_slot, ckpt["task_modules"], resume, "the task", with_state=False)
             restore_hooks(self.hooks, ckpt.get("hook_state"), resume)
             self.last_ckpt = resume
-        elif cfg.TRAIN.CHECKPOINT_FILE_PATH:
+        else:
+            # Weights the model's builder names for a fresh run (CLIP tower, ImageNet init), then the file.
+            fresh = load_init_checkpoints(cfg, self.net)
+            if fresh and self.ema is not None and not cfg.TRAIN.CHECKPOINT_FILE_PATH:
+                self.ema.copy_from(self.net)
+        if not resume and cfg.TRAIN.CHECKPOINT_FILE_PATH:
             report = load_checkpoint(
                 cfg.TRAIN.CHECKPOINT_FILE_PATH,
                 self.net,

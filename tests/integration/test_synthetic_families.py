@@ -21,7 +21,7 @@ FAMILY_CONFIGS = sorted(
 
 def test_every_family_has_a_synthetic_config() -> None:
     names = {p.stem for p in FAMILY_CONFIGS}
-    for family in ("tsn", "tsm", "tam", "i3d", "resnet3d", "s3d", "r2plus1d", "h2cn"):
+    for family in ("tsn", "tsm", "tam", "i3d", "resnet3d", "s3d", "r2plus1d", "h2cn", "side4video"):
         assert f"{family}_tiny" in names
 
 
