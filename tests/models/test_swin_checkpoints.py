@@ -72,7 +72,7 @@ def test_imagenet_swin_2d_is_inflated(tmp_path):
 
 def _expanded_file(keys, path):
     """Correct shapes at no storage cost (stride-0 tensors) for size-mismatch tests."""
-    sd = {k: torch.zeros(1, dtype=getattr(torch, t[6:])).expand(*s) for k, s, t in keys}
+    sd = {k: torch.zeros((), dtype=getattr(torch, t[6:])).expand(s) for k, s, t in keys}
     torch.save({"state_dict": sd}, str(path))
     return str(path)
 
@@ -85,6 +85,11 @@ def test_swin_b_file_into_swin_s_is_refused(tmp_path):
         model = VideoSwin(num_classes=400, embed_dim=e, depths=d, num_heads=h, window_size=(8, 7, 7))
     with pytest.raises(CheckpointError, match=r"swin_base_877\.pth.*'patch_embed\.proj\.weight'.*\(128, 3, 2, 4, 4\)"
                                               r".*\(96, 3, 2, 4, 4\)"):
+        load_checkpoint(path, model, checkpoint_type="videoswin")
+    e, d, h = VIDEO_SWIN_ARCHS["tiny"]  # same widths as Swin-S, 6 instead of 18 blocks in stage 3
+    path = _expanded_file(official_videoswin_keys(e, d, h, (8, 7, 7), 400), tmp_path / "swin_tiny_877.pth")
+    with pytest.raises(CheckpointError, match=r"swin_tiny_877\.pth.*'layers\.2\.blocks' holds blocks 0\.\.5 in the "
+                                              r"file but 18 in the model"):
         load_checkpoint(path, model, checkpoint_type="videoswin")
 
 

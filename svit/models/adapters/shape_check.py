@@ -41,3 +41,31 @@ def require_matching_shapes(
             f"Checkpoint {report_path(report)} does not fit {type(model).__name__}: key '{key}' has shape {got}, "
             f"the model needs {want} ({len(bad)} such keys; wrong model size or family?)."
         )
+    _require_same_depths(state, model, report)
+
+
+def _require_same_depths(state: dict[str, torch.Tensor], model: nn.Module, report: Any) -> None:
+    """Same widths, other depth (UniFormer-B into -S, Swin-T into -S): every block list the file fills
+    must have exactly the model's block indices."""
+    from svit.checkpoint import CheckpointError
+
+    for name, module in model.named_modules():
+        if not isinstance(module, nn.ModuleList) or not name:
+            continue
+        prefix = name + "."
+        have = {k[len(prefix):].split(".", 1)[0] for k in state if k.startswith(prefix)}
+        if not have:
+            continue  # e.g. an image model has no temporal blocks: they stay as initialised
+        want = {str(i) for i in range(len(module)) if any(True for _ in module[i].parameters())}
+        extra, missing = sorted(have - want, key=_num), sorted(want - have, key=_num)
+        if extra or missing:
+            raise CheckpointError(
+                f"Checkpoint {report_path(report)} does not fit {type(model).__name__}: '{name}' holds blocks "
+                f"0..{max(map(int, have))} in the file but {len(module)} in the model "
+                f"(extra {[prefix + i for i in extra[:3]]}, missing {[prefix + i for i in missing[:3]]}; "
+                f"wrong model depth?)."
+            )
+
+
+def _num(s: str) -> int:
+    return int(s) if s.isdigit() else -1
