@@ -124,6 +124,8 @@ _C.TEST.ENSEMBLE_METHOD = "mean"
 _C.TEST.SAVE_RESULTS = True
 # Split evaluated by the test phase: "val" (SSv2 validation) or "test" (a labelled test list).
 _C.TEST.SPLIT = "val"
+# Named test protocol of a seed paper ("" = the TEST.* keys as set): tdn, ibm, svmix, side4video, side4video_ss.
+_C.TEST.PROTOCOL = ""
 
 # ---------------------------------------------------------------------------------------------
 # Data

@@ -88,6 +88,7 @@ def validate_semantics(cfg: CfgNode) -> None:
     _choice(cfg, "DATA.CHANNEL_ORDER", {"RGB", "BGR"})
     _choice(cfg, "DATA.DECODING_BACKEND", {"frames", "pyav", "torchcodec", "decord"})
     _choice(cfg, "DATA.FRAME_GAPS", {"error", "skip"})
+    _choice(cfg, "TEST.PROTOCOL", {"", "tdn", "ibm", "svmix", "side4video", "side4video_ss"})
     _choice(cfg, "DATA.SAMPLING", {"segment", "dense"})
 
 

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from fvcore.common.config import CfgNode
 
 from svit.checkpoint import unwrap
+from svit.engine import protocols
 from svit.engine.bad_samples import check_bad_fraction, evaluation_keep, readable_batches
 from svit.engine.errors import ResultsError
 from svit.engine.meters import topk_correct
@@ -159,9 +160,10 @@ def run_test(
     video_ids = list(getattr(dataset, "video_ids", [str(i) for i in range(len(dataset) // num_views)]))
     num_videos = int(getattr(dataset, "num_videos", len(video_ids)))
     labels = np.asarray(getattr(dataset, "labels", [-1] * num_videos), dtype=np.int64)
-    video_scores = {}
+    video_scores, view_scores = {}, {}
     for name in nets:
         all_scores = np.concatenate([g[2][name] for g in gathered if g[2][name] is not None])
+        view_scores[name] = all_scores
         video_scores[name] = aggregate_views(
             all_idx, all_view, all_scores, num_videos, num_views, cfg.TEST.ENSEMBLE_METHOD, video_ids
         )
@@ -177,7 +179,11 @@ def run_test(
         "test_crop_size": cfg.DATA.TEST_CROP_SIZE,
         "dataset": cfg.TEST.DATASET,
         "split": cfg.TEST.SPLIT,
+        # TEST.PROTOCOL: the seeds' named protocols and their readouts (svit/engine/protocols.py)
+        "protocol": protocols.describe(cfg, protocols.current_pass(cfg)),
     }
+    readouts = protocols.readouts(cfg, protocols.current_pass(cfg), all_idx, all_view, view_scores[chosen], labels,
+                                  num_videos)
     results = write_results(
         cfg.OUTPUT_DIR,
         video_scores[chosen],
@@ -191,6 +197,7 @@ def run_test(
         save_scores=cfg.TEST.SAVE_RESULTS,
         evaluated_model=chosen,
         per_model=per_model,
+        extra={"protocol_results": readouts} if readouts else None,
     )
     pct = {k: "n/a" if results[k] is None else f"{results[k]:.2f}" for k in ("top1", "top5", "mean_class_accuracy")}
     logger.info(

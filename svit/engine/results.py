@@ -144,11 +144,13 @@ def write_results(
     save_scores: bool = True,
     evaluated_model: str = "online",
     per_model: dict[str, dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Computes metrics and writes every result file; returns the test_results.json content.
 
     ``scores`` are those of ``evaluated_model`` (the top-level metrics and every file describe it);
-    ``per_model`` adds each model's metrics under its name (``online``, ``ema``)."""
+    ``per_model`` adds each model's metrics under its name (``online``, ``ema``); ``extra`` adds
+    further top-level entries (the named protocol's readouts, ``protocol_results``)."""
     num_classes = scores.shape[1]
     m = compute_metrics(scores, labels, num_classes)
     results = {
@@ -166,6 +168,7 @@ def write_results(
     }
     for name, metrics in (per_model or {}).items():
         results[name] = dict(metrics)
+    results.update(extra or {})
     os.makedirs(output_dir, exist_ok=True)
     if save_scores:
         with atomic_open(os.path.join(output_dir, "test_scores.npz"), "wb") as f:

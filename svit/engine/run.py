@@ -9,6 +9,7 @@ import torch
 from fvcore.common.config import CfgNode
 
 from svit.data.loader import build_dataset, build_loader
+from svit.engine import protocols
 from svit.engine.evaluator import run_test
 from svit.engine.experiment import Experiment, build_experiment, resolve_test_checkpoint
 from svit.engine.output_dir import check_output_dir
@@ -29,6 +30,8 @@ def test_phase(cfg: CfgNode, device: torch.device, experiment: Experiment | None
         dataset = experiment.dataset
     else:
         dataset = build_dataset(cfg, "test")
+    if cfg.TEST.PROTOCOL:  # a seed's named protocol: its own views, possibly several passes
+        return protocols.run_protocol(cfg, device, experiment, build_dataset, build_loader, run_test)
     loader = build_loader(cfg, "test", dataset)
     return run_test(cfg, experiment.eval_models(), experiment.task, loader, device, experiment.checkpoint)
 
