@@ -14,7 +14,7 @@ import torch.nn as nn
 from fvcore.common.config import CfgNode
 from timm.layers import trunc_normal_
 
-from svit.models.mvit.model import MViT, _resample_1d, as_video
+from svit.models.mvit.model import MViT, _resample_1d, as_video, mvit_kwargs
 from svit.models.registry import MODEL_REGISTRY
 
 NUM_CONTACT_STATES = 5  # 100DOH: none, self, other person, portable object, stationary object
@@ -61,19 +61,20 @@ class SViT(MViT):
     ``x`` is a clip ``(B,3,T_in,H,W)`` or an image batch ``(B,3,H,W)`` / ``(B,3,1,H,W)``.
     """
 
-    def __init__(self, cfg: CfgNode) -> None:
-        self.num_objects = cfg.SVIT.O
-        super().__init__(cfg)
-        dim0 = cfg.MVIT.EMBED_DIM
+    def __init__(self, *, num_objects: int = 4, **mvit_kwargs) -> None:
+        """``num_objects`` object slots per frame (SVIT.O); everything else as for MViT."""
+        self.num_objects = num_objects
+        super().__init__(**mvit_kwargs)
+        dim0 = self.patch_embed.proj.out_channels
         # One vector per *input frame* (not per token slice); shared with the separable absolute
         # position embedding when that is on, as in the original.
-        self.pos_embed_temporal = nn.Parameter(torch.zeros(1, cfg.DATA.NUM_FRAMES, dim0))
+        self.pos_embed_temporal = nn.Parameter(torch.zeros(1, self.num_frames, dim0))
         self.object_queries = nn.Parameter(torch.zeros(1, self.num_objects, dim0))
         trunc_normal_(self.pos_embed_temporal, std=0.02)
         trunc_normal_(self.object_queries, std=0.02)
 
-    def _build_head(self, cfg: CfgNode, dim: int) -> None:
-        self.head = SViTHead(dim, cfg.MODEL.NUM_CLASSES, cfg.MODEL.DROPOUT_RATE)
+    def _build_head(self, dim: int) -> nn.Module:
+        return SViTHead(dim, self.num_classes, self.head_dropout_rate)
 
     def _extra_no_decay_leaves(self) -> set[str]:
         return {"object_queries", "pos_embed_temporal"}
@@ -96,13 +97,33 @@ class SViT(MViT):
             out["image_outputs"] = self._forward_single(images)
         return out
 
-    def _forward_single(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _tokens(self, x: torch.Tensor) -> tuple[torch.Tensor, list[int], int]:
+        """Last-block tokens [CLS?] + patches + objects (before the final norm), grid, T_in."""
         x = as_video(x)
         b, t_in = x.shape[0], x.shape[2]
         tokens, thw = self.embed(x)
-        n_obj = t_in * self.num_objects
         tokens = torch.cat((tokens, self.object_tokens(b, t_in).to(tokens.dtype)), dim=1)
         tokens, thw = self.forward_tokens(tokens, thw)
+        return tokens, thw, t_in
+
+    def forward_features_cls(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Last-block patch map ``(B, C, T', H', W')`` before the final norm, and the CLS token;
+        the object tokens took part in every block but are not in the map."""
+        tokens, thw, _ = self._tokens(x)
+        return self.split_tokens(tokens, thw)
+
+    def forward_head(self, features: torch.Tensor, cls_token: torch.Tensor | None = None) -> torch.Tensor:
+        """Class logits only, from the pre-norm map (and the CLS token), read as ``forward`` reads
+        them; the HAOG predictions need the object tokens, which only ``forward`` has."""
+        if self.cls_embed_on and cls_token is not None:
+            feat = self.norm(cls_token)
+        else:
+            feat = self.norm(features.flatten(2).transpose(1, 2)).mean(1)
+        return self.head.projection(self.head.dropout(feat))
+
+    def _forward_single(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        tokens, _, t_in = self._tokens(x)
+        n_obj = t_in * self.num_objects
         tokens = self.norm(tokens)
         if self.cls_embed_on:
             cls_feat = tokens[:, :1]
@@ -113,5 +134,5 @@ class SViT(MViT):
 
 @MODEL_REGISTRY.register("SViT")
 def build_svit(cfg: CfgNode) -> SViT:
-    """Builder for ``MODEL.MODEL_NAME: SViT``."""
-    return SViT(cfg)
+    """Builder for ``MODEL.MODEL_NAME: SViT`` (the MViT keys plus SVIT.O)."""
+    return SViT(num_objects=cfg.SVIT.O, **mvit_kwargs(cfg))

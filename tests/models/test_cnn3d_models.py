@@ -55,7 +55,7 @@ def test_mismatched_backbone_is_rejected(name: str, backbone: str) -> None:
 
 def _time_steps(model: nn.Module, frames: int) -> int:
     with torch.no_grad():
-        return model.features(torch.empty(1, 3, frames, 64, 64, device="meta")).shape[2]
+        return model.forward_features(torch.empty(1, 3, frames, 64, 64, device="meta")).shape[2]
 
 
 @pytest.mark.parametrize("frames", [6, 16, 17])
@@ -80,7 +80,7 @@ def test_head_averages_per_step_logits_and_dropout_only_in_training() -> None:
     x = torch.randn(2, 3, 4, 32, 32)
     model.eval()
     with torch.no_grad():
-        feats = model.features(x)  # (2, 512, 4, 1, 1)
+        feats = model.forward_features(x)  # (2, 512, 4, 1, 1)
         per_step = model.fc.weight @ feats.mean(dim=(3, 4)) + model.fc.bias[:, None]  # (2, K, T)
         out = model(x)
         assert out.shape == (2, 5)
@@ -132,7 +132,7 @@ def test_pooling_method_switches_inception_stage_pools_only() -> None:
     # avg_pool3d (like the original) needs every pooled map ≥ 3 in each dim, hence no t-stride.
     x = torch.randn(1, 3, 4, 64, 64)
     with torch.no_grad():
-        assert not torch.allclose(mx.features(x), av.features(x))
+        assert not torch.allclose(mx.forward_features(x), av.forward_features(x))
     # The pool inside each inception branch stays max in both.
     assert isinstance(av.inception3a.branch4[0], nn.MaxPool3d)
     with pytest.raises(ValueError):

@@ -7,7 +7,8 @@ import torch
 from mvit_cfgs import micro_cfg, yaml_cfg
 
 from svit.models import build_model
-from svit.models.mvit.schedule import block_schedule
+from svit.models.mvit.model import mvit_kwargs
+from svit.models.mvit.schedule import SCHEDULE_KEYS, block_schedule
 
 VARIANTS = {
     "max_pool": ["MVIT.MODE", "max"],
@@ -56,7 +57,7 @@ def test_variants_run_on_any_frame_count(model_name, name):
 
 def test_ssv2_block_schedule_matches_spec_table():
     cfg = yaml_cfg("mvitv2_s_ssv2.yaml")
-    specs = block_schedule(cfg, [8, 56, 56])
+    specs = block_schedule([8, 56, 56], **{k: v for k, v in mvit_kwargs(cfg).items() if k in SCHEDULE_KEYS})
     dims = [(s.dim, s.dim_out, s.num_heads) for s in specs]
     assert dims[0] == (96, 96, 1) and dims[1] == (96, 192, 2) and dims[3] == (192, 384, 4)
     assert dims[14] == (384, 768, 8) and dims[15] == (768, 768, 8)
@@ -78,8 +79,8 @@ def test_no_weight_decay_and_checkpointing_flag():
     assert {"cls_token", "object_queries", "pos_embed_temporal", "blocks.0.attn.rel_pos_t"} <= names
     assert not any(n.endswith("weight") for n in names)
     assert build_model(micro_cfg("SViT")).no_weight_decay() == set()  # ssv2.yaml: flag off
-    model.set_activation_checkpointing(True)
-    assert model.act_checkpoint
+    model.set_grad_checkpointing(True)
+    assert model.grad_checkpointing
 
 
 def test_activation_checkpointing_gives_identical_gradients():
@@ -90,7 +91,7 @@ def test_activation_checkpointing_gives_identical_gradients():
 
     def grads(flag):
         model.zero_grad()
-        model.set_activation_checkpointing(flag)
+        model.set_grad_checkpointing(flag)
         torch.manual_seed(123)
         out = model(x)
         (out["logits"].square().sum() + out["pred_bboxes"].sum()).backward()

@@ -13,6 +13,7 @@ import torch.nn as nn
 from torch import Tensor
 from torchvision.models.googlenet import BasicConv2d, Inception
 
+from svit.models.cnn.convention import CNNConvention, frames_to_video
 from svit.models.cnn.heads import VideoClassifierHead
 from svit.models.cnn.partial_bn import PartialBNMixin
 from svit.models.cnn.temporal_modules2d import TemporalModuleSpec, make_temporal_module
@@ -39,7 +40,7 @@ def _out_channels(spec: tuple) -> int:
     return c1 + c3 + c5 + pp
 
 
-class InceptionV1Video(PartialBNMixin, nn.Module):
+class InceptionV1Video(PartialBNMixin, CNNConvention, nn.Module):
     """GoogLeNet video classifier (TSN / TAM), input ``(B, 3, T, H, W)``, logits ``(B, K)``.
 
     Args mirror :class:`svit.models.cnn.resnet2d.ResNet2dVideo` (no depth).
@@ -89,7 +90,8 @@ class InceptionV1Video(PartialBNMixin, nn.Module):
         self.out_frames = frames
         self.fc = VideoClassifierHead(1024, num_classes, dropout)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward_features(self, x: Tensor) -> Tensor:
+        """(B, 3, T, H, W) -> last-stage map (B, 1024, T', H', W') (frames run as a 2D batch)."""
         b, c, t, h, w = x.shape
         if t != self.num_frames:
             raise ValueError(f"{type(self).__name__} was built for {self.num_frames} frames, got {t}")
@@ -104,8 +106,12 @@ class InceptionV1Video(PartialBNMixin, nn.Module):
                 x = getattr(self, spatial)(x)
                 if not self.without_t_stride:
                     x = getattr(self, temporal)(x)
-            x = self._tam(name, getattr(self, f"inception{name}")(x))
-        return self.fc(x, batch_size=b)
+            x = self._tam(name, self.run_stage(getattr(self, f"inception{name}"), x))
+        return frames_to_video(x, b)
+
+    def forward_head(self, features: Tensor) -> Tensor:
+        """Per-frame classifier on the spatially pooled map, logits averaged over time."""
+        return self.fc(features)
 
     def _tam(self, name: str, x: Tensor) -> Tensor:
         module = getattr(self, f"tam{name}")

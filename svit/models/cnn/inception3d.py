@@ -17,6 +17,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from svit.models.cnn.convention import CNNConvention
 from svit.models.cnn.heads import VideoClassifierHead
 from svit.models.cnn.init import kaiming_conv_bn_init_
 
@@ -88,7 +89,7 @@ class Inception3d(nn.Module):
         return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
 
 
-class InceptionV1_3d(nn.Module):
+class InceptionV1_3d(CNNConvention, nn.Module):
     """I3D (``separable=False``) or S3D (``separable=True``) Inception-v1 on (B, 3, T, H, W).
 
     ``pooling_method`` ("max"/"avg") switches the stem and all three stage pools, as the original
@@ -133,22 +134,22 @@ class InceptionV1_3d(nn.Module):
             return F.avg_pool3d(x, kernel, stride, padding)
         return F.max_pool3d(x, kernel, stride, padding)
 
-    def features(self, x: Tensor) -> Tensor:
+    def forward_features(self, x: Tensor) -> Tensor:
         """Backbone features (B, 1024, T', H', W') before the head."""
         stage_stride = (self.t_s, 2, 2)
         x = self._pool(self.conv1(x), (1, 3, 3), (1, 2, 2), (0, 1, 1))
         x = self.conv3(self.conv2(x))
         x = self._pool(x, 3, stage_stride, 1)
-        x = self.inception3b(self.inception3a(x))
+        x = self.run_stage(self.inception3b, self.run_stage(self.inception3a, x))
         x = self._pool(x, 3, stage_stride, 1)
         for name in ("inception4a", "inception4b", "inception4c", "inception4d", "inception4e"):
-            x = getattr(self, name)(x)
+            x = self.run_stage(getattr(self, name), x)
         if self.separable:
             x = self._pool(x, 2, stage_stride, 0)
         else:
             x = self._pool(x, 3, stage_stride, 1)
-        return self.inception5b(self.inception5a(x))
+        return self.run_stage(self.inception5b, self.run_stage(self.inception5a, x))
 
-    def forward(self, x: Tensor) -> Tensor:
-        """(B, 3, T, H, W) clip → (B, K) logits (mean over the T' remaining time steps)."""
-        return self.fc(self.features(x))
+    def forward_head(self, features: Tensor) -> Tensor:
+        """Classifier per remaining time step on the spatially pooled map, logits averaged."""
+        return self.fc(features)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch.nn as nn
 from torch import Tensor
 
+from svit.models.cnn.convention import CNNConvention, frames_to_video
 from svit.models.cnn.heads import VideoClassifierHead
 from svit.models.cnn.init import kaiming_conv_bn_init_
 from svit.models.cnn.partial_bn import PartialBNMixin
@@ -92,7 +93,7 @@ class Bottleneck2d(nn.Module):
         return self.relu(out + identity)
 
 
-class ResNet2dVideo(PartialBNMixin, nn.Module):
+class ResNet2dVideo(PartialBNMixin, CNNConvention, nn.Module):
     """2D ResNet-{18,34,50,101,152} video classifier (TSN / TSM / TAM).
 
     Args:
@@ -169,14 +170,19 @@ class ResNet2dVideo(PartialBNMixin, nn.Module):
         """Kaiming-normal (fan_out) convs incl. TAM convs, BN 1/0; the FC keeps nn.Linear init."""
         kaiming_conv_bn_init_(self)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward_features(self, x: Tensor) -> Tensor:
+        """(B, 3, T, H, W) -> last-stage map (B, C, T', H', W') (frames run as a 2D batch)."""
         b, c, t, h, w = x.shape
         if t != self.num_frames:
             raise ValueError(f"{type(self).__name__} was built for {self.num_frames} frames, got {t}")
         x = x.transpose(1, 2).reshape(b * t, c, h, w)
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         for i in range(1, 5):
-            x = getattr(self, f"layer{i}")(x)
+            x = self.run_stage(getattr(self, f"layer{i}"), x)
             if i < 4 and not self.without_t_stride:
                 x = getattr(self, f"pool{i}")(x)
-        return self.fc(x, batch_size=b)
+        return frames_to_video(x, b)
+
+    def forward_head(self, features: Tensor) -> Tensor:
+        """Per-frame classifier on the spatially pooled map, logits averaged over time."""
+        return self.fc(features)

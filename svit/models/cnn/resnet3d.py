@@ -15,6 +15,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from svit.models.cnn.blocks3d import BasicBlock3d, Bottleneck3d, conv3d
+from svit.models.cnn.convention import CNNConvention
 from svit.models.cnn.heads import VideoClassifierHead
 from svit.models.cnn.init import kaiming_conv_bn_init_
 
@@ -28,7 +29,7 @@ RESNET_STAGES: dict[int, list[int]] = {
 }
 
 
-class ResNet3d(nn.Module):
+class ResNet3d(CNNConvention, nn.Module):
     """I3D-ResNet (``separable=False``) or S3D-ResNet (``separable=True``) on (B, 3, T, H, W)."""
 
     def __init__(
@@ -105,11 +106,13 @@ class ResNet3d(nn.Module):
         """Kaiming-normal (fan_out) convs and BN 1/0, as the original before ImageNet inflation."""
         kaiming_conv_bn_init_(self)
 
-    def features(self, x: Tensor) -> Tensor:
+    def forward_features(self, x: Tensor) -> Tensor:
         """Backbone features (B, C, T', H', W') before the head."""
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        for stage in (self.layer1, self.layer2, self.layer3, self.layer4):
+            x = self.run_stage(stage, x)
+        return x
 
-    def forward(self, x: Tensor) -> Tensor:
-        """(B, 3, T, H, W) clip → (B, K) logits (mean over the T' remaining time steps)."""
-        return self.fc(self.features(x))
+    def forward_head(self, features: Tensor) -> Tensor:
+        """Classifier per remaining time step on the spatially pooled map, logits averaged."""
+        return self.fc(features)

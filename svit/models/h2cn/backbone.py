@@ -68,7 +68,8 @@ class H2CNBottleneck(nn.Module):
 
 
 class H2CNBackbone(nn.Module):
-    """``(key (N*T, 3, H, W), snippets (N*T, L, 3, H, W))`` -> pooled features ``(N*T, 8*width)``.
+    """``(key (N*T, 3, H, W), snippets (N*T, L, 3, H, W))`` -> pooled features ``(N*T, 8*width)``
+    (``stem`` + ``stages`` give the map before pooling).
 
     Args:
         num_segments: T (baked into the shift and the CMCBs).
@@ -125,9 +126,18 @@ class H2CNBackbone(nn.Module):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
 
-    def forward(self, key: Tensor, snippets: Tensor) -> Tensor:
+    def stem(self, key: Tensor, snippets: Tensor) -> Tensor:
+        """Key-frame stem fused with the motion stem: ``(N*T, width, H/4, W/4)``."""
         x = self.maxpool(F.relu(self.bn1(self.conv1(key))))
         motion = F.interpolate(self.motion(snippets), size=x.shape[-2:], mode="nearest")
-        x = (1.0 - self.motion_weight) * x + self.motion_weight * motion
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return (1.0 - self.motion_weight) * x + self.motion_weight * motion
+
+    def stages(self) -> tuple[nn.Module, ...]:
+        """The four residual stages, in order (run one by one so they can be checkpointed)."""
+        return (self.layer1, self.layer2, self.layer3, self.layer4)
+
+    def forward(self, key: Tensor, snippets: Tensor) -> Tensor:
+        x = self.stem(key, snippets)
+        for stage in self.stages():
+            x = stage(x)
         return x.mean(dim=(2, 3))

@@ -14,11 +14,12 @@ from fvcore.common.config import CfgNode
 from torch import Tensor
 
 from svit.models.build import with_init_checkpoints
+from svit.models.cnn.convention import CNNConvention, frames_to_video
 from svit.models.h2cn.backbone import H2CNBackbone
 from svit.models.registry import MODEL_REGISTRY
 
 
-class H2CN(nn.Module):
+class H2CN(CNNConvention, nn.Module):
     """H2CN video classifier (see the module docstring for the input layout)."""
 
     def __init__(
@@ -44,8 +45,8 @@ class H2CN(nn.Module):
         nn.init.normal_(self.fc.weight, 0.0, 0.001)
         nn.init.zeros_(self.fc.bias)
 
-    def forward(self, x: Tensor) -> Tensor:
-        """``x`` (B, C, T*L, H, W) -> logits (B, K)."""
+    def forward_features(self, x: Tensor) -> Tensor:
+        """``x`` (B, C, T*L, H, W) -> last-stage map (B, C', T, H', W'), one time step per segment."""
         b, c, frames, h, w = x.shape
         t, l = self.num_segments, self.snippet_len
         if frames != t * l:
@@ -55,9 +56,15 @@ class H2CN(nn.Module):
             )
         snippets = x.transpose(1, 2).reshape(b * t, l, c, h, w)
         key = snippets[:, l // 2]
-        feats = self.backbone(key, snippets)
-        logits = self.fc(self.dropout(feats))
-        return logits.view(b, t, -1).mean(dim=1)
+        feats = self.backbone.stem(key, snippets)
+        for stage in self.backbone.stages():
+            feats = self.run_stage(stage, feats)
+        return frames_to_video(feats, b)
+
+    def forward_head(self, features: Tensor) -> Tensor:
+        """Every segment classified (spatial mean, dropout, linear), logits averaged over segments."""
+        pooled = features.mean(dim=(3, 4)).transpose(1, 2)  # (B, T, C)
+        return self.fc(self.dropout(pooled)).mean(dim=1)
 
 
 def imagenet_init(cfg: CfgNode) -> list[tuple[str, str]]:

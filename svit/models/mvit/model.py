@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from typing import Sequence
 
 import torch
 import torch.nn as nn
@@ -22,6 +23,7 @@ from svit.models.mvit.block import MultiScaleBlock
 from svit.models.mvit.patch_embed import PatchEmbed
 from svit.models.mvit.rel_pos import resample_rel_pos
 from svit.models.mvit.schedule import block_schedule
+from svit.models.mvit.sincos import sincos_3d
 from svit.models.registry import MODEL_REGISTRY
 
 REL_POS_NAMES = ("rel_pos_h", "rel_pos_w", "rel_pos_t")
@@ -74,38 +76,90 @@ def resample_spatial_pos(table: torch.Tensor, size: tuple[int, int], key: str, p
 
 
 class MViT(nn.Module):
-    """MViTv1/v2 for video classification (``forward(x) -> logits (B, K)``)."""
+    """MViTv1/v2 for video classification (``forward(x) -> logits (B, K)``), built from keyword
+    arguments (``build_mvit`` maps the MVIT.* / DATA.* / MODEL.* keys of the same meaning).
 
-    def __init__(self, cfg: CfgNode) -> None:
+    ``num_frames`` and ``crop_size`` fix the token grid the position tables are sized for;
+    ``dropout_rate`` is the token dropout after the stem (MVIT.DROPOUT_RATE), ``head_dropout_rate``
+    the dropout before the classifier (MODEL.DROPOUT_RATE). The schedule lists follow PySlowFast's
+    conventions (see svit.models.mvit.schedule.block_schedule).
+    """
+
+    def __init__(
+        self,
+        *,
+        num_classes: int,
+        num_frames: int = 16,
+        crop_size: int = 224,
+        in_chans: int = 3,
+        embed_dim: int = 96,
+        num_heads: int = 1,
+        depth: int = 16,
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+        drop_path_rate: float = 0.1,
+        dropout_rate: float = 0.0,
+        head_dropout_rate: float = 0.5,
+        head_init_scale: float = 1.0,
+        layer_scale_init_value: float = 0.0,
+        patch_kernel: Sequence[int] = (3, 7, 7),
+        patch_stride: Sequence[int] = (2, 4, 4),
+        patch_padding: Sequence[int] = (1, 3, 3),
+        patch_2d: bool = False,
+        mode: str = "conv",
+        pool_first: bool = False,
+        cls_embed_on: bool = True,
+        use_abs_pos: bool = True,
+        sep_pos_embed: bool = False,
+        use_fixed_sincos_pos: bool = False,
+        rel_pos_spatial: bool = False,
+        rel_pos_temporal: bool = False,
+        rel_pos_zero_init: bool = False,
+        residual_pooling: bool = False,
+        dim_mul_in_att: bool = False,
+        separate_qkv: bool = False,
+        norm_stem: bool = False,
+        use_mean_pooling: bool = False,
+        zero_decay_pos_cls: bool = True,
+        dim_mul: Sequence[Sequence[float]] = (),
+        head_mul: Sequence[Sequence[float]] = (),
+        pool_q_stride: Sequence[Sequence[int]] = (),
+        pool_kv_stride: Sequence[Sequence[int]] = (),
+        pool_kv_stride_adaptive: Sequence[int] = (),
+        pool_kvq_kernel: Sequence[int] = (3, 3, 3),
+        attn_impl: str = "sdpa",
+    ) -> None:
         super().__init__()
-        m = cfg.MVIT
-        self.cfg = cfg
-        if m.NORM != "layernorm":
-            raise ValueError(f"MVIT.NORM must be layernorm, got {m.NORM!r}")
+        if use_fixed_sincos_pos and (not use_abs_pos or sep_pos_embed):
+            raise ValueError(
+                "MVIT.USE_FIXED_SINCOS_POS needs MVIT.USE_ABS_POS True and MVIT.SEP_POS_EMBED False "
+                "(the fixed table is the joint pos_embed)"
+            )
         norm_layer = partial(nn.LayerNorm, eps=1e-6)
-        self.use_2d_patch = m.PATCH_2D
-        patch_stride = ([1] + list(m.PATCH_STRIDE)) if m.PATCH_2D else list(m.PATCH_STRIDE)
-        crop = cfg.DATA.TRAIN_CROP_SIZE
-        self.patch_dims = [
-            d // s for d, s in zip([cfg.DATA.NUM_FRAMES, crop, crop], patch_stride)
-        ]
-        embed_dim = m.EMBED_DIM
-        self.cls_embed_on = m.CLS_EMBED_ON
-        self.use_abs_pos = m.USE_ABS_POS
-        self.sep_pos_embed = m.SEP_POS_EMBED
-        self.rel_pos_spatial = m.REL_POS_SPATIAL
-        self.rel_pos_temporal = m.REL_POS_TEMPORAL
-        self.use_mean_pooling = m.USE_MEAN_POOLING
-        self.zero_decay_pos_cls = m.ZERO_DECAY_POS_CLS
-        self.act_checkpoint = False
+        self.num_classes = num_classes
+        self.num_frames = num_frames
+        self.head_dropout_rate = head_dropout_rate
+        self.head_init_scale = head_init_scale
+        self.use_2d_patch = patch_2d
+        full_stride = ([1] + list(patch_stride)) if patch_2d else list(patch_stride)
+        self.patch_dims = [d // s for d, s in zip([num_frames, crop_size, crop_size], full_stride)]
+        self.cls_embed_on = cls_embed_on
+        self.use_abs_pos = use_abs_pos
+        self.sep_pos_embed = sep_pos_embed
+        self.use_fixed_sincos_pos = use_fixed_sincos_pos
+        self.rel_pos_spatial = rel_pos_spatial
+        self.rel_pos_temporal = rel_pos_temporal
+        self.use_mean_pooling = use_mean_pooling
+        self.zero_decay_pos_cls = zero_decay_pos_cls
+        self.grad_checkpointing = False
 
         self.patch_embed = PatchEmbed(
-            dim_in=cfg.DATA.INPUT_CHANNEL_NUM[0],
+            dim_in=in_chans,
             dim_out=embed_dim,
-            kernel=m.PATCH_KERNEL,
-            stride=m.PATCH_STRIDE,
-            padding=m.PATCH_PADDING,
-            conv_2d=m.PATCH_2D,
+            kernel=patch_kernel,
+            stride=patch_stride,
+            padding=patch_padding,
+            conv_2d=patch_2d,
         )
         if self.cls_embed_on:
             self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
@@ -119,59 +173,71 @@ class MViT(nn.Module):
                 if self.cls_embed_on:
                     self.pos_embed_class = nn.Parameter(torch.zeros(1, 1, embed_dim))
             else:
+                # A frozen parameter (not a buffer) when fixed: PySlowFast checkpoints store it so.
                 self.pos_embed = nn.Parameter(
-                    torch.zeros(1, n_patches + int(self.cls_embed_on), embed_dim)
+                    torch.zeros(1, n_patches + int(self.cls_embed_on), embed_dim),
+                    requires_grad=not use_fixed_sincos_pos,
                 )
-        self.pos_drop = nn.Dropout(m.DROPOUT_RATE) if m.DROPOUT_RATE > 0 else nn.Identity()
-        self.norm_stem = norm_layer(embed_dim) if m.NORM_STEM else None
+        self.pos_drop = nn.Dropout(dropout_rate) if dropout_rate > 0 else nn.Identity()
+        self.norm_stem = norm_layer(embed_dim) if norm_stem else None
 
         self.blocks = nn.ModuleList()
-        for spec in block_schedule(cfg, self.patch_dims):
+        schedule = block_schedule(
+            self.patch_dims, depth=depth, embed_dim=embed_dim, num_heads=num_heads, dim_mul=dim_mul,
+            head_mul=head_mul, pool_q_stride=pool_q_stride, pool_kv_stride=pool_kv_stride,
+            pool_kv_stride_adaptive=pool_kv_stride_adaptive, pool_kvq_kernel=pool_kvq_kernel,
+            drop_path_rate=drop_path_rate, dim_mul_in_att=dim_mul_in_att,
+        )
+        for spec in schedule:
             self.blocks.append(
                 MultiScaleBlock(
                     dim=spec.dim,
                     dim_out=spec.dim_out,
                     num_heads=spec.num_heads,
                     input_size=spec.input_size,
-                    mlp_ratio=m.MLP_RATIO,
-                    qkv_bias=m.QKV_BIAS,
-                    drop_rate=m.DROPOUT_RATE,
+                    mlp_ratio=mlp_ratio,
+                    qkv_bias=qkv_bias,
+                    drop_rate=dropout_rate,
                     drop_path=spec.drop_path,
                     norm_layer=norm_layer,
                     kernel_q=spec.kernel_q,
                     kernel_kv=spec.kernel_kv,
                     stride_q=spec.stride_q,
                     stride_kv=spec.stride_kv,
-                    mode=m.MODE,
+                    mode=mode,
                     has_cls_embed=self.cls_embed_on,
-                    pool_first=m.POOL_FIRST,
+                    pool_first=pool_first,
                     rel_pos_spatial=self.rel_pos_spatial,
                     rel_pos_temporal=self.rel_pos_temporal,
-                    rel_pos_zero_init=m.REL_POS_ZERO_INIT,
-                    residual_pooling=m.RESIDUAL_POOLING,
-                    dim_mul_in_att=m.DIM_MUL_IN_ATT,
-                    separate_qkv=m.SEPARATE_QKV,
-                    layer_scale_init_value=m.LAYER_SCALE_INIT_VALUE,
-                    attn_impl=cfg.MODEL.ATTN_IMPL,
+                    rel_pos_zero_init=rel_pos_zero_init,
+                    residual_pooling=residual_pooling,
+                    dim_mul_in_att=dim_mul_in_att,
+                    separate_qkv=separate_qkv,
+                    layer_scale_init_value=layer_scale_init_value,
+                    attn_impl=attn_impl,
                 )
             )
             embed_dim = spec.dim_out
         self.embed_dim = embed_dim
         self.norm = norm_layer(embed_dim)
-        self._build_head(cfg, embed_dim)
+        self.head = self._build_head(embed_dim)
         self._init_parameters()
 
     # ------------------------------------------------------------------ construction
-    def _build_head(self, cfg: CfgNode, dim: int) -> None:
-        self.head = TransformerBasicHead(dim, cfg.MODEL.NUM_CLASSES, cfg.MODEL.DROPOUT_RATE)
+    def _build_head(self, dim: int) -> nn.Module:
+        return TransformerBasicHead(dim, self.num_classes, self.head_dropout_rate)
 
     def _init_parameters(self) -> None:
-        """trunc-normal(0.02) for tokens, embeddings and Linear weights; zero biases; unit norms."""
+        """trunc-normal(0.02) for tokens, embeddings and Linear weights; zero biases; unit norms;
+        the fixed sin-cos table when USE_FIXED_SINCOS_POS."""
         for name in ("cls_token", "pos_embed", "pos_embed_spatial", "pos_embed_temporal", "pos_embed_class"):
             if hasattr(self, name):
                 trunc_normal_(getattr(self, name), std=0.02)
+        if self.use_fixed_sincos_pos:
+            with torch.no_grad():
+                self.pos_embed.copy_(sincos_3d(self.pos_embed.shape[-1], *self.patch_dims, self.cls_embed_on))
         self.apply(self._init_module)
-        scale = self.cfg.MVIT.HEAD_INIT_SCALE
+        scale = self.head_init_scale
         proj = getattr(self.head, "projection", None)
         if isinstance(proj, nn.Linear) and scale != 1.0:
             with torch.no_grad():
@@ -189,9 +255,12 @@ class MViT(nn.Module):
             nn.init.zeros_(mod.bias)
 
     # ------------------------------------------------------------------ options
-    def set_activation_checkpointing(self, flag: bool) -> None:
-        """Recompute each block in backward (training only) to save activation memory."""
-        self.act_checkpoint = bool(flag)
+    def set_grad_checkpointing(self, enable: bool = True) -> None:
+        """Recompute each block in backward (training only) to save activation memory
+        (MODEL.ACT_CHECKPOINT)."""
+        self.grad_checkpointing = bool(enable)
+
+    set_activation_checkpointing = set_grad_checkpointing  # the first landing's name
 
     def set_attn_impl(self, impl: str) -> None:
         """Switches every block between ``sdpa`` and ``explicit`` attention (same function)."""
@@ -280,7 +349,10 @@ class MViT(nn.Module):
         if self.cls_embed_on:
             tokens = torch.cat((self.cls_token.expand(tokens.shape[0], -1, -1), tokens), dim=1)
         if self.use_abs_pos:
-            tokens = tokens + self._abs_pos_embed(thw)
+            pos = self._abs_pos_embed(thw)
+            # PySlowFast adds the fixed sin-cos table twice (once before the CLS token is attached,
+            # once as the absolute embedding); kept so that its checkpoints reproduce their outputs.
+            tokens = tokens + (2 * pos if self.use_fixed_sincos_pos else pos)
         return tokens, thw
 
     def forward_tokens(self, tokens: torch.Tensor, thw: list[int]) -> tuple[torch.Tensor, list[int]]:
@@ -288,7 +360,7 @@ class MViT(nn.Module):
         tokens = self.pos_drop(tokens)
         if self.norm_stem is not None:
             tokens = self.norm_stem(tokens)
-        use_ckpt = self.act_checkpoint and self.training and torch.is_grad_enabled()
+        use_ckpt = self.grad_checkpointing and self.training and torch.is_grad_enabled()
         for blk in self.blocks:
             if use_ckpt:
                 tokens, thw = checkpoint(blk, tokens, thw, use_reentrant=False)
@@ -296,20 +368,94 @@ class MViT(nn.Module):
                 tokens, thw = blk(tokens, thw)
         return tokens, thw
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = as_video(x)
-        tokens, thw = self.embed(x)
-        tokens, thw = self.forward_tokens(tokens, thw)
+    def split_tokens(self, tokens: torch.Tensor, thw: list[int]) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Last-block tokens -> (patch map ``(B, C, T', H', W')``, CLS token ``(B, C)`` or None);
+        extra tokens after the patches (SViT's objects) are left out of the map."""
+        start = int(self.cls_embed_on)
+        t, h, w = thw
+        b, _, c = tokens.shape
+        patches = tokens[:, start : start + t * h * w]
+        fmap = patches.reshape(b, t, h, w, c).permute(0, 4, 1, 2, 3)
+        return fmap, (tokens[:, 0] if self.cls_embed_on else None)
+
+    def forward_features_cls(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``forward_features`` plus the last block's CLS token (None without one)."""
+        tokens, thw = self.forward_tokens(*self.embed(as_video(x)))
+        return self.split_tokens(tokens, thw)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Last-block patch tokens as ``(B, C, T', H', W')``, before the final norm (the norm is
+        part of the head: with USE_MEAN_POOLING it follows the pooling)."""
+        return self.forward_features_cls(x)[0]
+
+    def forward_head(self, features: torch.Tensor, cls_token: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits from the pre-norm map (and the CLS token). USE_MEAN_POOLING: norm of the mean
+        patch token; a CLS model: the normed CLS token; otherwise, or when a CLS model is given no
+        ``cls_token`` (a bare feature map), the mean of the normed patch tokens."""
+        tokens = features.flatten(2).transpose(1, 2)  # (B, T'H'W', C)
         if self.use_mean_pooling:
-            feat = self.norm((tokens[:, 1:] if self.cls_embed_on else tokens).mean(1))
-        elif self.cls_embed_on:
-            feat = self.norm(tokens)[:, 0]
+            feat = self.norm(tokens.mean(1))
+        elif self.cls_embed_on and cls_token is not None:
+            feat = self.norm(cls_token)
         else:
             feat = self.norm(tokens).mean(1)
         return self.head(feat)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(*self.forward_features_cls(x))
+
+
+def mvit_kwargs(cfg: CfgNode) -> dict:
+    """MViT keyword arguments from MVIT.*, DATA.NUM_FRAMES / TRAIN_CROP_SIZE / INPUT_CHANNEL_NUM and
+    MODEL.NUM_CLASSES / DROPOUT_RATE / ATTN_IMPL."""
+    m = cfg.MVIT
+    if m.NORM != "layernorm":
+        raise ValueError(f"MVIT.NORM must be layernorm, got {m.NORM!r}")
+    return dict(
+        num_classes=cfg.MODEL.NUM_CLASSES,
+        num_frames=cfg.DATA.NUM_FRAMES,
+        crop_size=cfg.DATA.TRAIN_CROP_SIZE,
+        in_chans=cfg.DATA.INPUT_CHANNEL_NUM[0],
+        embed_dim=m.EMBED_DIM,
+        num_heads=m.NUM_HEADS,
+        depth=m.DEPTH,
+        mlp_ratio=m.MLP_RATIO,
+        qkv_bias=m.QKV_BIAS,
+        drop_path_rate=m.DROPPATH_RATE,
+        dropout_rate=m.DROPOUT_RATE,
+        head_dropout_rate=cfg.MODEL.DROPOUT_RATE,
+        head_init_scale=m.HEAD_INIT_SCALE,
+        layer_scale_init_value=m.LAYER_SCALE_INIT_VALUE,
+        patch_kernel=list(m.PATCH_KERNEL),
+        patch_stride=list(m.PATCH_STRIDE),
+        patch_padding=list(m.PATCH_PADDING),
+        patch_2d=m.PATCH_2D,
+        mode=m.MODE,
+        pool_first=m.POOL_FIRST,
+        cls_embed_on=m.CLS_EMBED_ON,
+        use_abs_pos=m.USE_ABS_POS,
+        sep_pos_embed=m.SEP_POS_EMBED,
+        use_fixed_sincos_pos=m.USE_FIXED_SINCOS_POS,
+        rel_pos_spatial=m.REL_POS_SPATIAL,
+        rel_pos_temporal=m.REL_POS_TEMPORAL,
+        rel_pos_zero_init=m.REL_POS_ZERO_INIT,
+        residual_pooling=m.RESIDUAL_POOLING,
+        dim_mul_in_att=m.DIM_MUL_IN_ATT,
+        separate_qkv=m.SEPARATE_QKV,
+        norm_stem=m.NORM_STEM,
+        use_mean_pooling=m.USE_MEAN_POOLING,
+        zero_decay_pos_cls=m.ZERO_DECAY_POS_CLS,
+        dim_mul=[list(e) for e in m.DIM_MUL],
+        head_mul=[list(e) for e in m.HEAD_MUL],
+        pool_q_stride=[list(e) for e in m.POOL_Q_STRIDE],
+        pool_kv_stride=[list(e) for e in m.POOL_KV_STRIDE],
+        pool_kv_stride_adaptive=list(m.POOL_KV_STRIDE_ADAPTIVE),
+        pool_kvq_kernel=list(m.POOL_KVQ_KERNEL),
+        attn_impl=cfg.MODEL.ATTN_IMPL,
+    )
 
 
 @MODEL_REGISTRY.register("MViT")
 def build_mvit(cfg: CfgNode) -> MViT:
     """Builder for ``MODEL.MODEL_NAME: MViT``."""
-    return MViT(cfg)
+    return MViT(**mvit_kwargs(cfg))

@@ -1,4 +1,4 @@
-"""Per-block layout of an MViT (widths, heads, pooling kernels and strides) derived from MVIT.* keys.
+"""Per-block layout of an MViT (widths, heads, pooling kernels and strides) from the MViT arguments.
 
 Kept apart from the modules so that the rules PySlowFast applies to its config lists (adaptive kv
 stride, kernels derived from strides, the rounding of widths) live in one place and can be checked
@@ -7,9 +7,15 @@ without building a network.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import torch
-from fvcore.common.config import CfgNode
+
+# MViT keyword arguments that shape the block schedule (the rest configure the blocks themselves).
+SCHEDULE_KEYS = (
+    "depth", "embed_dim", "num_heads", "dim_mul", "head_mul", "pool_q_stride", "pool_kv_stride",
+    "pool_kv_stride_adaptive", "pool_kvq_kernel", "drop_path_rate", "dim_mul_in_att",
+)
 
 
 def round_width(width: float, multiplier: float, min_width: int = 1, divisor: int = 1) -> int:
@@ -47,33 +53,46 @@ def _kernel_for(stride: list[int], kernel_cfg: list[int]) -> list[int]:
     return [s + 1 if s > 1 else s for s in stride]
 
 
-def block_schedule(cfg: CfgNode, patch_dims: list[int]) -> list[BlockSpec]:
-    """Builds the per-block specs.
+def block_schedule(
+    patch_dims: Sequence[int],
+    *,
+    depth: int,
+    embed_dim: int,
+    num_heads: int,
+    dim_mul: Sequence[Sequence[float]] = (),
+    head_mul: Sequence[Sequence[float]] = (),
+    pool_q_stride: Sequence[Sequence[int]] = (),
+    pool_kv_stride: Sequence[Sequence[int]] = (),
+    pool_kv_stride_adaptive: Sequence[int] = (),
+    pool_kvq_kernel: Sequence[int] = (),
+    drop_path_rate: float = 0.0,
+    dim_mul_in_att: bool = False,
+) -> list[BlockSpec]:
+    """Builds the per-block specs from PySlowFast's list conventions (``[[block, mul], ...]``,
+    ``[[block, s_t, s_h, s_w], ...]``; MVIT.* keys of the same names).
 
     ``patch_dims`` is the token grid the model is built for (T, H, W); it only fixes the length of
     the relative-position tables, the forward pass takes the grid from the input.
     """
-    m = cfg.MVIT
-    depth = m.DEPTH
-    dim_mul = [1.0] * (depth + 1)
-    head_mul = [1.0] * (depth + 1)
-    for idx, mul in m.DIM_MUL:
-        dim_mul[int(idx)] = float(mul)
-    for idx, mul in m.HEAD_MUL:
-        head_mul[int(idx)] = float(mul)
+    dim_muls = [1.0] * (depth + 1)
+    head_muls = [1.0] * (depth + 1)
+    for idx, mul in dim_mul:
+        dim_muls[int(idx)] = float(mul)
+    for idx, mul in head_mul:
+        head_muls[int(idx)] = float(mul)
 
     stride_q: list[list[int]] = [[] for _ in range(depth)]
     kernel_q: list[list[int]] = [[] for _ in range(depth)]
-    for entry in m.POOL_Q_STRIDE:
+    for entry in pool_q_stride:
         i = int(entry[0])
         stride_q[i] = [int(s) for s in entry[1:]]
-        kernel_q[i] = _kernel_for(stride_q[i], m.POOL_KVQ_KERNEL)
+        kernel_q[i] = _kernel_for(stride_q[i], list(pool_kvq_kernel))
 
-    kv_entries = [list(e) for e in m.POOL_KV_STRIDE]
-    if m.POOL_KV_STRIDE_ADAPTIVE:
+    kv_entries = [list(e) for e in pool_kv_stride]
+    if pool_kv_stride_adaptive:
         # Adaptive kv stride: a running stride divided by each block's q stride (PySlowFast
         # replaces any explicit POOL_KV_STRIDE in that case; we do the same, without mutating cfg).
-        running = [int(s) for s in m.POOL_KV_STRIDE_ADAPTIVE]
+        running = [int(s) for s in pool_kv_stride_adaptive]
         kv_entries = []
         for i in range(depth):
             if stride_q[i]:
@@ -84,20 +103,18 @@ def block_schedule(cfg: CfgNode, patch_dims: list[int]) -> list[BlockSpec]:
     for entry in kv_entries:
         i = int(entry[0])
         stride_kv[i] = [int(s) for s in entry[1:]]
-        kernel_kv[i] = _kernel_for(stride_kv[i], m.POOL_KVQ_KERNEL)
+        kernel_kv[i] = _kernel_for(stride_kv[i], list(pool_kvq_kernel))
 
-    dpr = [x.item() for x in torch.linspace(0, m.DROPPATH_RATE, depth)]
+    dpr = [x.item() for x in torch.linspace(0, drop_path_rate, depth)]
     specs = []
-    embed_dim = m.EMBED_DIM
-    num_heads = m.NUM_HEADS
     input_size = list(patch_dims)
     for i in range(depth):
-        num_heads = round_width(num_heads, head_mul[i])
-        if m.DIM_MUL_IN_ATT:
-            dim_out = round_width(embed_dim, dim_mul[i], divisor=round_width(num_heads, head_mul[i]))
+        num_heads = round_width(num_heads, head_muls[i])
+        if dim_mul_in_att:
+            dim_out = round_width(embed_dim, dim_muls[i], divisor=round_width(num_heads, head_muls[i]))
         else:
             dim_out = round_width(
-                embed_dim, dim_mul[i + 1], divisor=round_width(num_heads, head_mul[i + 1])
+                embed_dim, dim_muls[i + 1], divisor=round_width(num_heads, head_muls[i + 1])
             )
         specs.append(
             BlockSpec(
