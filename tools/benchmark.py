@@ -78,6 +78,8 @@ def run_data_benchmark(args) -> list[dict]:
             dt = time.perf_counter() - t
             row = {"backend": backend, "workers": workers, "clips": clips, "seconds": round(dt, 3),
                    "clips_per_s": round(clips / dt, 3), "first_batch_s": round(first, 3),
+                   # decoding processes: the workers, or the main process with 0 workers
+                   "clips_per_s_per_core": round(clips / dt / max(1, workers), 3),
                    "input": list(batch["inputs"].shape[1:]), "boxes": list(batch["boxes"].shape[1:]),
                    "torch_threads": torch.get_num_threads(), "data_dir": cfg.DATA.PATH_TO_DATA_DIR}
             rows.append(row)
@@ -103,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--cfg", default=None, help="config yaml (default: the SViT SSv2 training pipeline)")
     d.add_argument("--opts", nargs="*", default=[], help="KEY VALUE overrides")
     d.add_argument("--workers", type=int, nargs="+", default=[0, 2], help="DataLoader worker counts to measure")
-    d.add_argument("--backends", nargs="+", default=["frames", "pyav"], choices=("frames", "pyav"))
+    d.add_argument("--backends", nargs="+", default=["frames", "pyav"], choices=("frames", "pyav", "torchcodec", "decord"),
+                   help="decoding backends to compare (torchcodec/decord when installed; videos = the webm files)")
     d.add_argument("--data-dir", default="", help="SSv2-layout folder; empty = generated synthetic data")
     d.add_argument("--synthetic-dir", default="", help="where to generate/reuse the synthetic data")
     d.add_argument("--num-videos", type=int, default=48, help="synthetic videos to generate")
