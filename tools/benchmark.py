@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--cfg", default=None, help="config yaml (default: the SViT SSv2 training pipeline)")
     d.add_argument("--opts", nargs="*", default=[], help="KEY VALUE overrides")
     d.add_argument("--workers", type=int, nargs="+", default=[0, 2], help="DataLoader worker counts to measure")
-    d.add_argument("--backends", nargs="+", default=["frames", "pyav"], choices=("frames", "pyav", "torchcodec", "decord"),
+    d.add_argument("--backends", nargs="+", default=["frames", "pyav"],
+                   choices=("frames", "pyav", "torchcodec", "decord"),
                    help="decoding backends to compare (torchcodec/decord when installed; videos = the webm files)")
     d.add_argument("--data-dir", default="", help="SSv2-layout folder; empty = generated synthetic data")
     d.add_argument("--synthetic-dir", default="", help="where to generate/reuse the synthetic data")
