@@ -19,6 +19,8 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from svit.config.errors import ConfigError
 from svit.data.collate import collate
 from svit.data.registry import DATASET_REGISTRY
+from svit.data.transforms.pipeline import ClipTransform
+from svit.data.transforms.repeated import RepeatedClipTransform
 from svit.utils.distributed import get_rank, get_world_size
 from svit.utils.sample_seeding import EpochTaggedSampler, SeedPerSample
 from svit.utils.seed import derive_seed, worker_init_fn
@@ -97,6 +99,42 @@ def per_process_batch(global_batch: int, world_size: int, key: str, accum: int =
     return global_batch // (world_size * accum)
 
 
+# Item keys that hold one entry per augmented sample under repeated augmentation.
+_PER_SAMPLE_KEYS = ("inputs", "label", "boxes", "box_mask")
+
+
+def use_repeated_augmentation(dataset: Dataset, num_samples: int) -> bool:
+    """Makes a video clip dataset augment each loaded video ``num_samples`` times (AUG.NUM_SAMPLE);
+    True when installed. Image datasets (co-training frames) are left alone; a video dataset
+    without the clip transform is refused."""
+    transform = getattr(dataset, "transform", None)
+    if isinstance(transform, RepeatedClipTransform):
+        transform = transform.base
+    if isinstance(transform, ClipTransform):
+        dataset.transform = RepeatedClipTransform(transform, num_samples)  # type: ignore[attr-defined]
+        return True
+    if hasattr(dataset, "num_views"):
+        raise ConfigError(
+            f"AUG.NUM_SAMPLE {num_samples} needs a clip dataset built on svit.data.video_dataset; "
+            f"{type(dataset).__name__} has no ClipTransform to repeat."
+        )
+    return False
+
+
+def collate_repeated(items: list[dict]) -> dict:
+    """Batch of repeated-augmentation items: each video's ``N`` clips become ``N`` consecutive batch
+    rows (PySlowFast's ``multiple_samples_collate``); ``index`` / ``view`` repeat per clip."""
+    flat = []
+    for item in items:
+        n = int(item["inputs"].shape[0])
+        for k in range(n):
+            row = {key: (value[k] if key in _PER_SAMPLE_KEYS else value) for key, value in item.items()}
+            if "num_bad" in row and k > 0:
+                row["num_bad"] = 0  # counted once per loaded video
+            flat.append(row)
+    return collate(flat)
+
+
 def build_loader(
     cfg: CfgNode,
     split: str,
@@ -112,6 +150,7 @@ def build_loader(
         dataset = build_dataset(cfg, split)
     world, rank = get_world_size(), get_rank()
     train = split == "train"
+    collate_fn = collate
     if train:
         gb = global_batch_size or cfg.TRAIN.BATCH_SIZE
         accum = cfg.TRAIN.GRAD_ACCUM_STEPS
@@ -122,6 +161,9 @@ def build_loader(
                 "no full batch can be drawn."
             )
         sampler = EpochShardSampler(len(dataset), True, cfg.RNG_SEED, rank, world, global_batch=gb)
+        # AUG.NUM_SAMPLE > 1: every loaded video yields that many clips (batches count videos).
+        if int(cfg.AUG.NUM_SAMPLE) > 1 and use_repeated_augmentation(dataset, int(cfg.AUG.NUM_SAMPLE)):
+            collate_fn = collate_repeated
         # Augmentation seeded per (RNG_SEED, epoch, index): exact resume with workers, and the same
         # samples for any NUM_WORKERS / world size (svit/utils/sample_seeding.py says why).
         sampler = EpochTaggedSampler(sampler)
@@ -151,7 +193,7 @@ def build_loader(
         batch_size=batch,
         sampler=sampler,
         num_workers=workers,
-        collate_fn=collate,
+        collate_fn=collate_fn,
         pin_memory=bool(cfg.DATA_LOADER.PIN_MEMORY) and torch.cuda.is_available(),
         drop_last=train,
         generator=generator,

@@ -159,7 +159,9 @@ class VideoClipDataset(Dataset):
             raise
         except Exception as exc:  # a bug or an unexpected input: fail with the video's context
             raise RuntimeError(f"{self.split} item of video {rec.video_id} ({rec.path}) failed: {exc!r}") from exc
-        return {"inputs": inputs, "label": int(label), "boxes": boxes, "box_mask": mask, "index": vid_index, "view": view}
+        # a tensor of labels when the transform repeats augmentation (AUG.NUM_SAMPLE, one per clip)
+        label = label if isinstance(label, torch.Tensor) else int(label)
+        return {"inputs": inputs, "label": label, "boxes": boxes, "box_mask": mask, "index": vid_index, "view": view}
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         if not 0 <= i < len(self):
