@@ -141,6 +141,11 @@ for _k in (
 ):
     LEGACY_KEYS.setdefault(_k, "PySlowFast option without an equivalent in svit")
 
+# Keys that were defaults once but never had a reader (tests/config/test_keys_live.py keeps it so):
+# models return logits and the evaluator applies the softmax; erasing has no batch splits.
+LEGACY_KEYS.setdefault("MODEL.HEAD_ACT", "svit models return logits; the evaluator applies the softmax")
+LEGACY_KEYS.setdefault("AUG.RE_SPLIT", "random erasing has no augmentation splits in svit")
+
 # Keys renamed in svit: the value is copied to the listed keys (and the old name is reported).
 RENAMED_KEYS: dict[str, tuple[str, ...]] = {
     # SViT read the SSv2 root from here; svit splits it into annotations dir and frames prefix.
