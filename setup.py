@@ -22,6 +22,8 @@ INSTALL_REQUIRES = [
     "filelock>=3.12",
 ]
 
+EXPORT_REQUIRES = ["onnx>=1.16", "onnxscript>=0.1", "onnxruntime>=1.18"]
+
 setup(
     name="svit",
     version="0.1.0",
@@ -32,7 +34,9 @@ setup(
     include_package_data=True,
     install_requires=INSTALL_REQUIRES,
     extras_require={
-        "dev": ["pytest>=7.4", "pytest-xdist>=3.3", "hypothesis>=6.80", "ruff>=0.6"],
+        "dev": ["pytest>=7.4", "pytest-xdist>=3.3", "hypothesis>=6.80", "ruff>=0.6", *EXPORT_REQUIRES],
+        # tools/export.py: ONNX export (torch.export-based exporter) and its onnxruntime check.
+        "export": EXPORT_REQUIRES,
         # detectron2 is not on PyPI: install it by hand for data_tools/detect_boxes.py --backend detectron2.
         "detectron2": [],
         # Optional video decoders (DATA.DECODING_BACKEND torchcodec / decord); TorchCodec also needs the

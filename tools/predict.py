@@ -22,7 +22,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-from svit.utils.cli import JSON_STDOUT, add_json_arg, json_to_stdout, write_json  # noqa: E402
+from svit.utils.cli import add_json_arg, json_to_stdout, settle_json_arg, write_json  # noqa: E402
 
 CONFIG_KEY = re.compile(r"^[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)+$")
 
@@ -43,12 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_json_arg(p, "the predictions (each keyed by its input path, 'id')")
     p.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE config overrides (positional or after --opts)")
     args = p.parse_args(argv)
-    if args.json is None and "--json" in (args.opts or []):  # written after the overrides
-        i = args.opts.index("--json")
-        nxt = args.opts[i + 1] if i + 1 < len(args.opts) else None
-        path = nxt if nxt is not None and nxt.endswith(".json") else None
-        args.json = path or JSON_STDOUT
-        args.opts = args.opts[:i] + args.opts[i + (2 if path else 1):]
+    args.opts = settle_json_arg(args, list(args.opts or []))
     return args
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 from typing import Any, Sequence
 
 JSON_STDOUT = "-"
+CONFIG_KEY = re.compile(r"^[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)+$")
 
 
 def add_cfg_args(parser: argparse.ArgumentParser, required: bool = True, positional: bool = True) -> None:
@@ -63,16 +66,29 @@ def write_json(obj: Any, dest: str | None) -> None:
     print(f"wrote {dest}", file=sys.stderr)
 
 
-def parse_known(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
-    """``parser.parse_args`` with overrides merged into ``args.opts``. A ``--json [PATH]`` written after
-    the overrides (where argparse's remainder swallows it) is taken back; its PATH must end in .json."""
-    args = parser.parse_args(argv)
-    opts = overrides_of(args)
-    if hasattr(args, "json") and "--json" in opts:
+def settle_json_arg(args: argparse.Namespace, opts: list[str]) -> list[str]:
+    """Untangles ``--json [PATH]`` from the overrides; returns the overrides.
+
+    ``--json DATA.NUM_FRAMES 8``: argparse took the config key for the PATH, so it goes back to the
+    overrides. ``... DATA.NUM_FRAMES 8 --json [out.json]``: the overrides' remainder swallowed the flag,
+    so it is taken back (a PATH there must end in .json).
+    """
+    if not hasattr(args, "json"):
+        return opts
+    if args.json not in (None, JSON_STDOUT) and CONFIG_KEY.match(args.json) and not os.path.exists(args.json):
+        opts = [args.json] + opts
+        args.json = JSON_STDOUT
+    if "--json" in opts:
         i = opts.index("--json")
         nxt = opts[i + 1] if i + 1 < len(opts) else None
         path = nxt if nxt is not None and nxt.endswith(".json") else None
         args.json = path or JSON_STDOUT
         opts = opts[:i] + opts[i + (2 if path else 1):]
-    args.opts = opts
+    return opts
+
+
+def parse_known(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """``parser.parse_args`` with overrides merged into ``args.opts`` and ``--json`` untangled from them."""
+    args = parser.parse_args(argv)
+    args.opts = settle_json_arg(args, overrides_of(args))
     return args
