@@ -33,6 +33,9 @@ def test_interface_pair_and_sdpa_equals_explicit():
     assert torch.equal(m.forward_features(x), spatial) or rel(m.forward_features(x), spatial) < 1e-5
     with torch.no_grad():
         assert rel(m.forward_head(frame_tokens.transpose(1, 2)), b) < 1e-6
+        assert rel(m.forward_head(m.forward_features(x)), b) < 1e-5
+        with pytest.raises(ValueError, match="per-frame class tokens"):
+            m.forward_head(spatial.clone())
     assert rel(a, b) < 1e-5
     assert m.no_weight_decay() <= {n for n, _ in m.named_parameters()}
 

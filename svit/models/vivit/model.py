@@ -7,9 +7,11 @@ embedding exists (SV-Mix checkpoints carry it) but is added only with ``temporal
 the original never adds it. Names are SV-Mix's (timm ViT names for the spatial part) with the
 classifier ``fc`` called ``head``.
 
-Interface note: the logits come from class tokens that the patch map does not hold, so
-``forward_features`` returns the spatial patch map (what SV-Mix consumes) and ``forward_head``
-takes the per-frame class tokens ``(B, C, T')``; ``forward_feature_pair`` gives SV-Mix's pair.
+Interface note: the logits come from class tokens that the patch map does not hold. So
+``forward_features`` returns the spatial patch map (what SV-Mix consumes) carrying the per-frame
+class tokens as the attribute ``frame_tokens`` (B, C, T'), and ``forward_head`` accepts that map
+(``forward_head(forward_features(x)) == forward(x)``) or the ``(B, C, T')`` tokens themselves;
+``forward_feature_pair`` gives SV-Mix's pair.
 """
 from __future__ import annotations
 
@@ -136,8 +138,11 @@ class ViViT(nn.Module):
         return self._run(self.tblocks, x)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Last spatial block's patch tokens (no final norm) as ``(B, C, T/2, H/16, W/16)``."""
-        return self.forward_spatial(x)[0]
+        """Last spatial block's patch tokens (no final norm) as ``(B, C, T/2, H/16, W/16)``, with the
+        per-frame class tokens attached as ``.frame_tokens`` ``(B, C, T/2)`` for ``forward_head``."""
+        patch_map, frame_tokens = self.forward_spatial(x)
+        patch_map.frame_tokens = frame_tokens.transpose(1, 2)
+        return patch_map
 
     def forward_feature_pair(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """SV-Mix's pair: spatial map ``(B, C, T', H', W')`` and temporal-block frame tokens ``(B, C, T')``
@@ -146,7 +151,16 @@ class ViViT(nn.Module):
         return patch_map, self.forward_temporal(frame_tokens)[:, 1:].transpose(1, 2)
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        """Per-frame class tokens ``(B, C, T')`` -> logits (temporal encoder, norm, class token, fc)."""
+        """Logits from ``forward_features``' map (its ``.frame_tokens``) or from per-frame class tokens
+        ``(B, C, T')``: temporal encoder, final norm, temporal class token, classifier."""
+        if features.ndim == 5:
+            tokens = getattr(features, "frame_tokens", None)
+            if tokens is None:
+                raise ValueError(
+                    f"ViViT.forward_head got a {tuple(features.shape)} map without the per-frame class tokens: pass "
+                    "forward_features' output unchanged, or the (B, C, T') class tokens of forward_spatial"
+                )
+            features = tokens
         t = self.forward_temporal(features.transpose(1, 2))
         return self.head(self.head_drop(self.norm(t)[:, 0]))
 
