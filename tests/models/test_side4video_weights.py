@@ -136,3 +136,15 @@ def to_original_names(state: dict) -> dict:
             k = k.replace("conv.pw1", "conv.0").replace("conv.dw", "conv.1").replace("conv.pw2", "conv.2")
         out[k] = v
     return out
+
+
+def test_config_errors_name_the_key() -> None:
+    with pytest.raises(ValueError, match="SIDE4VIDEO.TOWER 'ViT-B/8' is unknown"):
+        build_model(side4video_cfg(TOWER="ViT-B/8"))
+    with pytest.raises(ValueError, match="backbone_dtype must be one of"):
+        build_model(side4video_cfg(num_classes=5, side_dim=64, crop=64, TOWER="custom", WIDTH=64, LAYERS=1, HEADS=1,
+                                   BACKBONE_DTYPE="float8"))
+    with pytest.raises(ValueError, match="TOWER 'auto' needs SIDE4VIDEO.CLIP_WEIGHTS"):
+        resolve_model_config(side4video_cfg(TOWER="auto"))
+    with pytest.raises(ValueError, match="TOWER is 'auto' but was not resolved"):
+        build_model(side4video_cfg(TOWER="auto", CLIP_WEIGHTS="/nonexistent/ViT-B-16.pt"))
