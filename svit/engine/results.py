@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from svit.engine.confused_pairs import MANY_CLASSES, write_confused_pairs
 from svit.engine.errors import ResultsError
 from svit.utils.atomic import atomic_open, atomic_write_text
 
@@ -131,6 +132,15 @@ def _plot_confusion(conf: np.ndarray, class_names: Sequence[str] | None, path: s
     plt.close(fig)
 
 
+def phase_info(split_info: dict[str, Any] | None) -> dict[str, Any]:
+    """The dataset's ``split_info`` with its ``split`` (the engine phase that built it, "test") renamed
+    ``phase``: test_results.json names the evaluated split once, in ``protocol.split``."""
+    info = dict(split_info or {})
+    if "split" in info:
+        info["phase"] = info.pop("split")
+    return info
+
+
 def write_results(
     output_dir: str,
     scores: np.ndarray,
@@ -163,7 +173,7 @@ def write_results(
         "num_classes": int(num_classes),
         "protocol": protocol,
         "checkpoint": checkpoint,
-        "split_info": split_info or {},
+        "split_info": phase_info(split_info),
         "evaluated_model": evaluated_model,
     }
     for name, metrics in (per_model or {}).items():
@@ -189,6 +199,8 @@ def write_results(
         w.writerow([names[c]] + [int(v) for v in m["confusion"][c]])
     atomic_write_text(os.path.join(output_dir, "confusion_matrix.csv"), buf.getvalue())
     _plot_confusion(m["confusion"], class_names, os.path.join(output_dir, "confusion_matrix.png"))
+    if num_classes > MANY_CLASSES:  # the full matrix is illegible: also the most-confused pairs
+        write_confused_pairs(m["confusion"], class_names, output_dir)
     # Written last: a test_results.json on disk means every other file of this test is complete.
     # Metrics without labelled videos are null (strict JSON has no NaN).
     for key in ("top1", "top5", "mean_class_accuracy"):

@@ -40,7 +40,9 @@ def test_train_then_test_writes_every_output(tmp_path):
     res = json.load(open(os.path.join(out, "test_results.json")))
     assert res["num_videos"] == 12 and res["num_views"] == 24
     assert res["protocol"]["ensemble_method"] == "mean" and res["protocol"]["num_ensemble_views"] == 2
-    assert res["split_info"]["split"] == "test"
+    # one split name: protocol.split (TEST.SPLIT); the dataset's phase is split_info.phase
+    assert res["protocol"]["split"] == "val" and res["split_info"]["phase"] == "test"
+    assert "split" not in res["split_info"]
     assert res["checkpoint"].endswith("checkpoint_epoch_00002.pyth")
     assert res["top1"] > 80  # the pattern is trivially learnable
     npz = np.load(os.path.join(out, "test_scores.npz"))
