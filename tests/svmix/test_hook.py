@@ -215,7 +215,10 @@ def test_resume_is_bit_identical(tmp_path):
 
 
 def test_short_run_loss_goes_down(tmp_path):
-    out = run(tmp_path, "learn", **{"SOLVER.MAX_EPOCH": 6, "SYNTHETIC.NUM_VIDEOS": 48})
+    out = run(tmp_path, "learn", **{"SOLVER.MAX_EPOCH": 6, "SYNTHETIC.NUM_VIDEOS": 48, "TEST.ENABLE": True,
+                                    "MODEL_EMA.EVAL_MODEL": "ema"})
+    res = json.load(open(os.path.join(out, "test_results.json")))  # both models evaluated (spec §7 B1)
+    assert res["evaluated_model"] == "ema" and {"top1", "top5"} <= set(res["online"]) & set(res["ema"])
     stats = [json.loads(line) for line in open(os.path.join(out, "stats.jsonl"))]
     epochs = [s for s in stats if s["_type"] == "train_epoch"]
     assert len(epochs) == 6
