@@ -725,7 +725,7 @@ _C.TENSORBOARD.ENABLE = True
 
 # Optional Weights & Biases logging (the wandb package is imported only when enabled).
 _C.WANDB = CfgNode()
-# Log training/validation scalars and the test results to Weights & Biases (rank 0).
+# Log the training steps' and epochs' scalars (train and validation) to Weights & Biases (rank 0).
 _C.WANDB.ENABLE = False
 # W&B project name.
 _C.WANDB.PROJECT = "svit"
