@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Boxes for videos without annotations, from a detector run over their frame folders, written in
-the Something-Else schema (one ``<out>/<int(id)>.json`` per video, records as in spec §6.2).
+the Something-Else schema (one ``<out>/<int(id)>.json`` per video, records as in github.com/joaanna/something_else).
 
 Backends:
 * ``torchvision``: a Faster R-CNN built with ``weights=None, weights_backbone=None`` (nothing is

@@ -3,7 +3,7 @@
 the videos without boxes.
 
 Input: one or more annotation parts, each a JSON object ``{video_id: [frame records]}`` (schema:
-spec svit.md §6.2). Every video's records are validated; a malformed video is reported with its id
+github.com/joaanna/something_else). Every video's records are validated; a malformed video is reported with its id
 and the reason and is not written (it then counts as a video without boxes). With --train-list /
 --val-list (SSv2 JSON lists) it writes ``empty_bbox_train.json`` / ``empty_bbox_val.json`` (ids
 without a valid box file) into --lists-out, usable as SSV2.EMPTY_BOX_TRAIN / EMPTY_BOX_VAL.

@@ -22,7 +22,8 @@ LEGACY_SECTIONS: dict[str, str] = {
     "CONTRASTIVE": "contrastive SSL is not implemented",
     "MASK": "masked pre-training is not implemented",
     "BENCHMARK": "use tools/benchmark.py",
-    # SViT leftovers from other projects, pointing at cluster paths (spec §7.1).
+    # SViT leftovers from other projects, pointing at cluster paths (keys of github.com/eladb3/SViT's
+    # slowfast/config/defaults.py).
     "VG": "SViT leftover from another project",
     "EPICKITCHENS": "SViT leftover from another project",
     "SURREACT": "SViT leftover from another project",
@@ -34,7 +35,7 @@ LEGACY_SECTIONS: dict[str, str] = {
 # Single keys, grouped by why they have no effect.
 LEGACY_KEYS: dict[str, str] = {}
 
-# Dead in SViT itself (spec §7.1: defined, never read, or read only by missing modules).
+# Dead in SViT itself (github.com/eladb3/SViT: defined, never read, or read only by modules missing from the release).
 for _k in (
     "TRAIN.ENABLE_DOH",
     "MODEL.LOAD_IN_PRETRAIN",

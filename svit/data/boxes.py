@@ -1,4 +1,4 @@
-"""Something-Else box annotations (spec svit.md §6.2) → fixed box slots.
+"""Something-Else box annotations (github.com/joaanna/something_else, one JSON per video) → fixed box slots.
 
 A per-video box file is a JSON array with one record per annotated frame (in frame order):
 ``{"name": "<id>/<NNNN>.jpg", "labels": [{"box2d": {x1,y1,x2,y2}, "category", "standard_category",

@@ -1,4 +1,5 @@
-"""Hand-object graph (HAOG) targets of one annotated frame (spec svit.md §6.4, bugs fixed).
+"""Hand-object graph (HAOG) targets of one annotated frame (SViT, Ben Avraham et al., NeurIPS 2022;
+github.com/eladb3/SViT; the original's target bugs fixed).
 
 Slots are ``[hand0, hand1, object0, object1]`` (``boxes.assign_slots``). Hands are paired with
 objects by comparing the straight pairing ``(h0,o0),(h1,o1)`` with the crossed one

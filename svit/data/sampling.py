@@ -3,7 +3,7 @@
 Two families, both returning a sorted-in-time ``list[int]`` of length ``num_frames * frames_per_segment``
 (segment) or ``num_frames`` (dense):
 
-* **segment** (TSN / SViT on SSv2, spec svit.md §6.3): ``num_segments`` uniform segments with
+* **segment** (TSN / SViT on SSv2, as in github.com/eladb3/SViT's SSv2 loader): ``num_segments`` uniform segments with
   bounds ``a_i = round(s*i)``, ``b_i = round(s*(i+1))``, ``s = (L_eff-1)/num_segments``, numpy's
   round-half-to-even, both ends inclusive. Training draws a uniform integer in ``[a_i, b_i]``; the
   deterministic view takes ``floor((a_i+b_i)/2)``. With ``frames_per_segment = F > 1`` (H2CN

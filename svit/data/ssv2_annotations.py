@@ -1,4 +1,4 @@
-"""SSv2 label map and split lists (spec svit.md §6.1).
+"""SSv2 label map and split lists (the files of the official Something-Something v2 release; layout in README.md).
 
 * Label map: JSON object ``{template: "index"}`` (index as a string in the official file; ints are
   accepted). Templates are stored without square brackets.

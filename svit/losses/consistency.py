@@ -1,4 +1,5 @@
-"""Frame–clip consistency of SViT object tokens (spec §4.4): each video object token
+"""Frame–clip consistency of SViT object tokens (SViT, Ben Avraham et al., NeurIPS 2022; github.com/eladb3/SViT, Sec.
+3.3): each video object token
 ``obj_desc[b,t,o]`` is pulled (L1 or L2) towards the token the same network produces for slot o when
 frame t is fed alone as an image; the image side is a no-grad target (stop-gradient).
 

@@ -1,4 +1,5 @@
-"""HAOG (hand–object graph) losses of SViT on annotated single frames (spec §4.2–4.3).
+"""HAOG (hand–object graph) losses of SViT on annotated single frames (SViT, Ben Avraham et al., NeurIPS 2022;
+github.com/eladb3/SViT).
 
 Nodes (``haog_nodes``): the object tokens of slot k regress target slot k (fixed assignment, no
 Hungarian matching), DETR-style: L1 and 1−GIoU over *present* slots only, and BCE of the existence

@@ -1,4 +1,5 @@
-"""Loss weights of SViT co-training (spec §4 / §4.5), in one place for the task and the tests.
+"""Loss weights of SViT co-training (SViT, Ben Avraham et al., NeurIPS 2022; github.com/eladb3/SViT: the loss weights
+of its configs/ssv2.yaml), in one place for the task and the tests.
 
 Term weights follow the original ``get_lambdas_dict`` (DETR-style 5/1/2 split of LAMBDA_NODES),
 with the consistency weight keyed to the term actually produced. The branch weights replace the

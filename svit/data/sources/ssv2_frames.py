@@ -1,5 +1,6 @@
 """``ssv2_frames``: single annotated SSv2 frames with HAOG targets, for SViT image co-training
-(spec svit.md §6.4, with the original's target bugs fixed — see ``svit.data.haog``).
+(SViT, Ben Avraham et al., NeurIPS 2022; github.com/eladb3/SViT, with the original's target bugs fixed — see
+``svit.data.haog``).
 
 One item per annotated train video per epoch: a uniformly random annotated frame in training (the
 middle one for val/test). Slots ``[hand0, hand1, object0, object1]`` are filled and paired in the

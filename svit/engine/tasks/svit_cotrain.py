@@ -1,4 +1,5 @@
-"""SViT co-training (spec §4-§5): video clips with action labels plus single annotated frames.
+"""SViT co-training (SViT, Ben Avraham et al., NeurIPS 2022; github.com/eladb3/SViT): video clips with action
+labels plus single annotated frames.
 
 Each optimisation step combines one video batch (from the trainer's loader) and one image batch
 drawn from the task's own loader of ``IMAGE_TRAIN.DATASETS``:

@@ -7,7 +7,7 @@ Names (``MODEL.MODEL_NAME``) and the backbone each accepts (``CNN.BACKBONE``):
 * ``S3D``: ``s3d_resnet`` (S3D-ResNet, also ``resnet``) or ``s3d`` (Inception-v1, also
   ``inception_v1``).
 * ``ResNet3D``: alias of I3D-ResNet; ``R2plus1D``: alias of S3D-ResNet, the (2+1)D ResNet of the
-  IBM code (no intermediate channel expansion, full 3×7×7 stem; spec §0).
+  IBM code (no intermediate channel expansion, full 3×7×7 stem; github.com/IBM/action-recognition-pytorch).
 
 Other keys: ``CNN.DEPTH`` (18/34/50/101/152), ``CNN.WITHOUT_T_STRIDE``, ``CNN.POOLING_METHOD``
 (Inception stem/stage pools), ``CNN.DW_T_CONV`` (S3D variants), ``MODEL.NUM_CLASSES``,

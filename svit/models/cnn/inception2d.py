@@ -1,4 +1,5 @@
-"""2D Inception-v1 (GoogLeNet) for TSN / TAM video models (spec cnn_baselines.md §2).
+"""2D Inception-v1 (GoogLeNet) for TSN / TAM video models (IBM action-recognition-pytorch, Chen et al., CVPR 2021;
+github.com/IBM/action-recognition-pytorch, models/twod_models/inception_v1.py).
 
 Built from torchvision's own ``BasicConv2d`` and ``Inception`` units (same parameter names, BN
 eps 1e-3, 3x3 "5x5" branch), without auxiliary heads or ``transform_input``: inputs are already

@@ -1,4 +1,5 @@
-"""I3D and S3D on Inception-v1 (GoogLeNet), as in the IBM baselines (spec §6, §7).
+"""I3D and S3D on Inception-v1 (GoogLeNet), as in the IBM baselines (IBM action-recognition-pytorch, Chen et al., CVPR
+2021; github.com/IBM/action-recognition-pytorch, models/threed_models/i3d.py and s3d.py).
 
 I3D inflates every conv of torchvision's GoogLeNet to 3D; S3D keeps a full (3,7,7) stem but makes
 conv3 and the two 3×3 convs of every inception module separable: (1,3,3) → BN → ReLU → (3,1,1)

@@ -1,6 +1,7 @@
 """2D → 3D inflation of ImageNet weights (torchvision/timm ResNet, torchvision GoogLeNet).
 
-Why: the IBM 3D baselines always start from ImageNet 2D weights (spec §8). Our 3D modules keep the
+Why: the IBM 3D baselines always start from ImageNet 2D weights (IBM action-recognition-pytorch, Chen et al., CVPR
+2021; github.com/IBM/action-recognition-pytorch, models/inflate_from_2d_model.py). Our 3D modules keep the
 2D models' parameter names, so inflation is a name-for-name copy where every 4-D conv kernel gets a
 temporal axis of the 3D kernel's size:
 

@@ -1,4 +1,5 @@
-"""2D ResNet for TSN / TSM / TAM video models (spec cnn_baselines.md §1).
+"""2D ResNet for TSN / TSM / TAM video models (IBM action-recognition-pytorch, Chen et al., CVPR 2021;
+github.com/IBM/action-recognition-pytorch, models/twod_models/resnet.py).
 
 Torchvision's ``BasicBlock``/``Bottleneck`` cannot host a module at the start of the residual
 branch, so the blocks are re-written here with torchvision's parameter names (``conv1``, ``bn1``,

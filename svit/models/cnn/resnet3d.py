@@ -1,6 +1,7 @@
 """3D ResNets of the IBM baselines: I3D-ResNet (ResNet3D) and S3D-ResNet (the (2+1)D ResNet).
 
-Both share the skeleton of spec §4/§5: a 3×7×7 stem without temporal stride, a (1,3,3) spatial
+Both share the skeleton of the IBM 3D ResNets (IBM action-recognition-pytorch, Chen et al., CVPR 2021;
+github.com/IBM/action-recognition-pytorch): a 3×7×7 stem without temporal stride, a (1,3,3) spatial
 max-pool, four stages whose first blocks (stages 2-4) stride by (t_s, 2, 2) with t_s = 2 unless
 ``without_t_stride``, and the shared video head (per-time-step dropout + FC, logits averaged over
 the remaining time steps). ``separable=True`` gives S3D-ResNet: every 3×3 becomes (1,3,3)+(3,1,1).

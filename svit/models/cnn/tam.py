@@ -1,5 +1,6 @@
 """TAM, the Temporal Aggregation Module of IBM's "Deep Analysis of CNN-based Spatio-temporal
-Representations" (spec cnn_baselines.md §3).
+Representations" (IBM action-recognition-pytorch, Chen et al., CVPR 2021; github.com/IBM/action-recognition-pytorch,
+models/twod_models/temporal_modeling.py).
 
 Per channel, a 2D network sees only one frame; TAM lets every frame read its neighbours at the
 cost of a few 1x1 convolutions: with B blending frames, conv i (depthwise by default) is applied

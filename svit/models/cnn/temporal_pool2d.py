@@ -1,4 +1,5 @@
-"""Temporal pooling between the stages of 2D backbones (IBM "-tp"/"-ts" models, spec §1 step 3).
+"""Temporal pooling between the stages of 2D backbones (IBM "-tp"/"-ts" models, IBM action-recognition-pytorch, Chen
+et al., CVPR 2021; github.com/IBM/action-recognition-pytorch).
 
 2D backbones keep frames stacked on the batch axis, so down-sampling time means viewing
 ``(N*T, C, H, W)`` as ``(N, C, T, H, W)``, pooling with a (3,1,1) window, stride (2,1,1), padding
