@@ -3,8 +3,9 @@
 Why saliency: a soft mask's area says little about how much of each clip's *evidence* survives. The
 original weighs every feature cell by a softmax (no temperature) over all (τ, h, w) cells of the
 channel-mean feature map, aligns it with frames by repeating each τ s_t times consecutively (the same
-repeat-interleave as the mask; the UniFormer project tiled instead, spec §7 B8, which pairs frames
-with the wrong saliency), averages the target weight over each cell's s_s×s_s pixel block, and sets
+repeat-interleave as the mask; the UniFormer project of github.com/ty-97/Seletive-Volume-Mix tiled
+instead, which pairs frames with the wrong saliency), averages the target weight over each cell's
+s_s×s_s pixel block, and sets
 
     λ_sal,b = Σ S_b M̄_b / (Σ S_b M̄_b + Σ S_π(b) (1 − M̄_b)).
 

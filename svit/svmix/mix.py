@@ -1,9 +1,10 @@
 """One SV-Mix step's tensors from the clean features: two mixes, their targets and the mask loss.
 
 * online mix (trains the classifier θ): mask from the selector under ``no_grad`` (the original ran the
-  module a second time and detached the output, spec §7 B12) with ratio λ and permutation π; when
-  λ ≤ t or 1 − λ ≤ t (t = 0.08) the mask is the constant λ / 1 − λ, i.e. plain mixup, and the selector
-  is not run at all. Label weight: the per-sample saliency ratio λ_sal (svit.svmix.labels).
+  module a second time and detached the output; github.com/ty-97/Seletive-Volume-Mix) with ratio λ
+  and permutation π; when λ ≤ t or 1 − λ ≤ t (t = 0.08) the mask is the constant λ / 1 − λ, i.e.
+  plain mixup, and the selector is not run at all. Label weight: the per-sample saliency ratio λ_sal
+  (svit.svmix.labels).
 * offline mix (trains the selector φ through the frozen EMA classifier): mask with gradient, ratio
   λ_ofl and permutation π_ofl; label weight: the sampled λ_ofl; plus the mask-area regulariser.
 """

@@ -1,6 +1,7 @@
 """Side4Video: a frozen image tower with a trainable spatial-temporal side network.
 
-Data flow (spec §1, video-major frames ``f = b*T + t``):
+Data flow (Side4Video, Yao et al., arXiv 2311.15769; github.com/HJYao00/Side4Video), video-major frames
+``f = b*T + t``:
 
 * the side stem ``Conv3d(3->D, (3,p,p), stride (1,p,p), pad (1,0,0))`` + BN3d turns the clip into
   side tokens ``s (B*T, N, D)`` in parallel with the tower's patch embedding;
@@ -161,7 +162,7 @@ class Side4Video(nn.Module):
         return self.forward_head(self.forward_features(x))
 
     def no_weight_decay(self) -> set[str]:
-        """Nothing: the original decays every trainable tensor (BN, LN, biases, P); spec §4/§8.8."""
+        """Nothing: the original decays every trainable tensor (BN, LN, biases, P)."""
         return set()
 
     def set_grad_checkpointing(self, enable: bool = True) -> None:

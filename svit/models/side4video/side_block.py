@@ -85,7 +85,8 @@ class PatchQueryAttention(nn.Module):
 
 
 class SideBlock(nn.Module):
-    """CLIP-variant side block (pre-norm). ``init_depth`` is the original's hard-coded 12 (see spec §1.6)."""
+    """CLIP-variant side block (pre-norm). ``init_depth`` is the original's hard-coded 12
+    (github.com/HJYao00/Side4Video)."""
 
     def __init__(self, dim: int, num_heads: int, attn_impl: str = "sdpa", init_depth: int = 12) -> None:
         super().__init__()

@@ -1,4 +1,5 @@
-"""ViViT factorised encoder as SV-Mix defines it (spec svmix.md §4.1), registered as ``ViViT``.
+"""ViViT factorised encoder as SV-Mix defines it (SV-Mix, Tan et al., arXiv 2309.09534;
+github.com/ty-97/Seletive-Volume-Mix), registered as ``ViViT``.
 
 A 12-block spatial ViT with a class token and 2D position embedding runs on each temporal index of
 2x16x16 tubelets; the per-frame class tokens and a temporal class token go through 4 temporal
