@@ -6,9 +6,15 @@ Subcommands:
   random erasing, boxes) through ``svit.data.build_loader``, for each --workers count and each
   --backends entry (frames = JPEG folders, pyav = webm). Data: --data-dir (an SSv2-layout folder),
   or a synthetic dataset generated at --size pixels into --synthetic-dir (reused when complete).
-* ``model``: model forward/backward speed (``svit.utils.bench_model.run_model_benchmark``).
+* ``model``: training-step / evaluation clips/s, peak memory, MFU and kernel launches per step, over
+  batch sizes, --amp off|bf16|fp16, with or without --compile (``svit.utils.bench_model``).
+* ``bound``: for each family (config), whether training is loader-bound at W data workers per GPU:
+  one worker's training-pipeline clips/s x W against the model's training clips/s (from a
+  ``model --json`` file measured on the GPU, or measured here).
 
-Example: python tools/benchmark.py data --workers 0 2 --backends frames pyav --batches 12
+Examples: python tools/benchmark.py data --workers 0 2 --backends frames pyav --batches 12
+          python tools/benchmark.py model --cfg configs/ssv2.yaml --amp bf16 --batch-size 8 16 32 --json out.json
+          python tools/benchmark.py bound --cfg configs/ssv2.yaml configs/mvitv2_s_ssv2.yaml --model-json out.json
 """
 from __future__ import annotations
 
@@ -33,7 +39,8 @@ def _data_cfg(args):
 
         root = args.synthetic_dir or os.path.join(tempfile.gettempdir(), f"svit_bench_synth_{args.size}")
         if not os.path.exists(os.path.join(root, COMPLETE_MARKER)):
-            generate_synthetic_ssv2(root, args.num_videos, seed=0, num_frames=args.video_frames, size=args.size, workers=2)
+            generate_synthetic_ssv2(root, args.num_videos, seed=0, num_frames=args.video_frames, size=args.size,
+                                    workers=2)
         cfg.DATA.PATH_TO_DATA_DIR = cfg.DATA.PATH_PREFIX = root
     if not args.cfg:  # the SViT training recipe (spec svit.md §6.5)
         cfg.DATA.NUM_FRAMES = args.frames
@@ -98,6 +105,63 @@ def run_model(args):
     return run_model_benchmark(args)
 
 
+def _best_train_rate(rows: list[dict], model_name: str) -> float | None:
+    rates = [r["clips_per_s"] for r in rows
+             if r.get("model") == model_name and r.get("mode") == "train" and "error" not in r]
+    return max(rates) if rates else None
+
+
+def run_bound(args) -> list[dict]:
+    """For each config (family): training-pipeline clips/s of ONE data worker (measured in this process
+    with one torch thread, i.e. one CPU core) against the model's training clips/s per GPU. W workers
+    are assumed to scale linearly (W x one worker), which is optimistic; a family is loader-bound at W
+    when that rate is below the model's. ``workers_needed`` = model rate / one worker's rate, rounded up."""
+    import math
+
+    import torch
+
+    from svit.config import load_config
+
+    model_rows = json.load(open(args.model_json)) if args.model_json else []
+    threads = torch.get_num_threads()
+    rows = []
+    for cfg_file in args.cfg:
+        name = load_config(cfg_file, args.opts).MODEL.MODEL_NAME
+        data_args = build_parser().parse_args(
+            ["data", "--cfg", cfg_file, "--workers", "0", "--backends", args.backend, "--batches", str(args.batches),
+             "--batch-size", str(args.batch_size), "--size", str(args.size), "--num-videos", str(args.num_videos),
+             "--video-frames", str(args.video_frames)]
+            + (["--synthetic-dir", args.synthetic_dir] if args.synthetic_dir else []) + ["--opts", *args.opts])
+        torch.set_num_threads(1)
+        try:
+            per_worker = run_data_benchmark(data_args)[0]["clips_per_s"]
+        finally:
+            torch.set_num_threads(threads)
+        rate = _best_train_rate(model_rows, name)
+        source = args.model_json
+        if rate is None:
+            from svit.utils.bench_model import run_model_benchmark
+
+            m_args = build_parser().parse_args(["model", "--cfg", cfg_file, "--batch-size", str(args.batch_size),
+                                                "--modes", "train", "--amp", args.amp, "--no-flops", "--no-profile",
+                                                "--iters", "2", "--warmup", "1", "--opts", *args.opts])
+            rate = _best_train_rate(run_model_benchmark(m_args), name)
+            source = "measured here"
+        for w in args.workers_per_gpu:
+            rows.append({"cfg": cfg_file, "model": name, "data_clips_per_s_per_worker": per_worker,
+                         "model_train_clips_per_s": rate, "model_rate_from": source, "workers_per_gpu": w,
+                         "data_clips_per_s": per_worker * w, "loader_bound": per_worker * w < rate,
+                         "workers_needed": math.ceil(rate / per_worker)})
+    print(f"{'model':<22}{'W':>4}{'data clips/s':>14}{'model clips/s':>15}  loader-bound  (workers needed)")
+    for r in rows:
+        print(f"{r['model']:<22}{r['workers_per_gpu']:>4}{r['data_clips_per_s']:>14.2f}{r['model_train_clips_per_s']:>15.2f}"
+              f"  {'YES' if r['loader_bound'] else 'no ':<12}  ({r['workers_needed']})")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+    return rows
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -119,15 +183,42 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--batches", type=int, default=12, help="timed batches (from loader start)")
     d.add_argument("--json", default="", help="write the result rows to this JSON file")
     d.set_defaults(fn=run_data_benchmark)
-    m = sub.add_parser("model", help="model forward/backward speed")
+    m = sub.add_parser("model", help="model training-step / evaluation speed, memory, MFU, kernel launches")
     m.add_argument("--cfg", required=True)
     m.add_argument("--opts", nargs="*", default=[])
-    m.add_argument("--batch-size", type=int, default=1)
-    m.add_argument("--iters", type=int, default=3)
-    m.add_argument("--warmup", type=int, default=2)
-    m.add_argument("--attn-impl", nargs="+", default=["explicit", "sdpa"], choices=("explicit", "sdpa"))
+    m.add_argument("--batch-size", type=int, nargs="+", default=[1], help="one or more batch sizes (a sweep)")
+    m.add_argument("--modes", nargs="+", default=["train", "eval"], choices=("train", "eval"))
+    m.add_argument("--amp", default="off", choices=("off", "bf16", "fp16"), help="autocast dtype")
+    m.add_argument("--compile", action="store_true", help="torch.compile the model (compiled during warm-up)")
+    m.add_argument("--compile-mode", default="default", help="torch.compile mode (e.g. reduce-overhead = CUDA graphs)")
+    m.add_argument("--iters", type=int, default=3, help="timed steps per row")
+    m.add_argument("--warmup", type=int, default=2, help="untimed steps first (autotuning, compilation)")
+    m.add_argument("--attn-impl", nargs="+", default=None, choices=("explicit", "sdpa", "sdpa_mask", "flex"),
+                   help="attention implementations to compare (default: the config's MODEL.ATTN_IMPL)")
+    m.add_argument("--peak-tflops", type=float, default=None,
+                   help="device peak for MFU (default: looked up for H100/H200/A100, else no MFU)")
+    m.add_argument("--device", default=None, help="cuda, cuda:1 or cpu (default: cuda when available)")
+    m.add_argument("--cudnn-benchmark", action="store_true", help="torch.backends.cudnn.benchmark = True")
+    m.add_argument("--no-flops", action="store_true", help="skip the fvcore count (no MFU)")
+    m.add_argument("--no-profile", action="store_true", help="skip the profiled step (no launch counts)")
     m.add_argument("--json", nargs="?", const=True, default=False, help="print JSON (or write it to the given path)")
     m.set_defaults(fn=run_model)
+    b = sub.add_parser("bound", help="per family: is training loader-bound at W data workers per GPU?")
+    b.add_argument("--cfg", nargs="+", required=True, help="one training config per family")
+    b.add_argument("--opts", nargs="*", default=[], help="KEY VALUE overrides applied to every config")
+    b.add_argument("--workers-per-gpu", type=int, nargs="+", default=[4, 8, 12])
+    b.add_argument("--model-json", default="", help="rows of `benchmark.py model --json` (e.g. from the GPU); "
+                   "the best train clips/s of each model is used. Default: measure here (batch --batch-size)")
+    b.add_argument("--amp", default="off", choices=("off", "bf16", "fp16"))
+    b.add_argument("--backend", default="frames", choices=("frames", "pyav"))
+    b.add_argument("--batches", type=int, default=4, help="data batches timed per family")
+    b.add_argument("--batch-size", type=int, default=2, help="data and (measured here) model batch size")
+    b.add_argument("--synthetic-dir", default="")
+    b.add_argument("--size", type=int, default=240)
+    b.add_argument("--num-videos", type=int, default=48)
+    b.add_argument("--video-frames", type=int, default=32)
+    b.add_argument("--json", default="", help="write the result rows to this JSON file")
+    b.set_defaults(fn=run_bound)
     return p
 
 

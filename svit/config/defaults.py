@@ -86,6 +86,10 @@ _C.TRAIN.CHECKPOINT_REPLACE_NAME_PATTERN = []
 _C.TRAIN.CHECKPOINT_INFLATE = False
 # Mixed precision (torch.amp autocast) for training and evaluation.
 _C.TRAIN.MIXED_PRECISION = False
+# torch.compile the training model (svit/engine/compile.py); the first steps are slower while it compiles.
+_C.TRAIN.COMPILE = False
+# torch.compile mode when TRAIN.COMPILE: default, reduce-overhead (CUDA graphs), max-autotune, max-autotune-no-cudagraphs.
+_C.TRAIN.COMPILE_MODE = "default"
 # Autocast dtype: "bfloat16" or "float16" (float16 uses a GradScaler).
 _C.TRAIN.MIXED_PRECISION_DTYPE = "float16"
 # Accumulate gradients over this many micro-batches per optimiser step.
@@ -334,7 +338,8 @@ _C.MODEL.DROPOUT_RATE = 0.5
 _C.MODEL.ACT_CHECKPOINT = False
 # Label smoothing of the hard-label cross-entropy.
 _C.MODEL.LABEL_SMOOTHING = 0.0
-# Attention implementation for MViT/SViT/VideoSwin/UniFormer/ViViT: "sdpa" (scaled_dot_product_attention) or "explicit".
+# Attention implementation for MViT/SViT/VideoSwin/UniFormer/ViViT: "sdpa" (scaled_dot_product_attention) or "explicit";
+# MViT/SViT also take "sdpa_mask" (rel-pos bias as a float mask, the former sdpa) and "flex" (FlexAttention score_mod).
 _C.MODEL.ATTN_IMPL = "sdpa"
 # Softmax the class scores inside the model in eval mode (PySlowFast heads did); svit keeps logits.
 _C.MODEL.HEAD_ACT = "none"
@@ -400,6 +405,9 @@ _C.MVIT.REL_POS_TEMPORAL = False
 _C.MVIT.REL_POS_ZERO_INIT = False
 # Add the pooled query to the attention output (MViTv2 residual pooling).
 _C.MVIT.RESIDUAL_POOLING = False
+# Depthwise pooling convs: "auto" (= fast, except under torch.compile), "fast" (CUDA: native kernels, cuDNN off;
+# CPU: grouped-conv weight gradient) or "plain" (nn.Conv3d); same function, see svit/models/mvit/pooling.py.
+_C.MVIT.POOL_CONV_IMPL = "auto"
 # Change the width inside the attention of a stage's first block (MViTv2).
 _C.MVIT.DIM_MUL_IN_ATT = False
 # Separate qkv linear layers instead of one (MViTv1 pool-first).
@@ -626,6 +634,8 @@ _C.SOLVER.NESTEROV = True
 _C.SOLVER.BETAS = [0.9, 0.999]
 # Optimiser epsilon (AdamW).
 _C.SOLVER.EPS = 1e-8
+# Use AdamW's fused single-kernel step when every parameter is on a CUDA device.
+_C.SOLVER.FUSED_ADAMW = True
 # L2 weight decay.
 _C.SOLVER.WEIGHT_DECAY = 1e-4
 # Linear warm-up length in epochs (fractional allowed).

@@ -74,7 +74,9 @@ def build_model_seeded(cfg: CfgNode, device: torch.device) -> nn.Module:
     from svit.models import build_model
 
     seed_everything(cfg.RNG_SEED)
-    return build_model(cfg).to(device)
+    from svit.engine.compile import apply_model_speed_options
+
+    return apply_model_speed_options(cfg, build_model(cfg)).to(device)
 
 
 def resolve_test_checkpoint(cfg: CfgNode) -> tuple[str | None, str]:

@@ -112,7 +112,9 @@ def make_optimizer(cfg: CfgNode, groups: list[dict]) -> torch.optim.Optimizer:
             groups, lr=lr, momentum=s.MOMENTUM, dampening=s.DAMPENING, nesterov=s.NESTEROV
         )
     if s.OPTIMIZING_METHOD == "adamw":
-        return torch.optim.AdamW(groups, lr=lr, betas=tuple(s.BETAS), eps=s.EPS)
+        from svit.engine.compile import adamw_kwargs
+
+        return torch.optim.AdamW(groups, lr=lr, betas=tuple(s.BETAS), eps=s.EPS, **adamw_kwargs(cfg, groups))
     raise ValueError(f"SOLVER.OPTIMIZING_METHOD '{s.OPTIMIZING_METHOD}' is not supported")
 
 

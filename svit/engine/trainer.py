@@ -25,6 +25,7 @@ from fvcore.common.config import CfgNode
 from svit.checkpoint import checkpoint_path, last_checkpoint, load_checkpoint, resume_from
 from svit.config import cfg_to_yaml
 from svit.data.loader import build_loader
+from svit.engine.compile import maybe_compile
 from svit.engine.context import StepContext
 from svit.engine.errors import DataQualityError, NonFiniteLossError
 from svit.engine.evaluator import autocast, to_device, validate
@@ -138,7 +139,7 @@ class Trainer:
         self.start_epoch = 0
         self.last_ckpt: str | None = None
         self._init_weights()
-        self.model = wrap_ddp(cfg, self.net, device)
+        self.model = maybe_compile(cfg, wrap_ddp(cfg, self.net, device))  # TRAIN.COMPILE
         self.ctx.model = self.model
         self.loader = build_loader(cfg, "train", self.train_set)
         self.val_loader = None

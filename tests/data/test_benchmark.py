@@ -21,4 +21,4 @@ def test_data_benchmark_rows(synth_root, tmp_path):
 
 def test_model_subcommand_is_wired():
     args = benchmark.build_parser().parse_args(["model", "--cfg", "x.yaml", "--attn-impl", "sdpa", "--batch-size", "2"])
-    assert args.fn is benchmark.run_model and args.attn_impl == ["sdpa"] and args.batch_size == 2
+    assert args.fn is benchmark.run_model and args.attn_impl == ["sdpa"] and args.batch_size == [2]

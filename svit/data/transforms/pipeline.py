@@ -36,7 +36,7 @@ def normalise(clip: Clip, mean: list[float], std: list[float], channel_order: st
         raise ValueError(f"DATA.CHANNEL_ORDER must be RGB or BGR, got {channel_order!r}")
     m = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
     s = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
-    return clip.evolve(frames=(frames - m) / s)
+    return clip.evolve(frames=(frames - m).div_(s))  # in place on the new tensor: same numbers
 
 
 def finalise_boxes(clip: Clip, min_size: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -103,11 +103,19 @@ class ClipTransform:
         clip = clip.evolve(boxes=torch.where(clip.mask[..., None], clip.boxes, torch.zeros(())))
         if self.randaug is not None:
             clip = self.randaug(clip, rng)
-        clip = clip.evolve(frames=clip.frames.float() / 255.0)
-        if self.resize_hw:
-            clip = G.resize(clip, *self.resize_hw)
+        if self.train and self.crop_mode == "rrc" and not self.resize_hw:
+            # The crop window first, on uint8: float conversion and /255 are elementwise, so converting
+            # only the kept window gives the same numbers as converting the frame and cropping it.
+            y0, x0, ch, cw = G.random_resized_crop_params(clip.height, clip.width, self.rrc_scale, self.rrc_ratio, rng)
+            clip = G.crop(clip, y0, x0, ch, cw)
+            clip = G.resize(clip.evolve(frames=clip.frames.float() / 255.0), self.crop_size, self.crop_size)
+        else:  # (RandAugment hands over a channels-last view; the other ops get the usual layout)
+            clip = clip.evolve(frames=clip.frames.contiguous().float() / 255.0)
+            if self.resize_hw:
+                clip = G.resize(clip, *self.resize_hw)
+            if self.train:
+                clip = self._crop_train(clip, rng)
         if self.train:
-            clip = self._crop_train(clip, rng)
             if self.random_flip and rng.random() < 0.5:
                 clip = G.hflip(clip, self.flip_swap)
         else:

@@ -132,15 +132,19 @@ def affine_matrix(name: str, arg: float, width: int, height: int) -> np.ndarray:
     raise ValueError(f"{name!r} is not a geometric op")
 
 
-def transform_boxes(boxes: torch.Tensor, mask: torch.Tensor, matrix: np.ndarray, width: int, height: int) -> tuple[torch.Tensor, torch.Tensor]:
+def transform_boxes(
+    boxes: torch.Tensor, mask: torch.Tensor, matrix: np.ndarray, width: int, height: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Maps the 4 corners of every box by ``matrix``, takes min/max, clips to the canvas."""
-    m = torch.as_tensor(matrix, dtype=torch.float64)
-    x1, y1, x2, y2 = boxes.double().unbind(-1)
-    xs = torch.stack([x1, x2, x1, x2], -1)
-    ys = torch.stack([y1, y1, y2, y2], -1)
+    # float64 numpy: the same IEEE operations as the former torch code, without torch's per-op
+    # overhead on these few-element arrays (it dominated the op on a busy machine).
+    m = np.asarray(matrix, dtype=np.float64)
+    x1, y1, x2, y2 = np.moveaxis(boxes.double().numpy(), -1, 0)
+    xs = np.stack([x1, x2, x1, x2], -1)
+    ys = np.stack([y1, y1, y2, y2], -1)
     nx = m[0, 0] * xs + m[0, 1] * ys + m[0, 2]
     ny = m[1, 0] * xs + m[1, 1] * ys + m[1, 2]
-    out = torch.stack([nx.min(-1).values, ny.min(-1).values, nx.max(-1).values, ny.max(-1).values], -1).float()
+    out = torch.from_numpy(np.stack([nx.min(-1), ny.min(-1), nx.max(-1), ny.max(-1)], -1)).float()
     out, keep = clip_boxes(out, mask, width, height, MIN_KEEP_AREA)
     return out, keep
 
@@ -177,7 +181,9 @@ class ClipRandAugment:
         for name, arg in ops:
             if name in GEOMETRIC:
                 inv = np.linalg.inv(affine_matrix(name, arg, img.width, img.height))
-                img = img.transform(img.size, Image.AFFINE, tuple(inv[:2].reshape(-1)), resample=self.resample, fillcolor=FILL)
+                img = img.transform(
+                    img.size, Image.AFFINE, tuple(inv[:2].reshape(-1)), resample=self.resample, fillcolor=FILL
+                )
             elif name in ("AutoContrast", "Equalize", "Invert"):
                 img = _PHOTOMETRIC_FN[name](img)
             else:
@@ -196,5 +202,7 @@ class ClipRandAugment:
         boxes, mask = clip.boxes, clip.mask
         for name, arg in ops:
             if name in GEOMETRIC:
-                boxes, mask = transform_boxes(boxes, mask, affine_matrix(name, arg, clip.width, clip.height), clip.width, clip.height)
-        return clip.evolve(frames=torch.from_numpy(out).permute(0, 3, 1, 2).contiguous(), boxes=boxes, mask=mask)
+                matrix = affine_matrix(name, arg, clip.width, clip.height)
+                boxes, mask = transform_boxes(boxes, mask, matrix, clip.width, clip.height)
+        # (T,C,H,W) view of the (T,H,W,C) array: the crop that follows copies only the window it keeps
+        return clip.evolve(frames=torch.from_numpy(out).permute(0, 3, 1, 2), boxes=boxes, mask=mask)

@@ -1,6 +1,13 @@
 """Multiscale pooling attention of MViTv2 (pool q/k/v on the grid, decomposed relative positions,
-residual pooling), with two numerically equivalent back ends: explicit softmax(QKᵀ+bias)V and
-``torch.nn.functional.scaled_dot_product_attention`` with the relative-position terms as a float mask.
+residual pooling), with numerically equivalent back ends (``attn_impl``):
+
+* ``sdpa`` (default): ``scaled_dot_product_attention`` on queries/keys augmented with the
+  relative-position terms (``rel_pos_qk_augment``), so the fused kernels run without any mask and the
+  ``Nq x Nk`` bias is never built (it was the largest activation of a training step);
+* ``flex``: FlexAttention with the bias added inside the kernel by a ``score_mod`` (torch >= 2.5;
+  meant for ``torch.compile``, eager runs a slow reference);
+* ``sdpa_mask``: SDPA with the full bias as a float mask, and ``explicit``: softmax(QKᵀ+bias)V — the
+  references the equivalence tests compare against.
 
 Parameter names (qkv or q/k/v, proj, pool_{q,k,v}, norm_{q,k,v}, rel_pos_{h,w,t}) and shapes follow
 PySlowFast so that released checkpoints load strictly.
@@ -15,10 +22,10 @@ import torch.nn.functional as F
 from timm.layers import trunc_normal_
 from torch.nn.modules.utils import _triple
 
-from svit.models.mvit.pooling import attention_pool
-from svit.models.mvit.rel_pos import decomposed_rel_pos_bias
+from svit.models.mvit.pooling import POOL_CONV_IMPLS, PoolConv3d, attention_pool
+from svit.models.mvit.rel_pos import decomposed_rel_pos_bias, decomposed_rel_pos_terms, rel_pos_qk_augment
 
-ATTN_IMPLS = ("sdpa", "explicit")
+ATTN_IMPLS = ("sdpa", "sdpa_mask", "explicit", "flex")
 
 
 class PaddedAvgPool3d(nn.AvgPool3d):
@@ -42,7 +49,7 @@ def _build_pool(
         op = nn.MaxPool3d if mode == "max" else PaddedAvgPool3d
         return op(kernel, stride, padding, ceil_mode=False), None
     if mode in ("conv", "conv_unshared"):
-        conv = nn.Conv3d(
+        conv = PoolConv3d(
             dim_conv, dim_conv, kernel, stride=stride, padding=padding, groups=dim_conv, bias=False
         )
         return conv, norm_layer(dim_conv)
@@ -162,6 +169,69 @@ class MultiScaleAttention(nn.Module):
         # Pad the patch block with zeros for CLS rows/cols (front) and extra tokens (back).
         return F.pad(patch_bias, (sp, n_k - sp - nk_p, sp, n_q - sp - nq_p))
 
+    def _tables(self) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
+        sp = self.rel_pos_spatial
+        return (self.rel_pos_h if sp else None, self.rel_pos_w if sp else None,
+                self.rel_pos_t if self.rel_pos_temporal else None)
+
+    def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, q_thw: list[int], k_thw: list[int]):
+        """softmax(scale·QKᵀ + relative-position bias) V by ``self.attn_impl``."""
+        has_rel = self.rel_pos_spatial or self.rel_pos_temporal
+        if self.attn_impl == "sdpa":
+            dtype = v.dtype
+            if not has_rel:
+                return F.scaled_dot_product_attention(q.to(dtype), k.to(dtype), v, scale=self.scale)
+            start = 1 if self.has_cls_embed else 0
+            q_aug, k_aug = rel_pos_qk_augment(q, k, q_thw, k_thw, start, self.scale, *self._tables())
+            v_in = v
+            if v.is_cuda and v.shape[-1] != q_aug.shape[-1]:  # the fused CUDA kernels want one head size
+                v_in = F.pad(v, (0, q_aug.shape[-1] - v.shape[-1]))
+            out = F.scaled_dot_product_attention(q_aug.to(dtype), k_aug.to(dtype), v_in, scale=1.0)
+            return out[..., : v.shape[-1]]
+        if self.attn_impl == "flex":
+            return self._flex(q, k, v, q_thw, k_thw)
+        bias = self._bias(q, q_thw, k_thw, k.shape[2])
+        if self.attn_impl == "explicit":
+            attn = (q * self.scale) @ k.transpose(-2, -1)
+            if bias is not None:
+                attn = attn + bias
+            return attn.softmax(dim=-1) @ v
+        dtype = v.dtype
+        return F.scaled_dot_product_attention(
+            q.to(dtype), k.to(dtype), v, attn_mask=None if bias is None else bias.to(dtype), scale=self.scale
+        )
+
+    def _flex(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, q_thw: list[int], k_thw: list[int]):
+        """FlexAttention; the decomposed bias is looked up per (query, key) inside the kernel."""
+        try:
+            from torch.nn.attention.flex_attention import flex_attention
+        except ImportError as e:
+            raise RuntimeError("MODEL.ATTN_IMPL flex needs torch.nn.attention.flex_attention (torch >= 2.5)") from e
+        dtype = v.dtype
+        q, k = q.to(dtype), k.to(dtype)
+        if not (self.rel_pos_spatial or self.rel_pos_temporal):
+            return flex_attention(q, k, v, scale=self.scale)
+        start = 1 if self.has_cls_embed else 0
+        nq_p = math.prod(q_thw)
+        kt, kh, kw = k_thw
+        nk_p = kt * kh * kw
+        terms = decomposed_rel_pos_terms(q[:, :, start : start + nq_p], q_thw, k_thw, *self._tables())
+        zero = torch.zeros((), dtype=q.dtype, device=q.device)
+        rel_t, rel_h, rel_w = terms.get("t"), terms.get("h"), terms.get("w")
+
+        def score_mod(score, b, h, q_idx, k_idx):
+            qp, kp = q_idx - start, k_idx - start
+            inside = (qp >= 0) & (qp < nq_p) & (kp >= 0) & (kp < nk_p)
+            qc, kc = qp.clamp(0, nq_p - 1), kp.clamp(0, nk_p - 1)
+            bias = zero
+            if rel_t is not None:
+                bias = bias + rel_t[b, h, qc, kc // (kh * kw)]
+            if rel_h is not None:
+                bias = bias + rel_h[b, h, qc, (kc // kw) % kh] + rel_w[b, h, qc, kc % kw]
+            return score + torch.where(inside, bias, zero)
+
+        return flex_attention(q, k, v, score_mod=score_mod, scale=self.scale)
+
     def forward(self, x: torch.Tensor, thw: list[int]) -> tuple[torch.Tensor, list[int]]:
         b = x.shape[0]
         q, k, v = self._project_qkv(x)
@@ -173,22 +243,7 @@ class MultiScaleAttention(nn.Module):
             k = self._split_heads(self.k(k.permute(0, 2, 1, 3).reshape(b, k.shape[2], -1)))
             v = self._split_heads(self.v(v.permute(0, 2, 1, 3).reshape(b, v.shape[2], -1)))
 
-        bias = self._bias(q, q_thw, k_thw, k.shape[2])
-        if self.attn_impl == "explicit":
-            attn = (q * self.scale) @ k.transpose(-2, -1)
-            if bias is not None:
-                attn = attn + bias
-            out = attn.softmax(dim=-1) @ v
-        else:
-            dtype = v.dtype
-            out = F.scaled_dot_product_attention(
-                q.to(dtype),
-                k.to(dtype),
-                v,
-                attn_mask=None if bias is None else bias.to(dtype),
-                scale=self.scale,
-            )
-
+        out = self._attend(q, k, v, q_thw, k_thw)
         if self.residual_pooling:
             if self.has_cls_embed:
                 out = torch.cat((out[:, :, :1], out[:, :, 1:] + q[:, :, 1:]), dim=2)
@@ -196,3 +251,23 @@ class MultiScaleAttention(nn.Module):
                 out = out + q
         out = out.transpose(1, 2).reshape(b, -1, self.dim_out)
         return self.proj_drop(self.proj(out)), q_thw
+
+
+def set_attention_impl(model: nn.Module, impl: str) -> int:
+    """Sets ``attn_impl`` on every MViT attention module of ``model``; returns how many were set."""
+    if impl not in ATTN_IMPLS:
+        raise ValueError(f"attention implementation must be one of {ATTN_IMPLS}, got {impl!r}")
+    mods = [m for m in model.modules() if isinstance(m, MultiScaleAttention)]
+    for m in mods:
+        m.attn_impl = impl
+    return len(mods)
+
+
+def set_pool_conv_impl(model: nn.Module, impl: str) -> int:
+    """Sets ``impl`` (``POOL_CONV_IMPLS``) on every pooling conv of ``model``; returns how many."""
+    if impl not in POOL_CONV_IMPLS:
+        raise ValueError(f"MVIT.POOL_CONV_IMPL must be one of {POOL_CONV_IMPLS}, got {impl!r}")
+    mods = [m for m in model.modules() if isinstance(m, PoolConv3d)]
+    for m in mods:
+        m.impl = impl
+    return len(mods)

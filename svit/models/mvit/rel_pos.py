@@ -2,8 +2,14 @@
 
 For a pooled query at grid position (t, i, j) and a key at (t', i', j') the logit gets
 ``q·R_h[δ(i,i')] + q·R_w[δ(j,j')] + q·R_t[δ(t,t')]`` on the patch×patch block only (CLS and extra
-tokens get none). The bias is returned as a tensor so that the explicit path can add it to the
-logits and the SDPA path can pass it as a float attention mask: both then compute the same thing.
+tokens get none). ``decomposed_rel_pos_bias`` returns the full bias as a tensor, which the explicit
+path adds to the logits and the ``sdpa_mask`` path passes as a float attention mask (the references).
+
+The bias never needs to exist: every term is a per-query value looked up by ONE coordinate of the
+key, so the whole bias is a rank-(kt+kh+kw) product ``A·Bᵀ`` with ``A = [q·R_t | q·R_h | q·R_w]``
+per patch query and ``B`` the one-hot code of each patch key's (t', i', j') (zero rows for CLS and
+extra tokens). ``rel_pos_qk_augment`` appends A to the (pre-scaled) queries and B to the keys, so a
+plain fused attention kernel computes ``scale·q·k + bias`` without the ``Nq x Nk`` tensor.
 """
 from __future__ import annotations
 
@@ -31,6 +37,81 @@ def rel_pos_index(n_q: int, n_k: int) -> torch.Tensor:
     dist = torch.arange(n_q)[:, None] * q_ratio - torch.arange(n_k)[None, :] * k_ratio
     dist += (n_k - 1) * k_ratio
     return dist.long()
+
+
+def decomposed_rel_pos_terms(
+    q_patch: torch.Tensor,
+    q_thw: list[int],
+    k_thw: list[int],
+    rel_pos_h: torch.Tensor | None,
+    rel_pos_w: torch.Tensor | None,
+    rel_pos_t: torch.Tensor | None,
+) -> dict[str, torch.Tensor]:
+    """Per-query terms ``{"t": (B, heads, Nq_patch, kt), "h": (.., kh), "w": (.., kw)}`` (present tables
+    only): entry [.., q, m] is ``q·R[δ(q's coordinate, m)]``."""
+    b, n_h, _, c = q_patch.shape
+    qt, qh, qw = q_thw
+    kt, kh, kw = k_thw
+    r_q = q_patch.reshape(b, n_h, qt, qh, qw, c)
+    terms = {}
+    if rel_pos_t is not None:
+        table_t = resample_rel_pos(rel_pos_t, 2 * max(qt, kt) - 1)
+        r_t = table_t[rel_pos_index(qt, kt).to(table_t.device)]
+        terms["t"] = torch.einsum("bythwc,tkc->bythwk", r_q, r_t.to(r_q.dtype))
+    if rel_pos_h is not None:
+        table_h = resample_rel_pos(rel_pos_h, 2 * max(qh, kh) - 1)
+        table_w = resample_rel_pos(rel_pos_w, 2 * max(qw, kw) - 1)
+        r_h = table_h[rel_pos_index(qh, kh).to(table_h.device)]
+        r_w = table_w[rel_pos_index(qw, kw).to(table_w.device)]
+        terms["h"] = torch.einsum("bythwc,hkc->bythwk", r_q, r_h.to(r_q.dtype))
+        terms["w"] = torch.einsum("bythwc,wkc->bythwk", r_q, r_w.to(r_q.dtype))
+    return {k: v.reshape(b, n_h, qt * qh * qw, -1) for k, v in terms.items()}
+
+
+def key_position_codes(k_thw: list[int], parts: list[str], n_k: int, start: int, device, dtype) -> torch.Tensor:
+    """``(n_k, Σ sizes)`` one-hot codes of the patch keys' coordinates, in the order of ``parts``
+    (subset of t/h/w); rows of CLS (before ``start``) and extra tokens (after the grid) are zero."""
+    kt, kh, kw = k_thw
+    sizes = {"t": kt, "h": kh, "w": kw}
+    idx = torch.arange(kt * kh * kw, device=device)
+    coord = {"t": idx // (kh * kw), "h": (idx // kw) % kh, "w": idx % kw}
+    codes = torch.zeros(n_k, sum(sizes[p] for p in parts), device=device, dtype=dtype)
+    rows = idx + start
+    offset = 0
+    for p in parts:
+        codes[rows, offset + coord[p]] = 1
+        offset += sizes[p]
+    return codes
+
+
+def rel_pos_qk_augment(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    q_thw: list[int],
+    k_thw: list[int],
+    start: int,
+    scale: float,
+    rel_pos_h: torch.Tensor | None,
+    rel_pos_w: torch.Tensor | None,
+    rel_pos_t: torch.Tensor | None,
+    multiple: int = 8,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(q', k')`` with ``q'·k'ᵀ = scale·q·kᵀ + bias`` (the decomposed relative-position bias on the
+    patch block, zero elsewhere): ``q' = [scale·q | A | 0]``, ``k' = [k | B | 0]``, zero-padded to a
+    multiple of ``multiple`` channels. Attention on them must use ``scale=1``."""
+    b, n_h, n_q, c = q.shape
+    n_k = k.shape[2]
+    nq_p = q_thw[0] * q_thw[1] * q_thw[2]
+    terms = decomposed_rel_pos_terms(q[:, :, start : start + nq_p], q_thw, k_thw, rel_pos_h, rel_pos_w, rel_pos_t)
+    parts = list(terms)
+    a = torch.cat([terms[p] for p in parts], dim=-1)
+    extra = a.shape[-1]
+    pad = (-(c + extra)) % multiple
+    a = F.pad(a, (0, pad, start, n_q - start - nq_p))  # zero rows for CLS and extra queries
+    codes = F.pad(key_position_codes(k_thw, parts, n_k, start, k.device, k.dtype), (0, pad))
+    q_aug = torch.cat((q * scale, a.to(q.dtype)), dim=-1)
+    k_aug = torch.cat((k, codes.expand(b, n_h, n_k, extra + pad)), dim=-1)
+    return q_aug, k_aug
 
 
 def decomposed_rel_pos_bias(

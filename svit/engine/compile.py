@@ -1,0 +1,51 @@
+"""Speed switches applied where the engine builds the model and the optimiser (one call each):
+
+* ``MVIT.POOL_CONV_IMPL``: how MViT's depthwise pooling convs run (``svit.models.mvit.pooling``);
+* ``TRAIN.COMPILE``: ``torch.compile`` of the (DDP-wrapped) model the train step calls, with
+  ``TRAIN.COMPILE_MODE``; checkpoints keep using the unwrapped module, so names do not change;
+* ``SOLVER.FUSED_ADAMW``: AdamW's single-kernel (fused) step when every parameter is on a CUDA device,
+  which removes hundreds of small kernels per step (same update up to float rounding).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+import torch.nn as nn
+from fvcore.common.config import CfgNode
+
+logger = logging.getLogger(__name__)
+
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+
+
+def apply_model_speed_options(cfg: CfgNode, model: nn.Module) -> nn.Module:
+    """Sets the pooling-conv implementation on every MViT attention of ``model`` (a no-op for other
+    families); returns ``model``."""
+    from svit.models.mvit.attention import set_pool_conv_impl
+
+    set_pool_conv_impl(model, str(cfg.MVIT.POOL_CONV_IMPL))
+    return model
+
+
+def maybe_compile(cfg: CfgNode, model: nn.Module) -> nn.Module:
+    """``torch.compile(model, mode=TRAIN.COMPILE_MODE)`` when TRAIN.COMPILE, else ``model``."""
+    if not cfg.TRAIN.COMPILE:
+        return model
+    mode = str(cfg.TRAIN.COMPILE_MODE)
+    if mode not in COMPILE_MODES:
+        raise ValueError(f"TRAIN.COMPILE_MODE must be one of {COMPILE_MODES}, got {mode!r}")
+    logger.info("torch.compile of the training model (mode %s); the first steps compile", mode)
+    return torch.compile(model, mode=mode)
+
+
+def adamw_kwargs(cfg: CfgNode, groups: list[dict]) -> dict[str, Any]:
+    """``{"fused": True}`` for AdamW when SOLVER.FUSED_ADAMW and all parameters are floating-point CUDA
+    tensors (what the fused kernel supports), else ``{}``."""
+    if not cfg.SOLVER.FUSED_ADAMW:
+        return {}
+    params = [p for g in groups for p in g["params"]]
+    if params and all(p.is_cuda and p.is_floating_point() for p in params):
+        return {"fused": True}
+    return {}

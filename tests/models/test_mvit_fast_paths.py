@@ -1,0 +1,171 @@
+"""The fast formulations compute the same function as the reference ones:
+
+* relative-position bias folded into the queries/keys (``sdpa``) and added inside FlexAttention
+  (``flex``) against the materialised bias (``explicit``, ``sdpa_mask``): outputs and gradients;
+* the pooling convs' ``fast`` backward (grouped-conv weight gradient, contiguous input gradient)
+  against autograd's default one, for the strides MViT uses, and under bf16 autocast.
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mvit_cfgs import micro_cfg
+
+from svit.models import build_model
+from svit.models.mvit.attention import set_attention_impl, set_pool_conv_impl
+from svit.models.mvit.pooling import DepthwiseConv3dFn, PoolConv3d
+from svit.models.mvit.rel_pos import decomposed_rel_pos_bias, key_position_codes, rel_pos_qk_augment
+
+
+def _perturbed(cfg, dtype=torch.float32):
+    torch.manual_seed(0)
+    model = build_model(cfg).to(dtype)
+    with torch.no_grad():
+        for p in model.parameters():  # non-trivial weights, incl. the rel-pos tables
+            p.add_(0.05 * torch.randn_like(p))
+    return model
+
+
+def _run(model, x, impl, pool="plain", train=True):
+    set_attention_impl(model, impl)
+    set_pool_conv_impl(model, pool)
+    model.train(train)
+    model.zero_grad(set_to_none=True)
+    torch.manual_seed(1)  # same drop-path draws in every run
+    out = model(x)
+    out = out if isinstance(out, dict) else {"logits": out}
+    loss = sum((v.double() * torch.linspace(-1, 1, v.numel(), dtype=torch.float64).view(v.shape)).sum()
+               for v in out.values() if torch.is_tensor(v) and v.is_floating_point())
+    loss.backward()
+    grads = {n: p.grad.detach().clone() for n, p in model.named_parameters() if p.grad is not None}
+    return {k: v.detach() for k, v in out.items() if torch.is_tensor(v)}, grads
+
+
+def _assert_same(a, b, atol, rtol, grad_atol=None):
+    assert a[0].keys() == b[0].keys() and a[1].keys() == b[1].keys()
+    for k in a[0]:
+        torch.testing.assert_close(a[0][k], b[0][k], atol=atol, rtol=rtol, msg=lambda m, k=k: f"output {k}: {m}")
+    top = max(float(g.abs().max()) for g in a[1].values())
+    for k in a[1]:
+        # relative to the tensor's own size; gradients that are zero in exact arithmetic (e.g. norm_k's
+        # bias: softmax ignores a shift common to all keys) are rounding noise, bounded by the largest
+        scale = max(float(a[1][k].abs().max()), 1e-4 * top)
+        torch.testing.assert_close(a[1][k] / scale, b[1][k] / scale, atol=grad_atol or atol, rtol=0,
+                                   msg=lambda m, k=k: f"{k}: {m}")
+
+
+@pytest.mark.parametrize("model_name,cls_on", [("SViT", True), ("MViT", False)])
+def test_fused_rel_pos_sdpa_and_fast_pool_equal_explicit_float64(model_name, cls_on):
+    cfg = micro_cfg(model_name, ["MVIT.CLS_EMBED_ON", cls_on])
+    model = _perturbed(cfg, torch.float64)
+    x = torch.randn(2, 3, 4, 32, 32, dtype=torch.float64)
+    ref = _run(model, x, "explicit", "plain")
+    for impl, pool in (("sdpa", "plain"), ("sdpa", "fast"), ("explicit", "fast"), ("sdpa_mask", "fast")):
+        _assert_same(ref, _run(model, x, impl, pool), atol=1e-10, rtol=1e-10)
+
+
+def test_default_path_equals_todays_float32_to_1e5():
+    """fp32: the new default (fused rel-pos SDPA + fast pooling) against today's (SDPA with the float
+    mask + nn.Conv3d) and the explicit reference: outputs to 1e-5, gradients to 1e-4 of their size."""
+    model = _perturbed(micro_cfg("SViT"))
+    x = torch.randn(2, 3, 4, 32, 32)
+    new = _run(model, x, "sdpa", "auto")
+    for impl in ("sdpa_mask", "explicit"):
+        _assert_same(_run(model, x, impl, "plain"), new, atol=1e-5, rtol=1e-5, grad_atol=1e-3)
+
+
+@pytest.mark.parametrize("cls_on", [True, False])
+def test_flex_score_mod_equals_explicit(cls_on):
+    """FlexAttention's score_mod adds the same bias (eager reference kernel; inference, as CPU has no
+    flex backward)."""
+    pytest.importorskip("torch.nn.attention.flex_attention")
+    model = _perturbed(micro_cfg("SViT", ["MVIT.CLS_EMBED_ON", cls_on]), torch.float64).eval()
+    x = torch.randn(2, 3, 4, 32, 32, dtype=torch.float64)
+    with torch.no_grad():
+        set_attention_impl(model, "explicit")
+        ref = model(x)
+        set_attention_impl(model, "flex")
+        got = model(x)
+    for k in ref:
+        torch.testing.assert_close(got[k], ref[k], atol=1e-10, rtol=1e-10)
+
+
+@pytest.mark.parametrize("start,extra,temporal", [(1, 3, True), (0, 0, True), (1, 0, False), (0, 2, False)])
+def test_augmented_qk_product_is_scaled_logits_plus_bias(start, extra, temporal):
+    torch.manual_seed(0)
+    b, h, c = 2, 3, 6
+    q_thw, k_thw = [2, 4, 4], [2, 2, 2]
+    n_q = start + 32 + extra
+    n_k = start + 8 + extra
+    q, k = torch.randn(b, h, n_q, c, dtype=torch.float64), torch.randn(b, h, n_k, c, dtype=torch.float64)
+    rh, rw = torch.randn(7, c, dtype=torch.float64), torch.randn(7, c, dtype=torch.float64)
+    rt = torch.randn(3, c, dtype=torch.float64) if temporal else None
+    scale = c**-0.5
+    qa, ka = rel_pos_qk_augment(q, k, q_thw, k_thw, start, scale, rh, rw, rt, multiple=8)
+    assert qa.shape[-1] % 8 == 0 and qa.shape[-1] == ka.shape[-1] >= c + 4 + 4 + (2 if temporal else 0)
+    bias = decomposed_rel_pos_bias(q[:, :, start : start + 32], q_thw, k_thw, rh, rw, rt)
+    bias = F.pad(bias, (start, n_k - start - 8, start, n_q - start - 32))
+    torch.testing.assert_close(qa @ ka.transpose(-2, -1), scale * q @ k.transpose(-2, -1) + bias)
+
+
+def test_key_position_codes_one_hot():
+    codes = key_position_codes([2, 3, 4], ["t", "h", "w"], 1 + 24 + 2, 1, "cpu", torch.float32)
+    assert codes.shape == (27, 9)
+    assert codes[0].sum() == 0 and codes[-2:].sum() == 0  # CLS and extra tokens: no position
+    assert (codes[1:25].sum(1) == 3).all()
+    p = 1 + 1 * 12 + 2 * 4 + 3  # key (t=1, h=2, w=3)
+    assert codes[p].nonzero().flatten().tolist() == [1, 2 + 2, 2 + 3 + 3]
+
+
+@pytest.mark.parametrize("shape,stride", [((2, 5, 4, 12, 12), (1, 1, 1)), ((2, 5, 4, 16, 16), (1, 8, 8)),
+                                          ((1, 7, 3, 9, 9), (2, 2, 2)), ((3, 4, 2, 6, 6), (1, 2, 2))])
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_fast_depthwise_conv_forward_and_gradients(shape, stride, channels_last):
+    torch.manual_seed(0)
+    n, c = shape[:2]
+    conv = PoolConv3d(c, c, 3, stride=stride, padding=1, groups=c, bias=False).double()
+    x = torch.randn(n, *shape[2:], c, dtype=torch.float64).permute(0, 4, 1, 2, 3) if channels_last else \
+        torch.randn(*shape, dtype=torch.float64)
+    outs = {}
+    for impl in ("plain", "fast"):
+        conv.impl = impl
+        xi = x.clone().requires_grad_()
+        conv.zero_grad(set_to_none=True)
+        y = conv(xi)
+        g = torch.randn(y.shape, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+        (y * g).sum().backward()
+        outs[impl] = (y.detach(), xi.grad, conv.weight.grad.clone())
+    for a, b in zip(outs["plain"], outs["fast"]):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-12)
+    assert torch.autograd.gradcheck(lambda t, w: DepthwiseConv3dFn.apply(t, w, stride, (1, 1, 1)),
+                                    (x[:1, :, :3].detach().clone().requires_grad_(), conv.weight.detach().clone()
+                                     .requires_grad_()), eps=1e-6, atol=1e-7)
+
+
+def test_fast_depthwise_conv_under_bf16_autocast():
+    torch.manual_seed(0)
+    conv = PoolConv3d(6, 6, 3, stride=(1, 2, 2), padding=1, groups=6, bias=False)
+    x = torch.randn(2, 6, 4, 10, 10)
+    res = {}
+    for impl in ("plain", "fast"):
+        conv.impl = impl
+        conv.zero_grad(set_to_none=True)
+        xi = x.clone().requires_grad_()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            y = conv(xi)
+        assert y.dtype == torch.bfloat16
+        y.float().square().sum().backward()
+        assert conv.weight.grad.dtype == torch.float32 and xi.grad.dtype == torch.float32
+        res[impl] = (y.float(), xi.grad, conv.weight.grad)
+    for a, b in zip(res["plain"], res["fast"]):
+        torch.testing.assert_close(a, b, atol=0.05, rtol=0.02)
+
+
+def test_unknown_impls_rejected():
+    model = build_model(micro_cfg("MViT"))
+    with pytest.raises(ValueError, match="attention implementation"):
+        set_attention_impl(model, "fast")
+    with pytest.raises(ValueError, match="POOL_CONV_IMPL"):
+        set_pool_conv_impl(model, "cudnn")
+    assert set_pool_conv_impl(model, "fast") > 0

@@ -1,0 +1,90 @@
+"""tools/benchmark.py model/bound: the JSON rows carry every field with sane values on CPU (no timing
+assertions: only that the measured quantities exist, are positive and are consistent)."""
+import json
+import os
+import sys
+
+import pytest
+import torch
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "tools"))
+
+import benchmark  # noqa: E402
+
+from svit.utils import bench_model  # noqa: E402
+
+MICRO = ["MVIT.DEPTH", "3", "MVIT.EMBED_DIM", "16", "MVIT.DIM_MUL", "[[1, 2.0]]", "MVIT.HEAD_MUL", "[[1, 2.0]]",
+         "MVIT.POOL_Q_STRIDE", "[[0, 1, 1, 1], [1, 1, 2, 2], [2, 1, 1, 1]]", "MVIT.POOL_KV_STRIDE_ADAPTIVE",
+         "[1, 4, 4]", "DATA.NUM_FRAMES", "4", "DATA.TRAIN_CROP_SIZE", "32", "DATA.TEST_CROP_SIZE", "32",
+         "MODEL.NUM_CLASSES", "5"]
+FIELDS = {"model", "mode", "batch_size", "input", "amp", "compile", "attn_impl", "device", "device_name", "s_per_step",
+          "s_per_step_median", "clips_per_s", "peak_mem_gb", "mfu", "gmacs_per_clip", "tflops_achieved",
+          "kernels_per_step", "launch_calls_per_step", "aten_ops_per_step", "warmup_s", "peak_tflops"}
+
+
+def test_model_json_rows_sweep_and_fields(tmp_path):
+    out = tmp_path / "model.json"
+    rows = benchmark.main(["model", "--cfg", os.path.join(REPO, "configs", "ssv2.yaml"), "--opts", *MICRO,
+                           "--batch-size", "1", "2", "--amp", "bf16", "--attn-impl", "sdpa", "explicit",
+                           "--iters", "1", "--warmup", "1", "--device", "cpu", "--peak-tflops", "2.0",
+                           "--json", str(out)])
+    assert json.load(open(out)) == rows
+    # 2 impls x 2 batch sizes x (train, eval)
+    assert [(r["attn_impl"], r["batch_size"], r["mode"]) for r in rows] == [
+        (i, b, m) for i in ("sdpa", "explicit") for b in (1, 2) for m in ("train", "eval")]
+    for r in rows:
+        assert FIELDS <= set(r), FIELDS - set(r)
+        assert r["input"] == [r["batch_size"], 3, 4, 32, 32] and r["amp"] == "bf16" and r["compile"] is False
+        assert r["s_per_step"] > 0 and r["clips_per_s"] == pytest.approx(r["batch_size"] / r["s_per_step"])
+        assert r["s_per_step_min"] <= r["s_per_step_median"]
+        assert r["peak_mem_gb"] is None and r["kernels_per_step"] is None  # CPU: no CUDA counters
+        assert r["aten_ops_per_step"] > 10  # a real forward (+ backward) ran under the profiler
+        # MFU = MACs x 2 (x 3 when training) x clips/s over the given peak
+        mult = 6 if r["mode"] == "train" else 2
+        assert r["gmacs_per_clip"] > 0
+        assert r["mfu"] == pytest.approx(r["gmacs_per_clip"] * mult * r["clips_per_s"] / 1e3 / 2.0)
+    train = [r for r in rows if r["mode"] == "train"]
+    evals = [r for r in rows if r["mode"] == "eval"]
+    assert all(t["aten_ops_per_step"] > e["aten_ops_per_step"] for t, e in zip(train, evals))  # backward + AdamW
+
+
+def test_peak_lookup_known_gpus():
+    assert bench_model.lookup_peak_tflops("NVIDIA H100 80GB HBM3", "bf16") == pytest.approx(989.4)
+    assert bench_model.lookup_peak_tflops("NVIDIA H100 PCIe", "fp16") == pytest.approx(756.0)
+    assert bench_model.lookup_peak_tflops("NVIDIA H200", "bf16") == pytest.approx(989.4)
+    assert bench_model.lookup_peak_tflops("NVIDIA A100-SXM4-80GB", "bf16") == pytest.approx(312.0)
+    assert bench_model.lookup_peak_tflops("NVIDIA GeForce GTX 1080", "bf16") is None
+
+
+def test_time_steps_counts_every_call():
+    calls = []
+    res = bench_model.time_steps(lambda: calls.append(1), warmup=2, iters=3, device=torch.device("cpu"))
+    assert len(calls) == 5 and res["s_per_step"] >= 0 and res["warmup_s"] >= 0
+    with pytest.raises(ValueError, match="iters"):
+        bench_model.time_steps(lambda: None, warmup=0, iters=0, device=torch.device("cpu"))
+
+
+@pytest.fixture(scope="module")
+def synth_root(tmp_path_factory):
+    from svit.data.synthetic.generate import generate_synthetic_ssv2
+
+    root = tmp_path_factory.mktemp("synth") / "ds"
+    generate_synthetic_ssv2(str(root), num_videos=12, seed=1, num_frames=8, size=40, workers=1, progress=False)
+    return root
+
+
+def test_bound_report_uses_model_json(tmp_path, synth_root):
+    model_json = tmp_path / "gpu.json"
+    # a model 1000x faster than any CPU data worker here: loader-bound at every W
+    model_json.write_text(json.dumps([{"model": "SViT", "mode": "train", "clips_per_s": 1000.0},
+                                      {"model": "SViT", "mode": "eval", "clips_per_s": 5000.0}]))
+    rows = benchmark.main(["bound", "--cfg", os.path.join(REPO, "configs", "ssv2.yaml"), "--workers-per-gpu", "1", "4",
+                           "--model-json", str(model_json), "--batches", "1", "--batch-size", "1",
+                           "--synthetic-dir", str(synth_root), "--opts", *MICRO,
+                           "--json", str(tmp_path / "bound.json")])
+    assert [r["workers_per_gpu"] for r in rows] == [1, 4]
+    per = rows[0]["data_clips_per_s_per_worker"]
+    assert per > 0 and rows[1]["data_clips_per_s"] == pytest.approx(4 * per)
+    assert all(r["loader_bound"] and r["model_train_clips_per_s"] == 1000.0 for r in rows)
+    assert rows[0]["workers_needed"] >= 1000.0 / per
