@@ -12,14 +12,15 @@ fvcore GFLOPs of one test view, the number the paper reports with its source, an
 file the config expects (``configs/model_zoo_meta.yaml``; else TRAIN.CHECKPOINT_FILE_PATH).
 
 Cost: models are built on PyTorch's meta device when they allow it (no memory, no compute), else
-on the CPU. fvcore FLOPs need a real forward trace on the CPU, which takes seconds to minutes per
-model on a laptop, so they are cached in ``docs/model_zoo_flops.json`` keyed by a hash of the
-model-defining config keys; a changed model is recounted, an unchanged one never. Models with more
-than ``--max-cpu-params`` parameters (EVA-E/14, 4.4 B) are not traced on the CPU: their
-multiply-adds are counted with ``torch.utils.flop_counter`` on the meta device instead (same
-convention as fvcore for convolutions, matmuls and attention; normalisation layers not counted),
-and the table marks them with a dagger. ``--check`` never counts FLOPs: it rebuilds every model,
-compares parameter counts with the cache and regenerates the file from the cache.
+on the CPU. FLOPs by default are the multiply-adds that ``torch.utils.flop_counter`` counts on the
+meta device (seconds per model, also for EVA-E/14 at 4.4 B parameters; they agree with fvcore,
+e.g. 44.16 vs 44.23 GFLOPs for I3D-Inception f8 on K400, fvcore adding the normalisation layers) and are
+marked with a dagger; ``--fvcore`` replaces them with fvcore's trace on the CPU (seconds to minutes
+per model on a laptop; models above ``--max-cpu-params`` stay on meta), as do models that cannot be
+built on the meta device. Counts are cached in ``docs/model_zoo_flops.json`` keyed by a hash of the
+model-defining config keys (and checked against the parameter count): an unchanged model is never
+recounted. ``--check`` never counts FLOPs: it rebuilds every model and regenerates the file from
+the cache; any difference fails.
 """
 from __future__ import annotations
 
@@ -108,25 +109,27 @@ def build(cfg) -> tuple[torch.nn.Module, bool]:
         return build_model(cfg), False
 
 
-def count_flops(cfg, model: torch.nn.Module, on_meta: bool, max_cpu_params: int) -> tuple[float, str]:
-    """(GFLOPs of one view, method): fvcore on the CPU, or FlopCounterMode on meta for huge models."""
+def count_flops(cfg, model: torch.nn.Module, on_meta: bool, max_cpu_params: int, use_fvcore: bool) -> tuple[float, str]:
+    """(GFLOPs of one view, method): ``meta`` = multiply-adds counted by ``torch.utils.flop_counter``
+    on the meta device (seconds, no memory); ``fvcore`` = fvcore's trace on the CPU (slow, used
+    with --fvcore, and for models that cannot be built on the meta device)."""
     from svit.utils.model_stats import count_params, gflops, test_view_input
 
     params = count_params(model)[0]
-    if params <= max_cpu_params:
-        if on_meta:
-            from svit.models import build_model
+    if on_meta and not (use_fvcore and params <= max_cpu_params):
+        from torch.utils.flop_counter import FlopCounterMode
 
-            model = build_model(cfg)
-        return gflops(model.eval(), test_view_input(cfg)), "fvcore"
-    from torch.utils.flop_counter import FlopCounterMode
+        counter = FlopCounterMode(display=False)
+        with counter, torch.no_grad():
+            model.eval()(test_view_input(cfg).to("meta"))
+        return counter.get_total_flops() / 2 / 1e9, "meta"  # multiply-adds: fvcore's unit
+    if params > max_cpu_params:
+        raise RuntimeError(f"{params / 1e9:.1f} B parameters: too large to trace on the CPU and not buildable on meta")
+    if on_meta:
+        from svit.models import build_model
 
-    if not on_meta:
-        raise RuntimeError("too large for the CPU and not buildable on the meta device")
-    counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
-        model.eval()(test_view_input(cfg).to("meta"))
-    return counter.get_total_flops() / 2 / 1e9, "meta"  # multiply-adds, fvcore's unit
+        model = build_model(cfg)
+    return gflops(model.eval(), test_view_input(cfg)), "fvcore"
 
 
 def read_meta(configs_dir: str) -> dict:
@@ -137,8 +140,19 @@ def read_meta(configs_dir: str) -> dict:
         return yaml.safe_load(f) or {}
 
 
-def collect(configs_dir: str, cache: dict, flops: bool, max_cpu_params: int, only: str = "") -> tuple[list, list]:
-    """(rows, errors) for every model config; updates ``cache`` in place."""
+def save_cache(path: str, cache: dict) -> None:
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(cache, f, indent=1, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def collect(configs_dir: str, cache: dict, flops: bool, max_cpu_params: int, only: str = "",
+            cache_path: str = "", use_fvcore: bool = False) -> tuple[list, list]:
+    """(rows, errors) for every model config; updates ``cache`` in place (saved after every count,
+    so an interrupted run keeps what it counted)."""
     from svit.utils.model_stats import count_params
 
     rows, errors = [], []
@@ -157,10 +171,13 @@ def collect(configs_dir: str, cache: dict, flops: bool, max_cpu_params: int, onl
                 entry = cache.get(key)
                 if entry is not None and entry.get("params") != params:
                     entry = None  # same keys, different network: the code changed, recount
-                if flops and (entry is None or entry.get("gflops") is None) and (not only or only in rel):
-                    g, method = count_flops(cfg, model, on_meta, max_cpu_params)
+                stale = entry is None or (use_fvcore and entry.get("method") != "fvcore")
+                if flops and stale and (not only or only in rel):
+                    g, method = count_flops(cfg, model, on_meta, max_cpu_params, use_fvcore)
                     entry = {"params": params, "gflops": round(g, 3), "method": method}
                     cache[key] = entry
+                    if cache_path:
+                        save_cache(cache_path, cache)
                 del model
         except Exception as exc:  # noqa: BLE001 - every broken config is reported, then the run fails
             errors.append(f"{rel}: {type(exc).__name__}: {exc}")
@@ -184,10 +201,11 @@ def render(rows: list) -> str:
         "# Model zoo",
         "",
         "Generated by `python tools/model_zoo.py` from the configs (do not edit; CI runs `--check`).",
-        "Views: frames x spatial crops x temporal clips of the test. GFLOPs: fvcore, one view (one",
-        "multiply-add = one flop); † = counted on the meta device with `torch.utils.flop_counter` (too",
-        "large to trace on a CPU). Paper numbers: top-1 % as reported by the source; weights: the file",
-        "the config expects (pass it as TRAIN/TEST.CHECKPOINT_FILE_PATH).",
+        "Views: frames x spatial crops x temporal clips of the test. GFLOPs of one view, one multiply-add",
+        "= one flop: fvcore's trace on the CPU, or, marked †, multiply-adds of convolutions, matmuls and",
+        "attention counted by `torch.utils.flop_counter` on the meta device (no memory, seconds; within",
+        "a fraction of a percent of fvcore, which adds normalisation layers). Paper numbers: top-1 % as reported by",
+        "the source; weights: the file the config expects (TRAIN/TEST.CHECKPOINT_FILE_PATH).",
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "|".join("---" for _ in HEADER) + "|",
@@ -201,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--check", action="store_true", help="fail when a config does not build or the file is out of date")
     p.add_argument("--no-flops", action="store_true", help="do not count missing FLOPs (use the cache only)")
     p.add_argument("--only", default="", help="count FLOPs only for configs whose path contains this text")
+    p.add_argument("--fvcore", action="store_true",
+                   help="trace with fvcore on the CPU (replacing meta-device counts; slow for big models)")
     p.add_argument("--configs", default=os.path.join(REPO, "configs"), help="configs folder")
     p.add_argument("--out", default=os.path.join(REPO, "MODEL_ZOO.md"), help="generated file")
     p.add_argument("--cache", default=os.path.join(REPO, "docs", "model_zoo_flops.json"), help="FLOPs cache")
@@ -212,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         with open(a.cache, encoding="utf-8") as f:
             cache = json.load(f)
     rows, errors = collect(a.configs, cache, flops=not (a.check or a.no_flops), max_cpu_params=a.max_cpu_params,
-                           only=a.only)
+                           only=a.only, cache_path="" if a.check else a.cache, use_fvcore=a.fvcore)
     text = render(rows)
     if errors:
         print("model zoo: these configs do not build:\n  " + "\n  ".join(errors), file=sys.stderr)
@@ -222,10 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"model zoo: {a.out} is out of date: run python tools/model_zoo.py", file=sys.stderr)
             return 1
         return 1 if errors else 0
-    os.makedirs(os.path.dirname(a.cache), exist_ok=True)
-    with open(a.cache, "w", encoding="utf-8") as f:
-        json.dump(cache, f, indent=1, sort_keys=True)
-        f.write("\n")
+    save_cache(a.cache, cache)
     with open(a.out, "w", encoding="utf-8") as f:
         f.write(text)
     print(f"wrote {a.out} ({len(rows)} configs)")

@@ -47,10 +47,18 @@ def test_generate_then_check_then_drift(tmp_path) -> None:
     assert synth[2] == "synthetic_ssv2 (12 classes)" and synth[3] == "2 x 1 x 1"
     params = float(synth[4])
     assert 11.0 < params < 11.4  # ResNet-18 (11.2 M) with a 12-class head
-    gflops = float(synth[5])
-    assert gflops > 0
+    assert synth[5].endswith(" †")  # counted on the meta device (the default)
+    meta_gflops = float(synth[5].split()[0])
+    assert meta_gflops > 0
     cache = json.loads((tmp_path / "flops.json").read_text())
-    assert len(cache) == 2 and all(e["method"] == "fvcore" for e in cache.values())
+    assert len(cache) == 2 and all(e["method"] == "meta" for e in cache.values())
+    # --fvcore replaces the meta counts with fvcore's CPU trace; both count multiply-adds
+    assert model_zoo.main(args + ["--fvcore"]) == 0
+    cache = json.loads((tmp_path / "flops.json").read_text())
+    assert all(e["method"] == "fvcore" for e in cache.values())
+    fv = [e["gflops"] for e in cache.values()]
+    assert all(abs(g - meta_gflops) / meta_gflops < 0.05 for g in fv), (fv, meta_gflops)
+    assert "†" not in (tmp_path / "MODEL_ZOO.md").read_text().split("| config")[1]
 
     assert model_zoo.main(args + ["--check"]) == 0  # up to date: no FLOPs counted, same text
 
