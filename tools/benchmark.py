@@ -42,7 +42,7 @@ def _data_cfg(args):
             generate_synthetic_ssv2(root, args.num_videos, seed=0, num_frames=args.video_frames, size=args.size,
                                     workers=2)
         cfg.DATA.PATH_TO_DATA_DIR = cfg.DATA.PATH_PREFIX = root
-    if not args.cfg:  # the SViT training recipe (spec svit.md §6.5)
+    if not args.cfg:  # the SViT training augmentation of configs/ssv2.yaml (github.com/eladb3/SViT)
         cfg.DATA.NUM_FRAMES = args.frames
         cfg.DATA.TRAIN_CROP_SIZE = args.crop
         cfg.DATA.TRAIN_JITTER_SCALES_RELATIVE = [0.08, 1.0]
@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("data", help="data pipeline clips/s")
     d.add_argument("--cfg", default=None, help="config yaml (default: the SViT SSv2 training pipeline)")
-    d.add_argument("--opts", nargs="*", default=[], help="KEY VALUE overrides")
+    d.add_argument("--opts", nargs="*", default=[], help="KEY VALUE config overrides (also positional)")
     d.add_argument("--workers", type=int, nargs="+", default=[0, 2], help="DataLoader worker counts to measure")
     d.add_argument("--backends", nargs="+", default=["frames", "pyav"],
                    choices=("frames", "pyav", "torchcodec", "decord"),
@@ -179,15 +179,16 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--size", type=int, default=240, help="synthetic frame side (pixels)")
     d.add_argument("--frames", type=int, default=16, help="DATA.NUM_FRAMES")
     d.add_argument("--crop", type=int, default=224, help="DATA.TRAIN_CROP_SIZE")
-    d.add_argument("--batch-size", type=int, default=4)
+    d.add_argument("--batch-size", type=int, default=4, help="TRAIN.BATCH_SIZE of the measured loader")
     d.add_argument("--batches", type=int, default=12, help="timed batches (from loader start)")
-    d.add_argument("--json", default="", help="write the result rows to this JSON file")
+    _common(d)
     d.set_defaults(fn=run_data_benchmark)
     m = sub.add_parser("model", help="model training-step / evaluation speed, memory, MFU, kernel launches")
-    m.add_argument("--cfg", required=True)
-    m.add_argument("--opts", nargs="*", default=[])
+    m.add_argument("--cfg", required=True, help="config yaml of the model")
+    m.add_argument("--opts", nargs="*", default=[], help="KEY VALUE config overrides (also positional)")
     m.add_argument("--batch-size", type=int, nargs="+", default=[1], help="one or more batch sizes (a sweep)")
-    m.add_argument("--modes", nargs="+", default=["train", "eval"], choices=("train", "eval"))
+    m.add_argument("--modes", nargs="+", default=["train", "eval"], choices=("train", "eval"),
+                   help="training steps (forward + backward + optimiser) and/or evaluation forwards")
     m.add_argument("--amp", default="off", choices=("off", "bf16", "fp16"), help="autocast dtype")
     m.add_argument("--compile", action="store_true", help="torch.compile the model (compiled during warm-up)")
     m.add_argument("--compile-mode", default="default", help="torch.compile mode (e.g. reduce-overhead = CUDA graphs)")
@@ -201,30 +202,51 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--cudnn-benchmark", action="store_true", help="torch.backends.cudnn.benchmark = True")
     m.add_argument("--no-flops", action="store_true", help="skip the fvcore count (no MFU)")
     m.add_argument("--no-profile", action="store_true", help="skip the profiled step (no launch counts)")
-    m.add_argument("--json", nargs="?", const=True, default=False, help="print JSON (or write it to the given path)")
+    _common(m)
     m.set_defaults(fn=run_model)
     b = sub.add_parser("bound", help="per family: is training loader-bound at W data workers per GPU?")
     b.add_argument("--cfg", nargs="+", required=True, help="one training config per family")
     b.add_argument("--opts", nargs="*", default=[], help="KEY VALUE overrides applied to every config")
-    b.add_argument("--workers-per-gpu", type=int, nargs="+", default=[4, 8, 12])
+    b.add_argument("--workers-per-gpu", type=int, nargs="+", default=[4, 8, 12],
+                   help="data workers per GPU to assess (W)")
     b.add_argument("--model-json", default="", help="rows of `benchmark.py model --json` (e.g. from the GPU); "
                    "the best train clips/s of each model is used. Default: measure here (batch --batch-size)")
-    b.add_argument("--amp", default="off", choices=("off", "bf16", "fp16"))
-    b.add_argument("--backend", default="frames", choices=("frames", "pyav"))
+    b.add_argument("--amp", default="off", choices=("off", "bf16", "fp16"), help="autocast of a model measured here")
+    b.add_argument("--backend", default="frames", choices=("frames", "pyav"), help="decoding backend of the data")
     b.add_argument("--batches", type=int, default=4, help="data batches timed per family")
     b.add_argument("--batch-size", type=int, default=2, help="data and (measured here) model batch size")
-    b.add_argument("--synthetic-dir", default="")
-    b.add_argument("--size", type=int, default=240)
-    b.add_argument("--num-videos", type=int, default=48)
-    b.add_argument("--video-frames", type=int, default=32)
-    b.add_argument("--json", default="", help="write the result rows to this JSON file")
+    b.add_argument("--synthetic-dir", default="", help="where to generate/reuse the synthetic data")
+    b.add_argument("--size", type=int, default=240, help="synthetic frame side (pixels)")
+    b.add_argument("--num-videos", type=int, default=48, help="synthetic videos to generate")
+    b.add_argument("--video-frames", type=int, default=32, help="frames per synthetic video")
+    _common(b)
     b.set_defaults(fn=run_bound)
     return p
 
 
+def _common(p: argparse.ArgumentParser) -> None:
+    """The tools/ conventions (docs/TOOLS.md): positional overrides and ``--json [PATH]``."""
+    from svit.utils.cli import add_json_arg
+
+    add_json_arg(p, "the result rows")
+    p.add_argument("overrides", nargs="*", metavar="KEY VALUE", help="config overrides, e.g. DATA.NUM_FRAMES 8")
+
+
 def main(argv: list[str] | None = None):
+    from contextlib import nullcontext, redirect_stdout
+
+    from svit.utils.cli import CONFIG_KEY, json_to_stdout, settle_json_arg, write_json
+
     args = build_parser().parse_args(argv)
-    return args.fn(args)
+    if isinstance(args.cfg, list):  # bound: "--cfg a.yaml b.yaml KEY VALUE" (nargs="+" took the overrides)
+        cut = next((i for i, c in enumerate(args.cfg) if CONFIG_KEY.match(c)), len(args.cfg))
+        args.cfg, args.overrides = args.cfg[:cut], args.cfg[cut:] + list(args.overrides)
+    args.opts = settle_json_arg(args, list(args.overrides) + list(args.opts or []))
+    dest, args.json = args.json, None  # the rows are written here, once, by the convention
+    with redirect_stdout(sys.stderr) if json_to_stdout(argparse.Namespace(json=dest)) else nullcontext():
+        rows = args.fn(args)
+    write_json(rows, dest)
+    return rows
 
 
 if __name__ == "__main__":
