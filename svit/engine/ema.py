@@ -24,17 +24,17 @@ class EmaStateError(RuntimeError):
 
 def check_ema_config(cfg: CfgNode) -> None:
     """ConfigError for MODEL_EMA values that cannot work (checked before anything is built)."""
-    e = cfg.MODEL_EMA
-    if e.EVAL_MODEL not in ("online", "ema"):
-        raise ConfigError(f"MODEL_EMA.EVAL_MODEL must be 'online' or 'ema', got {e.EVAL_MODEL!r}.")
-    if e.EVAL_MODEL == "ema" and not e.ENABLE:
+    eval_model, enable = cfg.MODEL_EMA.EVAL_MODEL, cfg.MODEL_EMA.ENABLE
+    if eval_model not in ("online", "ema"):
+        raise ConfigError(f"MODEL_EMA.EVAL_MODEL must be 'online' or 'ema', got {eval_model!r}.")
+    if eval_model == "ema" and not enable:
         raise ConfigError("MODEL_EMA.EVAL_MODEL is 'ema' but MODEL_EMA.ENABLE is False.")
-    if not e.ENABLE:
+    if not enable:
         return
-    if not 0.0 < float(e.DECAY) < 1.0:
-        raise ConfigError(f"MODEL_EMA.DECAY must be in (0, 1), got {e.DECAY}.")
-    if int(e.UPDATE_PERIOD) < 1:
-        raise ConfigError(f"MODEL_EMA.UPDATE_PERIOD must be >= 1, got {e.UPDATE_PERIOD}.")
+    if not 0.0 < float(cfg.MODEL_EMA.DECAY) < 1.0:
+        raise ConfigError(f"MODEL_EMA.DECAY must be in (0, 1), got {cfg.MODEL_EMA.DECAY}.")
+    if int(cfg.MODEL_EMA.UPDATE_PERIOD) < 1:
+        raise ConfigError(f"MODEL_EMA.UPDATE_PERIOD must be >= 1, got {cfg.MODEL_EMA.UPDATE_PERIOD}.")
 
 
 class ModelEma:
@@ -54,10 +54,9 @@ class ModelEma:
     @classmethod
     def from_config(cls, cfg: CfgNode, model: nn.Module) -> ModelEma | None:
         """The EMA of MODEL_EMA.*, or None when MODEL_EMA.ENABLE is False."""
-        e = cfg.MODEL_EMA
-        if not e.ENABLE:
+        if not cfg.MODEL_EMA.ENABLE:
             return None
-        return cls(model, e.DECAY, e.UPDATE_BUFFERS, e.UPDATE_PERIOD)
+        return cls(model, cfg.MODEL_EMA.DECAY, cfg.MODEL_EMA.UPDATE_BUFFERS, cfg.MODEL_EMA.UPDATE_PERIOD)
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> bool:
