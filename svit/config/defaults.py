@@ -122,6 +122,8 @@ _C.TEST.CHECKPOINT_TYPE = "pytorch"
 _C.TEST.NUM_ENSEMBLE_VIEWS = 1
 # Spatial crops per clip: 1 (centre) or 3 (left/centre/right or top/centre/bottom).
 _C.TEST.NUM_SPATIAL_CROPS = 3
+# Offsets of those crops: "slowfast" (0, ceil((L-S)/2), L-S) or "ibm" (IBM/TSM GroupOverSample: 0, 2, 4 x (L-S)//4).
+_C.TEST.CROP_GRID = "slowfast"
 # How view scores are combined: "sum", "mean" or "max" of softmax scores.
 _C.TEST.ENSEMBLE_METHOD = "mean"
 # Write per-video scores (OUTPUT_DIR/test_scores.npz + .json index) for ensembling later.
@@ -227,8 +229,6 @@ _C.AUG.RE_PROB = 0.25
 _C.AUG.RE_MODE = "pixel"
 # Number of erased rectangles.
 _C.AUG.RE_COUNT = 1
-# Random erasing skips the first split of the batch (timm option; unused, kept for yaml compat).
-_C.AUG.RE_SPLIT = False
 # Augmented copies per sample (repeated augmentation); 1 = none.
 _C.AUG.NUM_SAMPLE = 1
 # Colour jitter strength when RandAugment is off (0 disables).
@@ -341,8 +341,6 @@ _C.MODEL.LABEL_SMOOTHING = 0.0
 # Attention implementation for MViT/SViT/VideoSwin/UniFormer/ViViT: "sdpa" (scaled_dot_product_attention) or "explicit";
 # MViT/SViT also take "sdpa_mask" (rel-pos bias as a float mask, the former sdpa) and "flex" (FlexAttention score_mod).
 _C.MODEL.ATTN_IMPL = "sdpa"
-# Softmax the class scores inside the model in eval mode (PySlowFast heads did); svit keeps logits.
-_C.MODEL.HEAD_ACT = "none"
 
 _C.MVIT = CfgNode()
 # Pooling operator of the attention pooling: conv, max, avg.

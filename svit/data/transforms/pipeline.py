@@ -8,7 +8,8 @@ TRAIN_JITTER_ASPECT_RELATIVE, "jitter" short side U[TRAIN_JITTER_SCALES] + rando
 jitter) → [horizontal flip with the left/right class swap (DATA.RANDOM_FLIP)] → channel order →
 normalise → [random erasing (AUG.ENABLE and AUG.RE_PROB > 0)].
 Validation/test (§5.6): short side to TEST_SCALE_SIZE (0 = TEST_CROP_SIZE), then the centre crop
-(val) or spatial crop ``spatial_idx`` of TEST.NUM_SPATIAL_CROPS (test), channel order, normalise.
+(val) or spatial crop ``spatial_idx`` of TEST.NUM_SPATIAL_CROPS on the TEST.CROP_GRID grid (test),
+channel order, normalise.
 
 Channel order is applied *before* normalisation, so DATA.MEAN / DATA.STD are given in the order the
 model sees. Boxes end normalised x1y1x2y2 in [0,1]; a box narrower or lower than SVIT.MIN_BOX_SIZE
@@ -16,6 +17,7 @@ model sees. Boxes end normalised x1y1x2y2 in [0,1]; a box narrower or lower than
 """
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 import numpy as np
@@ -23,8 +25,27 @@ import torch
 
 from svit.data.transforms import geometry as G
 from svit.data.transforms.clip import Clip
+from svit.data.transforms.color import ClipColorJitter
+from svit.data.transforms.crop_grid import grid_spatial_crop
 from svit.data.transforms.erasing import ClipRandomErasing
 from svit.data.transforms.randaugment import ClipRandAugment
+
+logger = logging.getLogger(__name__)
+
+
+def build_color_jitter(aug, train: bool) -> ClipColorJitter | None:
+    """AUG.COLOR_JITTER for training clips: PySlowFast applies it with AUG.ENABLE and only when no
+    RandAugment policy (AUG.AA_TYPE) is set; a value that cannot act is reported, not ignored."""
+    strength = float(aug.COLOR_JITTER)
+    if not train or strength <= 0:
+        return None
+    if not aug.ENABLE or aug.AA_TYPE:
+        why = "AUG.ENABLE is False"
+        if aug.ENABLE:
+            why = f"AUG.AA_TYPE {aug.AA_TYPE!r} is set (RandAugment replaces it)"
+        logger.warning("AUG.COLOR_JITTER %s has no effect: %s", strength, why)
+        return None
+    return ClipColorJitter(strength)
 
 
 def normalise(clip: Clip, mean: list[float], std: list[float], channel_order: str) -> Clip:
@@ -68,6 +89,7 @@ class ClipTransform:
         self.crop_size = int(d.TRAIN_CROP_SIZE if self.train else d.TEST_CROP_SIZE)
         self.test_scale = int(d.TEST_SCALE_SIZE) or int(d.TEST_CROP_SIZE)
         self.num_crops = int(cfg.TEST.NUM_SPATIAL_CROPS) if split == "test" else 1
+        self.crop_grid = cfg.TEST.CROP_GRID
         mode = d.TRAIN_CROP_MODE
         if mode == "auto":
             mode = "rrc" if len(d.TRAIN_JITTER_SCALES_RELATIVE) > 0 else "jitter"
@@ -82,6 +104,7 @@ class ClipTransform:
             raise ValueError(f"DATA.RESIZE_HW must be [] or [H, W], got {list(d.RESIZE_HW)}")
         aug = cfg.AUG
         self.randaug = ClipRandAugment(aug.AA_TYPE, aug.INTERPOLATION) if (self.train and aug.ENABLE and aug.AA_TYPE) else None
+        self.color_jitter = build_color_jitter(aug, self.train)
         self.erasing = (
             ClipRandomErasing(aug.RE_PROB, aug.RE_MODE, aug.RE_COUNT) if (self.train and aug.ENABLE and aug.RE_PROB > 0) else None
         )
@@ -118,9 +141,11 @@ class ClipTransform:
         if self.train:
             if self.random_flip and rng.random() < 0.5:
                 clip = G.hflip(clip, self.flip_swap)
+            if self.color_jitter is not None:
+                clip = self.color_jitter(clip, rng)
         else:
             clip = G.resize_short_side(clip, self.test_scale)
-            clip = G.spatial_crop(clip, self.crop_size, spatial_idx, self.num_crops)
+            clip = grid_spatial_crop(clip, self.crop_size, spatial_idx, self.num_crops, self.crop_grid)
         clip = normalise(clip, self.mean, self.std, self.order)
         if self.erasing is not None:
             clip = self.erasing(clip, rng)
