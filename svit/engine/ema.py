@@ -15,11 +15,13 @@ import torch
 import torch.nn as nn
 from fvcore.common.config import CfgNode
 
+from svit.checkpoint import CheckpointError
 from svit.config.errors import ConfigError
 
 
-class EmaStateError(RuntimeError):
-    """A stored EMA state that does not fit the model (other family, size or class count)."""
+class EmaStateError(CheckpointError):
+    """A stored EMA state that does not fit the model (other family, size or class count), or none
+    where one is needed; a CheckpointError, so the launcher and tools print it without a traceback."""
 
 
 def check_ema_config(cfg: CfgNode) -> None:

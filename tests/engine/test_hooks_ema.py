@@ -78,7 +78,7 @@ def test_ema_decay_outside_open_interval_is_a_config_error(tmp_path, decay):
     assert not (tmp_path / "out" / "checkpoints").exists()
 
 
-def test_resume_with_mismatching_ema_state_fails_before_training(tmp_path):
+def test_resume_with_mismatching_ema_state_fails_before_training(tmp_path, capsys):
     common = {"MODEL_EMA.ENABLE": True, "TRAIN.EVAL_PERIOD": 0, "TEST.ENABLE": False}
     out = run(tmp_path, **common)
     os.remove(checkpoint_path(out, 2))
@@ -88,6 +88,14 @@ def test_resume_with_mismatching_ema_state_fails_before_training(tmp_path):
     with pytest.raises(EmaStateError, match=r"checkpoint_epoch_00001\.pyth.*head\.weight"):
         run(tmp_path, **common)
     assert not os.path.exists(checkpoint_path(out, 2))
+    # from the command line: one message, no traceback
+    from svit.engine.launch import EXIT_RUN, main
+
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text("")
+    assert main(["--cfg", str(cfg_file), *engine_toy.toy_opts(out, **common)]) == EXIT_RUN
+    err = capsys.readouterr().err
+    assert "stored EMA model does not match" in err and "Traceback" not in err
 
 
 def test_validation_and_test_report_online_and_ema(tmp_path):
