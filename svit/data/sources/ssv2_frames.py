@@ -22,6 +22,7 @@ import torch
 from torch.utils.data import Dataset
 
 from svit.data.boxes import box_file_path, load_box_file
+from svit.data.decoders import open_video
 from svit.data.errors import SampleError
 from svit.data.haog import MISSING, contact_states, pair_hands_objects
 from svit.data.registry import DATASET_REGISTRY
@@ -31,7 +32,7 @@ from svit.data.sources.ssv2 import flip_swap_for, list_file_for
 from svit.data.ssv2_annotations import class_names_from_map, load_label_map, load_split_list, load_video_id_list
 from svit.data.transforms.pipeline import build_clip_transform
 from svit.data.video_dataset import item_rng
-from svit.data.video_reader import decode_video, read_frame_folder, stack_indices
+from svit.data.video_reader import read_frame_folder
 
 
 def xyxy_to_cxcywh(boxes: torch.Tensor) -> torch.Tensor:
@@ -98,7 +99,8 @@ class SSv2FrameDataset(Dataset):
             frame = read_frame_folder(os.path.join(self.frames_dir, vid), [number], self.template, vid)
         else:
             path = os.path.join(self.videos_dir, vid + ".webm")
-            frame = stack_indices(decode_video(path, vid), [number - self.start_index], path, vid)
+            with open_video(self.backend, path, vid) as video:  # any video backend (svit.data.decoders)
+                frame = video.read([number - self.start_index])
         h, w = frame.shape[1:3]
         boxes, mask = pair_hands_objects(vb.boxes[pos], vb.mask[pos], w, h)
         contact = contact_states(boxes, mask, w, h, self.rule, self.distance)

@@ -26,8 +26,9 @@ def synthetic_cfg(cfg):
     c.SSV2.BOX_DIR, c.SSV2.FRAMES_DIR, c.SSV2.VIDEOS_DIR = "bbox_jsons", "frames", "videos"
     c.SSV2.EMPTY_BOX_TRAIN = c.SSV2.EMPTY_BOX_VAL = ""
     c.SSV2.FLIP_SWAP_PAIRS = []
-    if c.DATA.DECODING_BACKEND == "pyav" and not c.SYNTHETIC.WRITE_VIDEOS:
-        raise ValueError("DATA.DECODING_BACKEND pyav needs SYNTHETIC.WRITE_VIDEOS True (the webm files)")
+    if c.DATA.DECODING_BACKEND != "frames" and not c.SYNTHETIC.WRITE_VIDEOS:
+        raise ValueError(f"DATA.DECODING_BACKEND {c.DATA.DECODING_BACKEND} needs SYNTHETIC.WRITE_VIDEOS True "
+                         "(the webm files)")
     return c
 
 
