@@ -1,9 +1,10 @@
 """How a command-line run reports errors: one clear line for bad input, a traceback for bugs.
 
 Config errors already print one line (``svit.engine.launch``). Data errors (a broken label map or
-list, a dataset whose samples are all unreadable, a full disk) are bad input too: the user needs the
+list, a dataset whose samples are all unreadable) and a full disk are bad input too: the user needs the
 file and the reason, not thirty frames of DataLoader internals. ``report_errors`` prints them as
-``Data error: ...`` (exit code 1) and keeps the traceback behind ``SVIT_DEBUG=1``. Anything else is
+``Data error: ...`` (``Error: ...`` for the disk; exit code 1) and keeps the traceback behind
+``SVIT_DEBUG=1``. Anything else is
 a bug and keeps its traceback.
 
 An error counts as a data error when it is one of the data pipeline's error types, when it was
@@ -43,7 +44,7 @@ def data_error_message(exc: BaseException) -> str | None:
     from svit.data.robust import BrokenDatasetError
     from svit.utils.atomic import DiskFullError
 
-    if isinstance(exc, DiskFullError):
+    if isinstance(exc, DiskFullError):  # not bad data, but bad input all the same: one line
         return exc.strerror or str(exc)
     text = str(exc)
     if "DataLoader worker" in text and "Original Traceback" in text:
@@ -63,6 +64,9 @@ def report_errors(run: Callable[[], int]) -> int:
         message = None if debug_enabled() else data_error_message(exc)
         if message is None:
             raise
-        print(f"Data error: {message}", file=sys.stderr)
+        from svit.utils.atomic import DiskFullError
+
+        label = "Error" if isinstance(exc, DiskFullError) else "Data error"
+        print(f"{label}: {message}", file=sys.stderr)
         print(f"(set {DEBUG_ENV}=1 to see the traceback)", file=sys.stderr)
         return EXIT_DATA

@@ -38,3 +38,18 @@ def test_a_bug_is_not_disguised_as_a_data_error():
 
     with pytest.raises(ZeroDivisionError):
         report_errors(buggy)
+
+
+def test_full_disk_is_one_line(capsys, monkeypatch):
+    import errno
+
+    from svit.utils.atomic import DiskFullError
+
+    monkeypatch.delenv("SVIT_DEBUG", raising=False)
+
+    def full() -> int:
+        raise DiskFullError(errno.ENOSPC, "Cannot write /x/c.pyth: the disk is full")
+
+    assert report_errors(full) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[0] == "Error: Cannot write /x/c.pyth: the disk is full"
