@@ -213,3 +213,25 @@ def test_param_group_pattern_matching_nothing_fails_before_training(tmp_path):
     with pytest.raises(ConfigError, match=r"SOLVER.PARAM_GROUPS pattern\(s\) \['backbone'\] match no"):
         run(tmp_path, **{"SOLVER.PARAM_GROUPS": "[['head', 2.0, 1.0], ['backbone', 2.0, 1.0]]"})
     assert not (tmp_path / "out" / "checkpoints").exists()
+
+
+def test_two_process_run_with_ema_hook_and_task_modules_matches_one_process(tmp_path):
+    """Hook- and task-owned parameters live outside DDP; their gradients are averaged by the engine."""
+    ck = {}
+    for procs in (1, 2):
+        out = str(tmp_path / f"p{procs}")
+        opts = engine_toy.toy_opts(out, NUM_CPU_PROCS=procs, **{
+            "SOLVER.MAX_EPOCH": 1, "TEST.ENABLE": False, "TRAIN.EVAL_PERIOD": 0, "MODEL_EMA.ENABLE": True,
+            "MODEL_EMA.DECAY": 0.5, "TRAIN.HOOKS": "['toy_gate']", "TRAIN.TASK": "toy_aux"})
+        launch_job(load_config(None, opts), init_method=f"file://{tmp_path}/rdzv{procs}", func=engine_toy.run_toy)
+        ck[procs] = read_checkpoint(checkpoint_path(out, 1))
+    pairs = [
+        (ck[1]["model_state"], ck[2]["model_state"]),
+        (ck[1]["ema_state"]["module"], ck[2]["ema_state"]["module"]),
+        (ck[1]["hook_state"]["toy_gate"]["modules"]["gain"], ck[2]["hook_state"]["toy_gate"]["modules"]["gain"]),
+        (ck[1]["task_modules"]["modules"]["aux"], ck[2]["task_modules"]["modules"]["aux"]),
+    ]
+    for a, b in pairs:
+        for k in a:
+            torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
+    assert ck[2]["hook_state"]["toy_gate"]["state"] == {"after_calls": 3}
