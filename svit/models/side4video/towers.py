@@ -10,6 +10,7 @@ and later phases never need the weights file.
 """
 from __future__ import annotations
 
+import logging
 import math
 import re
 from typing import Any, Mapping
@@ -18,6 +19,8 @@ import torch
 from fvcore.common.config import CfgNode
 
 from svit.checkpoint import CheckpointError, extract_state_dict, read_checkpoint, strip_prefix
+
+logger = logging.getLogger("svit.side4video")
 
 # width, layers, heads, patch, MLP hidden (0 = 4 * width), variant
 PRESETS: dict[str, dict[str, Any]] = {
@@ -119,6 +122,11 @@ def resolve_tower_config(cfg: CfgNode) -> None:
         s.TOWER, s.VARIANT = "custom", found["variant"]
         s.WIDTH, s.LAYERS, s.HEADS = found["width"], found["layers"], found["heads"]
         s.PATCH_SIZE, s.MLP_HIDDEN = found["patch_size"], found["mlp_hidden"]
+        if found["image_size"] != cfg.DATA.TRAIN_CROP_SIZE:
+            logger.warning(
+                "%s was trained at %d px; DATA.TRAIN_CROP_SIZE is %d: its position embedding will be resampled",
+                s.CLIP_WEIGHTS, found["image_size"], cfg.DATA.TRAIN_CROP_SIZE,
+            )
     dims = tower_dims(cfg)
     crop = cfg.DATA.TRAIN_CROP_SIZE
     if crop % dims["patch_size"]:
