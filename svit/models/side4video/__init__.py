@@ -7,7 +7,7 @@ Files: ``clip_tower.py`` / ``eva_tower.py`` (the frozen towers, OpenAI / EVA-CLI
 (saved-for-backward probe). Weights: adapters ``clip`` (OpenAI .pt archives, open_clip, EVA-CLIP)
 and ``side4video`` (the project's checkpoints), in ``svit/models/adapters/``.
 
-The original's defects (spec shared/spec/side4video.md §8) and what this port does:
+The original's defects (HJYao00/Side4Video, Recognition/) and what this port does:
 1. Its init of the side projections hits the text tower's copies, so the visual projections keep
    PyTorch's default init: we use that default (the trained behaviour) and build no text tower.
    The side blocks' init, including the hard-coded ``(2*12)^-0.5`` for every tower, is kept.
