@@ -1,13 +1,13 @@
 """Builds the clip transform of a split from the config.
 
 Every split first resizes frames to DATA.RESIZE_HW = [H, W] when it is set (H2CN's 240x320).
-Training (spec svit.md §6.5): [RandAugment (AUG.ENABLE)] → float [0,1] → crop
+Training (as in github.com/eladb3/SViT): [RandAugment (AUG.ENABLE)] → float [0,1] → crop
 (``DATA.TRAIN_CROP_MODE``: "rrc" RandomResizedCrop with TRAIN_JITTER_SCALES_RELATIVE /
 TRAIN_JITTER_ASPECT_RELATIVE, "jitter" short side U[TRAIN_JITTER_SCALES] + random crop,
 "tsn_multiscale" TSN multi-scale crop; "auto" = rrc when TRAIN_JITTER_SCALES_RELATIVE is set, else
 jitter) → [horizontal flip with the left/right class swap (DATA.RANDOM_FLIP)] → channel order →
 normalise → [random erasing (AUG.ENABLE and AUG.RE_PROB > 0)].
-Validation/test (§5.6): short side to TEST_SCALE_SIZE (0 = TEST_CROP_SIZE), then the centre crop
+Validation/test: short side to TEST_SCALE_SIZE (0 = TEST_CROP_SIZE), then the centre crop
 (val) or spatial crop ``spatial_idx`` of TEST.NUM_SPATIAL_CROPS on the TEST.CROP_GRID grid (test),
 channel order, normalise.
 
