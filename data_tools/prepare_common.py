@@ -30,13 +30,20 @@ class Problems:
     """Malformed lines and missing media, each with the file and line that named it."""
 
     items: list[tuple[str, str, int, str]] = field(default_factory=list)  # (kind, file, line, message)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    print_limit: int = 20  # per kind; the rest go to problems.txt only (Kinetics misses thousands of clips)
 
     def add(self, kind: str, path: str, line: int, message: str) -> None:
         self.items.append((kind, str(path), int(line), message))
-        tqdm.write(f"{kind}: {path}:{line}: {message}", file=sys.stderr)
+        n = self.counts[kind] = self.counts.get(kind, 0) + 1
+        if n <= self.print_limit:
+            tqdm.write(f"{kind}: {path}:{line}: {message}", file=sys.stderr)
+        elif n == self.print_limit + 1:
+            tqdm.write(f"{kind}: more than {self.print_limit}; the rest are listed in problems.txt", file=sys.stderr)
 
     def count(self, kind: str) -> int:
-        return sum(1 for k, *_ in self.items if k == kind)
+        return self.counts.get(kind, 0)
 
     def write(self, out_dir: str) -> str | None:
         """Writes ``problems.txt`` (tab-separated kind, file, line, message); None when clean."""
