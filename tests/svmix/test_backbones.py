@@ -109,3 +109,29 @@ def test_adapter_rejects_non_weights(tmp_path):
     model = build_model(cnn_cfg("TSM", 8))
     with pytest.raises(CheckpointError, match="bad.pth"):
         load_checkpoint(str(path), model, checkpoint_type="svmix")
+
+
+def test_vivit_pair_feeds_the_temporal_mode():
+    """ViViT gives (spatial map, temporal-encoder tokens); the temporal mode attends over the tokens,
+    the spatial mode and the saliency over the map; masks cover the clip at patch 16, tubelet 2."""
+    from svit.models.vivit import ViViT
+    from svit.svmix.masks import pixel_source_weights
+    from svit.svmix.selector import SelectiveModule
+
+    torch.manual_seed(0)
+    model = ViViT(num_classes=5, img_size=32, num_frames=8, embed_dim=16, depth=1, temporal_depth=1,
+                  num_heads=2, drop_path_rate=0.0).eval()
+    x = torch.randn(2, 3, 8, 32, 32)
+    with torch.no_grad():
+        feats = clip_features(model, x)
+    assert feats.spatial.shape == (2, 16, 4, 2, 2) and feats.temporal.shape == (2, 16, 4)
+    sel = SelectiveModule(16, 16)
+    perm = torch.tensor([1, 0])
+    with torch.no_grad():
+        z_tok = sel(feats.spatial, 0.4, perm, "temporal", feats.temporal)
+        z_mean = sel(feats.spatial, 0.4, perm, "temporal")
+        z_sp = sel(feats.spatial, 0.4, perm, "spatial", feats.temporal)
+    assert not torch.allclose(z_tok, z_mean)  # the tokens, not the spatial mean, drive the temporal mode
+    assert (z_tok[:, :, :1, :1] == z_tok).all()  # one logit per time step
+    assert torch.equal(z_sp, sel(feats.spatial, 0.4, perm, "spatial"))
+    assert pixel_source_weights(z_tok, 8, (32, 32)).shape == (2, 8, 32, 32)
