@@ -121,7 +121,9 @@ def test_head_averages_per_frame_logits() -> None:
     feats = torch.randn(2 * 5, 4, 2, 2)  # B=2, T=5, frame index inner
     got = head(feats, batch_size=2)
     pooled = feats.mean(dim=(2, 3)).view(2, 5, 4)
-    want = torch.stack([torch.stack([head.weight @ pooled[b, t] + head.bias for t in range(5)]).mean(0) for b in range(2)])
+    want = torch.stack(
+        [torch.stack([head.weight @ pooled[b, t] + head.bias for t in range(5)]).mean(0) for b in range(2)]
+    )
     torch.testing.assert_close(got, want)
     # Same result from (B, C, T, H, W) features.
     torch.testing.assert_close(head(feats.view(2, 5, 4, 2, 2).transpose(1, 2)), want)

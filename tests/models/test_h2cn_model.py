@@ -8,7 +8,7 @@ from torchvision.models.resnet import Bottleneck, ResNet
 from svit.checkpoint import CheckpointError
 from svit.config import get_cfg
 from svit.models import build_model
-from svit.models.h2cn.model import H2CN
+from svit.models.h2cn.model import H2CN, imagenet_init
 from svit.models.prepare import load_init_checkpoints
 
 
@@ -70,6 +70,7 @@ def test_imagenet_init_from_torchvision_state_dict(tmp_path):
     cfg.H2CN.BASE_WIDTH = 64
     cfg.CNN.IMAGENET_WEIGHTS = str(path)
     model = build_model(cfg)
+    assert imagenet_init(cfg) == [(str(path), "h2cn_imagenet")]  # what a fresh run loads, through which adapter
     (report,) = load_init_checkpoints(cfg, model)
     assert ("backbone.motion.stem_conv.weight", (64, 3, 7, 7), (64, 9, 7, 7)) in report.resampled
     assert {k for k, _ in report.dropped} == {"fc.weight", "fc.bias"}

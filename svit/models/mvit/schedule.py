@@ -105,7 +105,8 @@ def block_schedule(
         stride_kv[i] = [int(s) for s in entry[1:]]
         kernel_kv[i] = _kernel_for(stride_kv[i], list(pool_kvq_kernel))
 
-    dpr = [x.item() for x in torch.linspace(0, drop_path_rate, depth)]
+    # on the CPU explicitly: the values are plain floats even while building on the meta device
+    dpr = [x.item() for x in torch.linspace(0, drop_path_rate, depth, device="cpu")]
     specs = []
     input_size = list(patch_dims)
     for i in range(depth):
