@@ -188,3 +188,18 @@ def test_init_checkpoints_inflate_cnn_imagenet_weights(tmp_path: Path) -> None:
     assert torch.equal(sd3d["layer3.1.conv2.weight"], sd2d["layer3.1.conv2.weight"].unsqueeze(2))
     assert torch.equal(sd3d["layer4.0.downsample.1.running_var"], sd2d["layer4.0.downsample.1.running_var"])
     assert not torch.equal(sd3d["fc.weight"][:, :512], sd2d["fc.weight"][: cfg.MODEL.NUM_CLASSES])
+
+
+def test_inflate_adapter_lays_out_the_svmix_r2plus1d(tmp_path: Path) -> None:
+    """ResNet3d(expand_2plus1d): the adapter first places the 2D weights as that network expects
+    (svit.models.cnn.inflate_2plus1d), then copies them name for name."""
+    sd2d = _randomised(torchvision.models.resnet50(weights=None).state_dict())
+    model = ResNet3d(50, num_classes=3, separable=True, expand_2plus1d=True, early_stride=4)
+    report = _inflate(model, sd2d, "original", tmp_path)
+    w2 = sd2d["layer1.0.conv2.weight"]  # (64, 64, 3, 3) -> (144, 64, 1, 3, 3), 2D filters in the middle rows
+    pad = 64 * 5 // 8
+    assert torch.equal(model.layer1[0].conv2.weight[pad:pad + 64, :, 0], w2)
+    assert model.layer1[0].conv2.weight[:pad].abs().sum() == 0
+    assert torch.equal(model.conv1.weight[:, :, 4 // 2], sd2d["conv1.weight"])  # one temporal tap of the stem
+    assert report.skipped == [] and report.unexpected == []
+    assert {k for k, _ in report.dropped} == {"fc.weight", "fc.bias"}
