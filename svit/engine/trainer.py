@@ -39,6 +39,7 @@ from svit.engine.progress import ProgressReporter
 from svit.engine.resume_check import check_resume
 from svit.engine.step import StepOutput
 from svit.engine.train_state import HookSlot, restore_hooks, restore_slot, save_train_checkpoint
+from svit.models.build import train_checkpoint_type
 from svit.models.prepare import load_init_checkpoints
 from svit.utils.distributed import all_reduce_sum, barrier, get_rank, get_world_size, is_dist, is_main_process
 from svit.utils.seed import derive_seed, seed_everything
@@ -170,7 +171,7 @@ class Trainer:
             report = load_checkpoint(
                 cfg.TRAIN.CHECKPOINT_FILE_PATH,
                 self.net,
-                checkpoint_type=cfg.TRAIN.CHECKPOINT_TYPE,
+                checkpoint_type=train_checkpoint_type(cfg),  # + inflation with TRAIN.CHECKPOINT_INFLATE
                 replace_patterns=cfg.TRAIN.CHECKPOINT_REPLACE_NAME_PATTERN,
             )
             ckpt = report.checkpoint if isinstance(report.checkpoint, dict) else {}

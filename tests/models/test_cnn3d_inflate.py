@@ -203,3 +203,21 @@ def test_inflate_adapter_lays_out_the_svmix_r2plus1d(tmp_path: Path) -> None:
     assert torch.equal(model.conv1.weight[:, :, 4 // 2], sd2d["conv1.weight"])  # one temporal tap of the stem
     assert report.skipped == [] and report.unexpected == []
     assert {k for k, _ in report.dropped} == {"fc.weight", "fc.bias"}
+
+
+def test_train_checkpoint_inflate_switch(tmp_path: Path) -> None:
+    """TRAIN.CHECKPOINT_INFLATE: TRAIN.CHECKPOINT_FILE_PATH goes through its adapter, then inflation."""
+    from svit.models.build import train_checkpoint_type
+
+    cfg = get_cfg()
+    assert train_checkpoint_type(cfg) == ["pytorch"]
+    cfg.TRAIN.CHECKPOINT_INFLATE, cfg.TRAIN.CHECKPOINT_TYPE, cfg.CNN.INFLATE_RULE = True, "tsm", "mean"
+    assert train_checkpoint_type(cfg) == ["tsm", "inflate_mean"]
+    sd2d = _randomised(torchvision.models.resnet18(weights=None).state_dict())
+    path = tmp_path / "tsm_2d.pth"
+    torch.save({"state_dict": {"module.base_model." + k: v for k, v in sd2d.items()}}, path)
+    model = ResNet3d(18, num_classes=3)
+    report = load_checkpoint(str(path), model, checkpoint_type=train_checkpoint_type(cfg))
+    expected = sd2d["layer2.0.conv1.weight"].unsqueeze(2).repeat(1, 1, 3, 1, 1) / 3
+    assert torch.equal(model.layer2[0].conv1.weight, expected)
+    assert len(report.resampled) == sum(v.dim() == 4 for v in sd2d.values())
