@@ -48,6 +48,7 @@ NOT_MODEL = {"TRAIN", "TEST", "SOLVER", "DATA_LOADER", "AUG", "MIXUP", "TENSORBO
              "SYNTHETIC", "MODEL_EMA", "IMAGE_TRAIN", "BN", "OUTPUT_DIR", "RNG_SEED", "LOG_PERIOD", "NUM_GPUS",
              "NUM_SHARDS", "SHARD_ID", "DETERMINISTIC", "WANDB", "SVMIX", "NUM_CPU_PROCS", "LOG_MODEL_INFO"}
 DATA_MODEL_KEYS = ("NUM_FRAMES", "TEST_CROP_SIZE", "INPUT_CHANNEL_NUM")
+DATASET_NAMES = {"ssv1", "ssv2", "k400", "mini_k400", "mini_ssv2", "ucf101", "diving48", "egtea"}
 HEADER = ["config", "model", "dataset", "frames x crops x clips", "params (M)", "GFLOPs / view", "paper",
           "source", "weights"]
 
@@ -74,8 +75,9 @@ def dataset_of(path: str, cfg) -> str:
         if not base:
             break
         path = os.path.normpath(os.path.join(os.path.dirname(path), base))
-        if os.path.basename(os.path.dirname(path)) == "datasets":
-            return os.path.splitext(os.path.basename(path))[0]
+        stem = os.path.splitext(os.path.basename(path))[0]
+        if os.path.basename(os.path.dirname(path)) == "datasets" or stem in DATASET_NAMES:
+            return stem  # configs/datasets/<name>.yaml, or a family's own base named after its dataset
     return f"{cfg.TRAIN.DATASET} ({cfg.MODEL.NUM_CLASSES} classes)"
 
 
@@ -83,6 +85,8 @@ def model_key(cfg) -> str:
     """Hash of the keys that define the network and one test view."""
     tree = {k: v for k, v in yaml.safe_load(cfg.dump()).items() if k not in NOT_MODEL}
     tree["DATA"] = {k: tree.get("DATA", {}).get(k) for k in DATA_MODEL_KEYS}
+    if int(cfg.DATA.FRAMES_PER_SEGMENT) != 1:  # snippets (H2CN): more input frames per view
+        tree["DATA"]["FRAMES_PER_SEGMENT"] = int(cfg.DATA.FRAMES_PER_SEGMENT)
     return hashlib.sha1(json.dumps(tree, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -109,11 +113,22 @@ def build(cfg) -> tuple[torch.nn.Module, bool]:
         return build_model(cfg), False
 
 
+def view_input(cfg) -> torch.Tensor:
+    """One test view ``(1, C, T, S, S)``: T = DATA.NUM_FRAMES x DATA.FRAMES_PER_SEGMENT input frames
+    (H2CN's snippets), S = DATA.TEST_CROP_SIZE."""
+    s = int(cfg.DATA.TEST_CROP_SIZE)
+    return torch.zeros(1, int(cfg.DATA.INPUT_CHANNEL_NUM[0]), input_frames(cfg), s, s)
+
+
+def input_frames(cfg) -> int:
+    return int(cfg.DATA.NUM_FRAMES) * max(1, int(cfg.DATA.FRAMES_PER_SEGMENT))
+
+
 def count_flops(cfg, model: torch.nn.Module, on_meta: bool, max_cpu_params: int, use_fvcore: bool) -> tuple[float, str]:
     """(GFLOPs of one view, method): ``meta`` = multiply-adds counted by ``torch.utils.flop_counter``
     on the meta device (seconds, no memory); ``fvcore`` = fvcore's trace on the CPU (slow, used
     with --fvcore, and for models that cannot be built on the meta device)."""
-    from svit.utils.model_stats import count_params, gflops, test_view_input
+    from svit.utils.model_stats import count_params, gflops
 
     params = count_params(model)[0]
     if on_meta and not (use_fvcore and params <= max_cpu_params):
@@ -121,7 +136,7 @@ def count_flops(cfg, model: torch.nn.Module, on_meta: bool, max_cpu_params: int,
 
         counter = FlopCounterMode(display=False)
         with counter, torch.no_grad():
-            model.eval()(test_view_input(cfg).to("meta"))
+            model.eval()(view_input(cfg).to("meta"))
         return counter.get_total_flops() / 2 / 1e9, "meta"  # multiply-adds: fvcore's unit
     if params > max_cpu_params:
         raise RuntimeError(f"{params / 1e9:.1f} B parameters: too large to trace on the CPU and not buildable on meta")
@@ -129,7 +144,7 @@ def count_flops(cfg, model: torch.nn.Module, on_meta: bool, max_cpu_params: int,
         from svit.models import build_model
 
         model = build_model(cfg)
-    return gflops(model.eval(), test_view_input(cfg)), "fvcore"
+    return gflops(model.eval(), view_input(cfg)), "fvcore"
 
 
 def read_meta(configs_dir: str) -> dict:
@@ -184,13 +199,14 @@ def collect(configs_dir: str, cache: dict, flops: bool, max_cpu_params: int, onl
             continue
         info = meta.get(rel, {})
         weights = info.get("weights") or os.path.basename(cfg.TRAIN.CHECKPOINT_FILE_PATH or "") or "—"
+        wtext = f"`{weights}`" if weights != "—" else weights
         g = entry.get("gflops") if entry else None
         gtext = "not counted" if g is None else (f"{g:.1f}" if g >= 10 else f"{g:.3f}")
         gtext += " †" if entry and entry.get("method") == "meta" else ""
         rows.append([
             f"[{rel}](configs/{rel})", cfg.MODEL.MODEL_NAME, dataset_of(path, cfg),
-            f"{cfg.DATA.NUM_FRAMES} x {cfg.TEST.NUM_SPATIAL_CROPS} x {cfg.TEST.NUM_ENSEMBLE_VIEWS}",
-            f"{params / 1e6:.2f}", gtext, str(info.get("paper", "—")), str(info.get("source", "—")), f"`{weights}`",
+            f"{input_frames(cfg)} x {cfg.TEST.NUM_SPATIAL_CROPS} x {cfg.TEST.NUM_ENSEMBLE_VIEWS}",
+            f"{params / 1e6:.2f}", gtext, str(info.get("paper", "—")), str(info.get("source", "—")), wtext,
         ])
         print(f"{rel}: {params / 1e6:.2f} M, {gtext} GFLOPs", file=sys.stderr)
     return rows, errors
