@@ -1,7 +1,9 @@
 """Tiny media in official layouts and a one-step training run, shared by the test_prepare_* files."""
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import math
 import os
 from pathlib import Path
@@ -58,6 +60,25 @@ def read_list(path: Path) -> list[str]:
     return [line for line in path.read_text().splitlines() if line]
 
 
+@contextlib.contextmanager
+def restored_svit_logger():
+    """A run configures the ``svit`` logger (own handlers, no propagation); later tests that read
+    warnings through pytest's caplog need it back as it was."""
+    logger = logging.getLogger("svit")
+    handlers, propagate, level = list(logger.handlers), logger.propagate, logger.level
+    try:
+        yield
+    finally:
+        for h in list(logger.handlers):
+            if h not in handlers:
+                logger.removeHandler(h)
+                h.close()
+        for h in handlers:
+            if h not in logger.handlers:
+                logger.addHandler(h)
+        logger.propagate, logger.level = propagate, level
+
+
 def train_one_step(dataset: str, lists: Path, prefix: Path, out: Path, num_val: int, num_classes: int | None = None,
                    extra: list[str] | None = None) -> list[dict]:
     """Trains one step of a tiny TSN-ResNet18 on a prepared dataset with the dataset's own config
@@ -77,7 +98,8 @@ def train_one_step(dataset: str, lists: Path, prefix: Path, out: Path, num_val: 
         opts += ["MODEL.NUM_CLASSES", str(num_classes), "LIST_DATA.NUM_CLASSES", str(num_classes)]
     cfg = load_config(str(REPO / "configs" / "datasets" / f"{dataset}.yaml"), opts + (extra or []))
     torch.manual_seed(0)
-    run_phases(cfg, torch.device("cpu"))
+    with restored_svit_logger():
+        run_phases(cfg, torch.device("cpu"))
     stats = [json.loads(line) for line in (out / "stats.jsonl").read_text().splitlines()]
     losses = [s["loss"] for s in stats if "loss" in s]
     assert losses and all(math.isfinite(v) for v in losses), stats
@@ -92,4 +114,5 @@ def problems(out: Path) -> list[list[str]]:
     return [line.split("\t") for line in path.read_text().splitlines()] if path.exists() else []
 
 
-__all__ = ["REPO", "os", "problems", "read_list", "train_one_step", "write_frames", "write_video"]
+__all__ = ["REPO", "os", "problems", "read_list", "restored_svit_logger", "train_one_step", "write_frames",
+           "write_video"]

@@ -12,7 +12,7 @@ from svit.config.defaults import get_cfg
 from svit.data.synthetic.generate import generate_synthetic_ssv2
 from svit.engine import protocols
 from svit.engine.run import run_phases
-from tests.data.prepare_helpers import REPO
+from tests.data.prepare_helpers import REPO, restored_svit_logger
 
 
 def _cfg(name: str, clips: int, crops: int):
@@ -64,7 +64,8 @@ def test_tdn_protocol_run_records_both_numbers(tmp_path) -> None:
         "TRAIN.EVAL_PERIOD", "5", "DATA.NUM_FRAMES", "4", "DATA.TRAIN_CROP_SIZE", "32", "DATA.TEST_CROP_SIZE", "32",
         "DATA.TRAIN_JITTER_SCALES", "[32, 40]", "DATA.TEST_SCALE_SIZE", "40", "TEST.PROTOCOL", "tdn",
         "TENSORBOARD.ENABLE", "False", "CNN.WITHOUT_T_STRIDE", "True"])
-    result = run_phases(cfg, torch.device("cpu"))["test"]
+    with restored_svit_logger():
+        result = run_phases(cfg, torch.device("cpu"))["test"]
     written = json.loads((out / "test_results.json").read_text())
     assert written["protocol"]["protocol"]["name"] == "tdn"
     both = written["protocol_results"]
