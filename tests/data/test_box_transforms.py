@@ -3,6 +3,7 @@ with the bounding box of the transformed rectangle's pixels."""
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from svit.config.defaults import get_cfg
 from svit.data.transforms import geometry as G
@@ -181,3 +182,19 @@ def test_fixed_resize_then_tsn_multiscale_keeps_boxes():
         if mask[0, 0]:
             pb = pixel_bbox((inp[:, 0] * 0.225 + 0.45) * 255, 127)
             assert iou((boxes[0, 0] * 40).tolist(), pb) >= 0.85
+
+
+@pytest.mark.parametrize("ops", [[("Invert", 0.0)], [("PosterizeIncreasing", 2)], [("SolarizeIncreasing", 100)],
+                                 [("SolarizeAdd", 77)], [("BrightnessIncreasing", 1.37)], [("Brightness", 0.4)],
+                                 [("Posterize", 3), ("Rotate", 12.0), ("Solarize", 128), ("ColorIncreasing", 1.5),
+                                  ("BrightnessIncreasing", 0.61), ("Equalize", 0.0)]])
+def test_clip_table_ops_equal_per_frame_pil(ops):
+    """Table ops run once per clip (cv2.LUT of a table read off the op itself) and give exactly the
+    frames that PIL gives frame by frame, also mixed with per-frame ops."""
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (3, 17, 23, 3), dtype=np.uint8)
+    ra = ClipRandAugment("rand-m9-n2")
+    want = np.stack([np.asarray(ra.apply_image(Image.fromarray(f), ops)) for f in frames])
+    got = ra.apply_frames(frames, ops)
+    assert got.dtype == np.uint8 and got.shape == frames.shape
+    np.testing.assert_array_equal(got, want)

@@ -17,6 +17,10 @@ from svit.models.mvit.attention import set_attention_impl, set_pool_conv_impl
 from svit.models.mvit.pooling import DepthwiseConv3dFn, PoolConv3d
 from svit.models.mvit.rel_pos import decomposed_rel_pos_bias, key_position_codes, rel_pos_qk_augment
 
+# three blocks (one q-pooling stage change) keep these float64 comparisons fast
+SMALL = ["MVIT.DEPTH", 3, "MVIT.DIM_MUL", [[1, 2.0]], "MVIT.HEAD_MUL", [[1, 2.0]],
+         "MVIT.POOL_Q_STRIDE", [[0, 1, 1, 1], [1, 1, 2, 2], [2, 1, 1, 1]]]
+
 
 def _perturbed(cfg, dtype=torch.float32):
     torch.manual_seed(0)
@@ -57,7 +61,7 @@ def _assert_same(a, b, atol, rtol, grad_atol=None):
 
 @pytest.mark.parametrize("model_name,cls_on", [("SViT", True), ("MViT", False)])
 def test_fused_rel_pos_sdpa_and_fast_pool_equal_explicit_float64(model_name, cls_on):
-    cfg = micro_cfg(model_name, ["MVIT.CLS_EMBED_ON", cls_on])
+    cfg = micro_cfg(model_name, SMALL + ["MVIT.CLS_EMBED_ON", cls_on])
     model = _perturbed(cfg, torch.float64)
     x = torch.randn(2, 3, 4, 32, 32, dtype=torch.float64)
     ref = _run(model, x, "explicit", "plain")
@@ -68,7 +72,7 @@ def test_fused_rel_pos_sdpa_and_fast_pool_equal_explicit_float64(model_name, cls
 def test_default_path_equals_todays_float32_to_1e5():
     """fp32: the new default (fused rel-pos SDPA + fast pooling) against today's (SDPA with the float
     mask + nn.Conv3d) and the explicit reference: outputs to 1e-5, gradients to 1e-4 of their size."""
-    model = _perturbed(micro_cfg("SViT"))
+    model = _perturbed(micro_cfg("SViT", SMALL))
     x = torch.randn(2, 3, 4, 32, 32)
     new = _run(model, x, "sdpa", "auto")
     for impl in ("sdpa_mask", "explicit"):
@@ -80,7 +84,7 @@ def test_flex_score_mod_equals_explicit(cls_on):
     """FlexAttention's score_mod adds the same bias (eager reference kernel; inference, as CPU has no
     flex backward)."""
     pytest.importorskip("torch.nn.attention.flex_attention")
-    model = _perturbed(micro_cfg("SViT", ["MVIT.CLS_EMBED_ON", cls_on]), torch.float64).eval()
+    model = _perturbed(micro_cfg("SViT", SMALL + ["MVIT.CLS_EMBED_ON", cls_on]), torch.float64).eval()
     x = torch.randn(2, 3, 4, 32, 32, dtype=torch.float64)
     with torch.no_grad():
         set_attention_impl(model, "explicit")
@@ -163,7 +167,7 @@ def test_fast_depthwise_conv_under_bf16_autocast():
 
 
 def test_unknown_impls_rejected():
-    model = build_model(micro_cfg("MViT"))
+    model = build_model(micro_cfg("MViT", SMALL))
     with pytest.raises(ValueError, match="attention implementation"):
         set_attention_impl(model, "fast")
     with pytest.raises(ValueError, match="POOL_CONV_IMPL"):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 import torch
 from PIL import Image
@@ -28,6 +29,10 @@ LEVEL_DENOM = 10.0
 FILL = (128, 128, 128)
 MIN_KEEP_AREA = 0.25
 GEOMETRIC = ("Rotate", "ShearX", "ShearY", "TranslateXRel", "TranslateYRel")
+# Ops whose output pixel is a function of the same pixel's value in the same band only (PIL ``point``
+# tables and the blend with black of Brightness): applied to a whole clip as one table lookup.
+LUT_OPS = frozenset({"Invert", "Posterize", "PosterizeIncreasing", "PosterizeOriginal", "Solarize",
+                     "SolarizeIncreasing", "SolarizeAdd", "Brightness", "BrightnessIncreasing"})
 INCREASING_OPS = tuple(taa._RAND_INCREASING_TRANSFORMS)
 STANDARD_OPS = tuple(taa._RAND_TRANSFORMS)
 _PHOTOMETRIC_FN = {
@@ -157,6 +162,7 @@ class ClipRandAugment:
         if interpolation not in ("bilinear", "bicubic"):
             raise ValueError(f"AUG.INTERPOLATION must be bilinear or bicubic, got {interpolation!r}")
         self.resample = Image.BICUBIC if interpolation == "bicubic" else Image.BILINEAR
+        self._luts: dict[tuple[str, float], np.ndarray] = {}
 
     def sample(self, rng: np.random.Generator) -> list[tuple[str, float]]:
         """Draws the fired ops and their arguments for one clip."""
@@ -193,12 +199,41 @@ class ClipRandAugment:
     def __call__(self, clip: Clip, rng: np.random.Generator) -> Clip:
         return self.apply(clip, self.sample(rng))
 
+    def _lut(self, name: str, arg: float) -> np.ndarray:
+        """The ``(1, 256, 3)`` per-band table that op ``name`` applies, read off the op's own output on
+        a 0..255 ramp image (exact for the ops in ``LUT_OPS``: each output pixel depends only on the
+        same pixel's value in the same band)."""
+        key = (name, arg)
+        lut = self._luts.get(key)
+        if lut is None:
+            if len(self._luts) > 512:  # magnitudes are continuous with mstd > 0: keep the cache small
+                self._luts.clear()
+            ramp = Image.fromarray(np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2))
+            lut = self._luts[key] = np.ascontiguousarray(np.asarray(self.apply_image(ramp, [(name, arg)])))
+        return lut
+
+    def apply_frames(self, frames: np.ndarray, ops: list[tuple[str, float]]) -> np.ndarray:
+        """Replays ``ops`` on ``(T, H, W, 3)`` uint8 frames: per-band table ops (``LUT_OPS``) once for
+        the whole clip with ``cv2.LUT``, the others frame by frame with PIL (``apply_image``)."""
+        arr, imgs = frames, None
+        for name, arg in ops:
+            if name in LUT_OPS:
+                if imgs is not None:
+                    arr, imgs = np.stack([np.asarray(i) for i in imgs]), None
+                t, h, w, c = arr.shape
+                arr = cv2.LUT(np.ascontiguousarray(arr).reshape(t * h, w, c), self._lut(name, arg)).reshape(t, h, w, c)
+            else:
+                if imgs is None:
+                    imgs = [Image.fromarray(f) for f in arr]
+                imgs = [self.apply_image(i, [(name, arg)]) for i in imgs]
+        return np.stack([np.asarray(i) for i in imgs]) if imgs is not None else arr
+
     def apply(self, clip: Clip, ops: list[tuple[str, float]]) -> Clip:
         """Replays ``ops`` (from ``sample``) on every frame of a uint8 clip and on its boxes."""
         if not ops:
             return clip
         frames = clip.frames.permute(0, 2, 3, 1).contiguous().numpy()  # (T,H,W,C) uint8
-        out = np.stack([np.asarray(self.apply_image(Image.fromarray(f), ops)) for f in frames])
+        out = self.apply_frames(frames, ops)
         boxes, mask = clip.boxes, clip.mask
         for name, arg in ops:
             if name in GEOMETRIC:

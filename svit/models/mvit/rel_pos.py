@@ -39,6 +39,24 @@ def rel_pos_index(n_q: int, n_k: int) -> torch.Tensor:
     return dist.long()
 
 
+_CONSTANTS: dict[tuple, torch.Tensor] = {}
+
+
+def _cached(key: tuple, make) -> torch.Tensor:
+    """Index/code tensors built once per shape and device: no host-to-device copy (a host sync) and
+    no small index kernels in every step."""
+    t = _CONSTANTS.get(key)
+    if t is None:
+        with torch.inference_mode(False):  # usable later by autograd even if first built in inference
+            t = _CONSTANTS[key] = make()
+    return t
+
+
+def index_on(n_q: int, n_k: int, device) -> torch.Tensor:
+    """``rel_pos_index(n_q, n_k)`` on ``device``, cached."""
+    return _cached(("index", n_q, n_k, str(device)), lambda: rel_pos_index(n_q, n_k).to(device))
+
+
 def decomposed_rel_pos_terms(
     q_patch: torch.Tensor,
     q_thw: list[int],
@@ -56,13 +74,13 @@ def decomposed_rel_pos_terms(
     terms = {}
     if rel_pos_t is not None:
         table_t = resample_rel_pos(rel_pos_t, 2 * max(qt, kt) - 1)
-        r_t = table_t[rel_pos_index(qt, kt).to(table_t.device)]
+        r_t = table_t[index_on(qt, kt, table_t.device)]
         terms["t"] = torch.einsum("bythwc,tkc->bythwk", r_q, r_t.to(r_q.dtype))
     if rel_pos_h is not None:
         table_h = resample_rel_pos(rel_pos_h, 2 * max(qh, kh) - 1)
         table_w = resample_rel_pos(rel_pos_w, 2 * max(qw, kw) - 1)
-        r_h = table_h[rel_pos_index(qh, kh).to(table_h.device)]
-        r_w = table_w[rel_pos_index(qw, kw).to(table_w.device)]
+        r_h = table_h[index_on(qh, kh, table_h.device)]
+        r_w = table_w[index_on(qw, kw, table_w.device)]
         terms["h"] = torch.einsum("bythwc,hkc->bythwk", r_q, r_h.to(r_q.dtype))
         terms["w"] = torch.einsum("bythwc,wkc->bythwk", r_q, r_w.to(r_q.dtype))
     return {k: v.reshape(b, n_h, qt * qh * qw, -1) for k, v in terms.items()}
@@ -108,7 +126,8 @@ def rel_pos_qk_augment(
     extra = a.shape[-1]
     pad = (-(c + extra)) % multiple
     a = F.pad(a, (0, pad, start, n_q - start - nq_p))  # zero rows for CLS and extra queries
-    codes = F.pad(key_position_codes(k_thw, parts, n_k, start, k.device, k.dtype), (0, pad))
+    key = ("codes", tuple(k_thw), tuple(parts), n_k, start, pad, str(k.device), k.dtype)
+    codes = _cached(key, lambda: F.pad(key_position_codes(k_thw, parts, n_k, start, k.device, k.dtype), (0, pad)))
     q_aug = torch.cat((q * scale, a.to(q.dtype)), dim=-1)
     k_aug = torch.cat((k, codes.expand(b, n_h, n_k, extra + pad)), dim=-1)
     return q_aug, k_aug
