@@ -177,7 +177,10 @@ class MultiScaleAttention(nn.Module):
     def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, q_thw: list[int], k_thw: list[int]):
         """softmax(scale·QKᵀ + relative-position bias) V by ``self.attn_impl``."""
         has_rel = self.rel_pos_spatial or self.rel_pos_temporal
-        if self.attn_impl == "sdpa":
+        # Under tracing (fvcore FLOP counts, ONNX/TorchScript export) the fused form falls back to the
+        # equal masked SDPA below, so counts report the attention's own multiply-adds (softmax(QKᵀ+B)V),
+        # not the one-hot key channels the fused kernel adds.
+        if self.attn_impl == "sdpa" and not (has_rel and torch.jit.is_tracing()):
             dtype = v.dtype
             if not has_rel:
                 return F.scaled_dot_product_attention(q.to(dtype), k.to(dtype), v, scale=self.scale)
