@@ -16,6 +16,7 @@ frame above --score-thresh.
 Example: python data_tools/detect_boxes.py --frames-dir frames --ids-file empty_bbox_train.json \\
            --out bbox_jsons --arch fasterrcnn_resnet50_fpn --weights frcnn_coco.pth --num-classes 91
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,12 +44,22 @@ def build_torchvision_model(arch: str, num_classes: int) -> torch.nn.Module:
 
         backbone = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, stride=4, padding=1), torch.nn.ReLU())
         backbone.out_channels = 8
-        return D.FasterRCNN(backbone, num_classes, min_size=64, max_size=128,
-                            rpn_anchor_generator=AnchorGenerator(((8, 16, 32),), ((0.5, 1.0, 2.0),)),
-                            box_roi_pool=MultiScaleRoIAlign(["0"], 7, 2), representation_size=64,
-                            rpn_pre_nms_top_n_test=64, rpn_post_nms_top_n_test=32, box_detections_per_img=8)
-    builders = {"fasterrcnn_mobilenet_v3_large_fpn": D.fasterrcnn_mobilenet_v3_large_fpn,
-                "fasterrcnn_resnet50_fpn": D.fasterrcnn_resnet50_fpn}
+        return D.FasterRCNN(
+            backbone,
+            num_classes,
+            min_size=64,
+            max_size=128,
+            rpn_anchor_generator=AnchorGenerator(((8, 16, 32),), ((0.5, 1.0, 2.0),)),
+            box_roi_pool=MultiScaleRoIAlign(["0"], 7, 2),
+            representation_size=64,
+            rpn_pre_nms_top_n_test=64,
+            rpn_post_nms_top_n_test=32,
+            box_detections_per_img=8,
+        )
+    builders = {
+        "fasterrcnn_mobilenet_v3_large_fpn": D.fasterrcnn_mobilenet_v3_large_fpn,
+        "fasterrcnn_resnet50_fpn": D.fasterrcnn_resnet50_fpn,
+    }
     if arch not in builders:
         raise SystemExit(f"unknown --arch {arch!r}; choose from {sorted(builders) + ['fasterrcnn_tiny']}")
     return builders[arch](weights=None, weights_backbone=None, num_classes=num_classes)
@@ -75,8 +86,10 @@ def detectron2_detector(config: str, weights: str, device: str) -> Detector:
         from detectron2.config import get_cfg
         from detectron2.engine import DefaultPredictor
     except ImportError as exc:
-        raise SystemExit("--backend detectron2 needs detectron2, which is not installed "
-                         "(see https://detectron2.readthedocs.io/en/latest/tutorials/install.html)") from exc
+        raise SystemExit(
+            "--backend detectron2 needs detectron2, which is not installed "
+            "(see https://detectron2.readthedocs.io/en/latest/tutorials/install.html)"
+        ) from exc
     cfg = get_cfg()
     cfg.merge_from_file(config)
     cfg.MODEL.WEIGHTS, cfg.MODEL.DEVICE = weights, device
@@ -89,8 +102,19 @@ def detectron2_detector(config: str, weights: str, device: str) -> Detector:
     return run
 
 
-def frame_record(video_id: str, number: int, template: str, boxes, scores, classes, hand_class: int,
-                 score_thresh: float, max_hands: int, max_objects: int, names: list[str] | None) -> dict:
+def frame_record(
+    video_id: str,
+    number: int,
+    template: str,
+    boxes,
+    scores,
+    classes,
+    hand_class: int,
+    score_thresh: float,
+    max_hands: int,
+    max_objects: int,
+    names: list[str] | None,
+) -> dict:
     """One Something-Else frame record from raw detections."""
     order = np.argsort(-scores)
     hands, objects = [], []
@@ -100,23 +124,43 @@ def frame_record(video_id: str, number: int, template: str, boxes, scores, class
         (hands if int(classes[i]) == hand_class else objects).append(i)
     labels = []
     for i in hands[:max_hands]:
-        labels.append({"box2d": dict(zip(("x1", "y1", "x2", "y2"), map(float, boxes[i]))), "category": "hand",
-                       "standard_category": "hand", "gt_annotation": "object hand", "score": float(scores[i])})
+        labels.append(
+            {
+                "box2d": dict(zip(("x1", "y1", "x2", "y2"), map(float, boxes[i]))),
+                "category": "hand",
+                "standard_category": "hand",
+                "gt_annotation": "object hand",
+                "score": float(scores[i]),
+            }
+        )
     placeholders = []
     for k, i in enumerate(objects[:max_objects]):
         c = int(classes[i])
         name = names[c] if names and c < len(names) else f"class {c}"
         placeholders.append(name)
-        labels.append({"box2d": dict(zip(("x1", "y1", "x2", "y2"), map(float, boxes[i]))), "category": name,
-                       "standard_category": f"{k:04d}", "gt_annotation": f"object {k}", "score": float(scores[i])})
-    return {"name": f"{video_id}/{template.format(number)}", "labels": labels, "gt_placeholders": placeholders,
-            "nr_instances": len(labels)}
+        labels.append(
+            {
+                "box2d": dict(zip(("x1", "y1", "x2", "y2"), map(float, boxes[i]))),
+                "category": name,
+                "standard_category": f"{k:04d}",
+                "gt_annotation": f"object {k}",
+                "score": float(scores[i]),
+            }
+        )
+    return {
+        "name": f"{video_id}/{template.format(number)}",
+        "labels": labels,
+        "gt_placeholders": placeholders,
+        "nr_instances": len(labels),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--frames-dir", required=True, help="folder of <video_id>/ frame folders")
-    p.add_argument("--ids-file", required=True, help="JSON list of video ids (e.g. empty_bbox_train.json) or an SSv2 JSON list")
+    p.add_argument(
+        "--ids-file", required=True, help="JSON list of video ids (e.g. empty_bbox_train.json) or an SSv2 JSON list"
+    )
     p.add_argument("--out", required=True, help="folder for <id>.json box files")
     p.add_argument("--backend", choices=("torchvision", "detectron2"), default="torchvision")
     p.add_argument("--arch", default="fasterrcnn_mobilenet_v3_large_fpn", help="torchvision architecture")
@@ -154,8 +198,19 @@ def main(argv: list[str] | None = None) -> int:
             records = []
             for k in range(n):
                 img = read_image_rgb(os.path.join(folder, a.template.format(a.start_index + k)), vid)
-                records.append(frame_record(vid, a.start_index + k, a.template, *det(img), a.hand_class, a.score_thresh,
-                                            a.max_hands, a.max_objects, names))
+                records.append(
+                    frame_record(
+                        vid,
+                        a.start_index + k,
+                        a.template,
+                        *det(img),
+                        a.hand_class,
+                        a.score_thresh,
+                        a.max_hands,
+                        a.max_objects,
+                        names,
+                    )
+                )
         except Exception as exc:  # report and go on with the other videos
             failed.append(f"{vid}: {exc}")
             continue

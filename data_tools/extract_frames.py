@@ -8,6 +8,7 @@ folder and renamed when complete, so an interrupted run never leaves a half fold
 
 Example: python data_tools/extract_frames.py --videos /data/ssv2/videos --out /data/ssv2/frames --workers 8
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,9 @@ from svit.data.video_reader import decode_video
 TMP_PREFIX = ".tmp_"
 
 
-def extract_one(path: str, out: str, fps: float, short_side: int, template: str, start_index: int, quality: int) -> tuple[str, str | None]:
+def extract_one(
+    path: str, out: str, fps: float, short_side: int, template: str, start_index: int, quality: int
+) -> tuple[str, str | None]:
     """Extracts one video; returns ``(path, error or None)``."""
     stem = os.path.splitext(os.path.basename(path))[0]
     final = os.path.join(out, stem)
@@ -41,8 +44,11 @@ def extract_one(path: str, out: str, fps: float, short_side: int, template: str,
                 h, w = f.shape[:2]
                 s = short_side / min(h, w)
                 f = cv2.resize(f, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-            ok = cv2.imwrite(os.path.join(tmp, template.format(start_index + k)), cv2.cvtColor(f, cv2.COLOR_RGB2BGR),
-                             [cv2.IMWRITE_JPEG_QUALITY, quality])
+            ok = cv2.imwrite(
+                os.path.join(tmp, template.format(start_index + k)),
+                cv2.cvtColor(f, cv2.COLOR_RGB2BGR),
+                [cv2.IMWRITE_JPEG_QUALITY, quality],
+            )
             if not ok:
                 raise OSError(f"cannot write frame {k} into {tmp}")
         os.rename(tmp, final)
@@ -68,8 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     for stale in glob.glob(os.path.join(a.out, TMP_PREFIX + "*")):
         shutil.rmtree(stale, ignore_errors=True)
     videos = sorted(glob.glob(os.path.join(a.videos, "**", a.pattern), recursive=True))
-    job = partial(extract_one, out=a.out, fps=a.fps, short_side=a.short_side, template=a.template,
-                  start_index=a.start_index, quality=a.quality)
+    job = partial(
+        extract_one,
+        out=a.out,
+        fps=a.fps,
+        short_side=a.short_side,
+        template=a.template,
+        start_index=a.start_index,
+        quality=a.quality,
+    )
     with Pool(max(1, a.workers)) as pool:
         results = list(tqdm(pool.imap_unordered(job, videos), total=len(videos), desc="extract", unit="video"))
     failed = sorted((p_, e) for p_, e in results if e)

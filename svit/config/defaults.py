@@ -14,6 +14,7 @@ Sections:
   CNN / H2CN                             CNN baselines and H2CN
   SOLVER / BN / TENSORBOARD / LOG        optimisation, batch norm, logging
 """
+
 from __future__ import annotations
 
 from fvcore.common.config import CfgNode
@@ -88,7 +89,8 @@ _C.TRAIN.CHECKPOINT_INFLATE = False
 _C.TRAIN.MIXED_PRECISION = False
 # torch.compile the training model (svit/engine/compile.py); the first steps are slower while it compiles.
 _C.TRAIN.COMPILE = False
-# torch.compile mode when TRAIN.COMPILE: default, reduce-overhead (CUDA graphs), max-autotune, max-autotune-no-cudagraphs.
+# torch.compile mode when TRAIN.COMPILE: default, reduce-overhead (CUDA graphs), max-autotune,
+# max-autotune-no-cudagraphs.
 _C.TRAIN.COMPILE_MODE = "default"
 # Autocast dtype: "bfloat16" or "float16" (float16 uses a GradScaler).
 _C.TRAIN.MIXED_PRECISION_DTYPE = "float16"

@@ -9,6 +9,7 @@ costs 1e8" intended, computed exactly (no float32 precision loss). Only the two 
 swapped. Contact state per hand: 3 ("portable object") when the hand touches its object, 0 when it
 does not, -1 when the hand or its object is missing.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,7 +30,9 @@ def _pairing_cost(c: np.ndarray, mask: np.ndarray, pairs: list[tuple[int, int]])
     return (-len(complete), dist)
 
 
-def pair_hands_objects(boxes: np.ndarray, mask: np.ndarray, width: float, height: float) -> tuple[np.ndarray, np.ndarray]:
+def pair_hands_objects(
+    boxes: np.ndarray, mask: np.ndarray, width: float, height: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Returns the boxes/mask with the object slots 2 and 3 swapped when the crossed pairing wins."""
     c = centres(boxes, width, height)
     straight = _pairing_cost(c, mask, [(0, 2), (1, 3)])

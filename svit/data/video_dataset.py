@@ -13,6 +13,7 @@ Views: train and val have 1 view (val: centre clip, centre crop); test has
 ``TEST.NUM_ENSEMBLE_VIEWS * TEST.NUM_SPATIAL_CROPS``; item ``i`` is video ``i // num_views``, view
 ``i % num_views`` = ``temporal_idx * NUM_SPATIAL_CROPS + spatial_idx``.
 """
+
 from __future__ import annotations
 
 import os
@@ -108,7 +109,9 @@ class VideoClipDataset(Dataset):
     def sample_indices(self, length: int, rng: np.random.Generator, temporal_idx: int) -> list[int]:
         train = self.split == "train"
         if self.mode == "segment":
-            return sampling.segment_indices(length, self.num_frames, self.fps_segment, train, rng, temporal_idx, self.num_temporal)
+            return sampling.segment_indices(
+                length, self.num_frames, self.fps_segment, train, rng, temporal_idx, self.num_temporal
+            )
         return sampling.dense_indices(length, self.num_frames, self.rate, train, rng, temporal_idx, self.num_temporal)
 
     # -- reading --------------------------------------------------------------------------
@@ -119,24 +122,39 @@ class VideoClipDataset(Dataset):
                 numbers = boxes.frame_numbers
                 last = os.path.join(rec.path, self.template.format(max(numbers)))
                 if not os.path.isfile(last):
-                    raise SampleError(last, rec.video_id, f"frame folder has fewer frames than the box file "
-                                      f"{rec.box_path} names (last frame {max(numbers)})")
+                    raise SampleError(
+                        last,
+                        rec.video_id,
+                        f"frame folder has fewer frames than the box file "
+                        f"{rec.box_path} names (last frame {max(numbers)})",
+                    )
             else:
                 if vid_index not in self._numbers_cache:  # one listing per video and worker, holes checked
                     self._numbers_cache[vid_index] = frame_numbers_to_read(
-                        rec.path, self.template, rec.start_index, rec.video_id, rec.num_frames, self.allow_gaps,
-                        whole_folder=rec.whole_folder)
+                        rec.path,
+                        self.template,
+                        rec.start_index,
+                        rec.video_id,
+                        rec.num_frames,
+                        self.allow_gaps,
+                        whole_folder=rec.whole_folder,
+                    )
                 numbers = self._numbers_cache[vid_index]
             idx = self.sample_indices(len(numbers), rng, temporal_idx)
             frames = read_frame_folder(rec.path, [numbers[i] for i in idx], self.template, rec.video_id)
         else:
-            with open_video(self.backend, rec.path, rec.video_id, target_fps=self.target_fps,
-                            tolerance=self.decode_tolerance) as video:
+            with open_video(
+                self.backend, rec.path, rec.video_id, target_fps=self.target_fps, tolerance=self.decode_tolerance
+            ) as video:
                 if boxes is not None:
                     numbers = boxes.frame_numbers
                     if max(numbers) - rec.start_index >= video.num_frames:
-                        raise SampleError(rec.path, rec.video_id, f"video decodes to {video.num_frames} frames but the "
-                                          f"box file {rec.box_path} names frame {max(numbers)}")
+                        raise SampleError(
+                            rec.path,
+                            rec.video_id,
+                            f"video decodes to {video.num_frames} frames but the "
+                            f"box file {rec.box_path} names frame {max(numbers)}",
+                        )
                 else:
                     numbers = [rec.start_index + k for k in range(video.num_frames)]
                 idx = self.sample_indices(len(numbers), rng, temporal_idx)
@@ -169,5 +187,10 @@ class VideoClipDataset(Dataset):
         vid_index, view = divmod(i, self.num_views)
         rng = item_rng()
         # val/test never substitute another video: an unreadable one becomes a counted missing prediction
-        return load_robust(lambda v: self.load(v, view, rng), vid_index, self.num_videos, self.max_retries,
-                           substitute=self.split == "train")
+        return load_robust(
+            lambda v: self.load(v, view, rng),
+            vid_index,
+            self.num_videos,
+            self.max_retries,
+            substitute=self.split == "train",
+        )

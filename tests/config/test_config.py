@@ -1,4 +1,5 @@
 """Config loading: defaults, yaml (_BASE_), command line, legacy keys, errors, validation."""
+
 from __future__ import annotations
 
 import re
@@ -303,7 +304,10 @@ def test_missing_base_file_is_config_error(tmp_path):
     [
         (["TEST.NUM_SPATIAL_CROPS", "2"], "TEST.NUM_SPATIAL_CROPS"),
         (["TEST.ENSEMBLE_METHOD", "median"], "TEST.ENSEMBLE_METHOD"),
-        (["SOLVER.LR_POLICY", "steps_with_relative_lrs", "SOLVER.STEPS", "[0, 5]", "SOLVER.LRS", "[1]"], "SOLVER.STEPS"),
+        (
+            ["SOLVER.LR_POLICY", "steps_with_relative_lrs", "SOLVER.STEPS", "[0, 5]", "SOLVER.LRS", "[1]"],
+            "SOLVER.STEPS",
+        ),
         (["SHARD_ID", "2", "NUM_SHARDS", "2"], "SHARD_ID"),
     ],
 )

@@ -1,5 +1,6 @@
 """Boxes follow the pixels: draw each box as a filled rectangle, transform, and compare the box
 with the bounding box of the transformed rectangle's pixels."""
+
 import numpy as np
 import pytest
 import torch
@@ -38,8 +39,18 @@ def iou(a, b):
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
-@pytest.mark.parametrize("op,arg", [("ShearX", 0.3), ("ShearX", -0.25), ("ShearY", 0.3), ("ShearY", -0.3),
-                                    ("TranslateXRel", 0.2), ("TranslateYRel", -0.3), ("TranslateXRel", -0.1)])
+@pytest.mark.parametrize(
+    "op,arg",
+    [
+        ("ShearX", 0.3),
+        ("ShearX", -0.25),
+        ("ShearY", 0.3),
+        ("ShearY", -0.3),
+        ("TranslateXRel", 0.2),
+        ("TranslateYRel", -0.3),
+        ("TranslateXRel", -0.1),
+    ],
+)
 def test_affine_ops_keep_boxes_on_the_pixels(op, arg):
     ra = ClipRandAugment("rand-m9-n1", "bilinear")
     out = ra.apply(rect_clip(), [(op, arg)])
@@ -122,7 +133,9 @@ def test_test_crops_three_positions_with_ceil_centre():
         if out.mask[0, 0]:
             assert out.boxes[0, 0, 0].item() == max(0, BOX[0] - offs[-1])
     assert offs == [0, 15, 30]  # centre = ceil((80-50)/2)
-    tall = G.spatial_crop(Clip(torch.zeros(1, 3, 81, 50), torch.zeros(1, 1, 4), torch.zeros(1, 1, dtype=torch.bool), 0), 50, 1, 3)
+    tall = G.spatial_crop(
+        Clip(torch.zeros(1, 3, 81, 50), torch.zeros(1, 1, 4), torch.zeros(1, 1, dtype=torch.bool), 0), 50, 1, 3
+    )
     assert tall.frames.shape[-2:] == (50, 50)
 
 
@@ -165,7 +178,9 @@ def test_bgr_channel_order_and_normalisation():
     cfg = _pipeline_cfg(CHANNEL_ORDER="BGR", MEAN=[0.1, 0.2, 0.3], STD=[0.5, 0.5, 0.5])
     frames = np.zeros((1, 40, 40, 3), np.uint8)
     frames[..., 0] = 255  # pure red
-    inp, *_ = ClipTransform(cfg, "val")(frames, np.zeros((1, 2, 4)), np.zeros((1, 2), bool), 0, np.random.default_rng(0))
+    inp, *_ = ClipTransform(cfg, "val")(
+        frames, np.zeros((1, 2, 4)), np.zeros((1, 2), bool), 0, np.random.default_rng(0)
+    )
     assert torch.allclose(inp[2], torch.tensor((1.0 - 0.3) / 0.5))  # red is the last channel
     assert torch.allclose(inp[0], torch.tensor((0.0 - 0.1) / 0.5))
 
@@ -184,10 +199,25 @@ def test_fixed_resize_then_tsn_multiscale_keeps_boxes():
             assert iou((boxes[0, 0] * 40).tolist(), pb) >= 0.85
 
 
-@pytest.mark.parametrize("ops", [[("Invert", 0.0)], [("PosterizeIncreasing", 2)], [("SolarizeIncreasing", 100)],
-                                 [("SolarizeAdd", 77)], [("BrightnessIncreasing", 1.37)], [("Brightness", 0.4)],
-                                 [("Posterize", 3), ("Rotate", 12.0), ("Solarize", 128), ("ColorIncreasing", 1.5),
-                                  ("BrightnessIncreasing", 0.61), ("Equalize", 0.0)]])
+@pytest.mark.parametrize(
+    "ops",
+    [
+        [("Invert", 0.0)],
+        [("PosterizeIncreasing", 2)],
+        [("SolarizeIncreasing", 100)],
+        [("SolarizeAdd", 77)],
+        [("BrightnessIncreasing", 1.37)],
+        [("Brightness", 0.4)],
+        [
+            ("Posterize", 3),
+            ("Rotate", 12.0),
+            ("Solarize", 128),
+            ("ColorIncreasing", 1.5),
+            ("BrightnessIncreasing", 0.61),
+            ("Equalize", 0.0),
+        ],
+    ],
+)
 def test_clip_table_ops_equal_per_frame_pil(ops):
     """Table ops run once per clip (cv2.LUT of a table read off the op itself) and give exactly the
     frames that PIL gives frame by frame, also mixed with per-frame ops."""

@@ -1,4 +1,5 @@
 """data_tools/: frame extraction, box preparation, detector plumbing, list making, CLIs' --help."""
+
 import json
 import os
 import subprocess
@@ -25,8 +26,12 @@ def test_help(mod, capsys):
 
 
 def test_script_runs_standalone():
-    out = subprocess.run([sys.executable, os.path.join(REPO, "data_tools", "make_synthetic_ssv2.py"), "--help"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, os.path.join(REPO, "data_tools", "make_synthetic_ssv2.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0 and "--num-videos" in out.stdout
 
 
@@ -64,8 +69,17 @@ def test_prepare_boxes_splits_validates_and_lists_missing(synth_root, tmp_path):
     (tmp_path / "p1.json").write_text(json.dumps(part1))
     (tmp_path / "p2.json").write_text(json.dumps(part2))
     out = tmp_path / "boxes"
-    rc = prepare_boxes.main(["--annotations", str(tmp_path / "p1.json"), str(tmp_path / "p2.json"), "--out", str(out),
-                             "--train-list", str(synth_root / "something-something-v2-train.json")])
+    rc = prepare_boxes.main(
+        [
+            "--annotations",
+            str(tmp_path / "p1.json"),
+            str(tmp_path / "p2.json"),
+            "--out",
+            str(out),
+            "--train-list",
+            str(synth_root / "something-something-v2-train.json"),
+        ]
+    )
     assert rc == 1
     assert os.listdir(out / "..") and (out / f"{ids[0]}.json").exists() and not (out / f"{ids[1]}.json").exists()
     assert len(load_box_file(str(out / f"{ids[0]}.json"), ids[0], 4)) == 12
@@ -78,9 +92,26 @@ def test_detect_boxes_writes_schema_with_tiny_random_detector(synth_root, tmp_pa
     model = detect_boxes.build_torchvision_model("fasterrcnn_tiny", 3)
     torch.save(model.state_dict(), tmp_path / "w.pth")
     (tmp_path / "ids.json").write_text(json.dumps(["1"]))
-    rc = detect_boxes.main(["--frames-dir", str(synth_root / "frames"), "--ids-file", str(tmp_path / "ids.json"),
-                            "--out", str(tmp_path / "det"), "--arch", "fasterrcnn_tiny", "--weights", str(tmp_path / "w.pth"),
-                            "--num-classes", "3", "--score-thresh", "0.0", "--device", "cpu"])
+    rc = detect_boxes.main(
+        [
+            "--frames-dir",
+            str(synth_root / "frames"),
+            "--ids-file",
+            str(tmp_path / "ids.json"),
+            "--out",
+            str(tmp_path / "det"),
+            "--arch",
+            "fasterrcnn_tiny",
+            "--weights",
+            str(tmp_path / "w.pth"),
+            "--num-classes",
+            "3",
+            "--score-thresh",
+            "0.0",
+            "--device",
+            "cpu",
+        ]
+    )
     assert rc == 0
     vb = load_box_file(str(tmp_path / "det" / "1.json"), "1", 4)  # passes schema validation
     assert len(vb) == 12 and vb.frame_numbers == list(range(1, 13))
@@ -90,18 +121,44 @@ def test_detect_boxes_writes_schema_with_tiny_random_detector(synth_root, tmp_pa
 
 def test_frame_record_class_mapping():
     import numpy as np
+
     boxes = np.array([[0, 0, 5, 5], [1, 1, 6, 6], [2, 2, 7, 7], [3, 3, 8, 8]], float)
-    rec = detect_boxes.frame_record("9", 3, "{:04d}.jpg", boxes, np.array([0.9, 0.8, 0.7, 0.2]), np.array([4, 2, 4, 4]),
-                                    hand_class=4, score_thresh=0.5, max_hands=2, max_objects=2, names=None)
+    rec = detect_boxes.frame_record(
+        "9",
+        3,
+        "{:04d}.jpg",
+        boxes,
+        np.array([0.9, 0.8, 0.7, 0.2]),
+        np.array([4, 2, 4, 4]),
+        hand_class=4,
+        score_thresh=0.5,
+        max_hands=2,
+        max_objects=2,
+        names=None,
+    )
     cats = [l["standard_category"] for l in rec["labels"]]
     assert rec["name"] == "9/0003.jpg" and cats == ["hand", "hand", "0000"] and rec["gt_placeholders"] == ["class 2"]
 
 
 def test_make_lists_ssv2_and_scan(synth_root, tmp_path):
     out = tmp_path / "train.txt"
-    make_lists.main(["ssv2", "--list", str(synth_root / "something-something-v2-train.json"), "--label-map",
-                     str(synth_root / "something-something-v2-labels.json"), "--frames-dir", str(synth_root / "frames"),
-                     "--template", "{:04d}.jpg", "--format", "ibm", "--out", str(out)])
+    make_lists.main(
+        [
+            "ssv2",
+            "--list",
+            str(synth_root / "something-something-v2-train.json"),
+            "--label-map",
+            str(synth_root / "something-something-v2-labels.json"),
+            "--frames-dir",
+            str(synth_root / "frames"),
+            "--template",
+            "{:04d}.jpg",
+            "--format",
+            "ibm",
+            "--out",
+            str(out),
+        ]
+    )
     lines = out.read_text().splitlines()
     assert len(lines) == len(json.load(open(synth_root / "something-something-v2-train.json")))
     path, start, end, label = lines[0].split()
@@ -111,6 +168,8 @@ def test_make_lists_ssv2_and_scan(synth_root, tmp_path):
         (tree / c / v).mkdir(parents=True)
         for k in range(1, 4):
             (tree / c / v / f"{k:05d}.jpg").write_bytes(b"")
-    make_lists.main(["scan", "--root", str(tree), "--out", str(tmp_path / "s.txt"), "--classes-out", str(tmp_path / "c.txt")])
+    make_lists.main(
+        ["scan", "--root", str(tree), "--out", str(tmp_path / "s.txt"), "--classes-out", str(tmp_path / "c.txt")]
+    )
     assert (tmp_path / "s.txt").read_text().splitlines() == ["a/y 3 0", "b/x 3 1"]
     assert (tmp_path / "c.txt").read_text().split() == ["a", "b"]

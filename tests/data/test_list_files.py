@@ -1,4 +1,5 @@
 """List-file sources: Kinetics CSV (webm via PyAV), TSN and IBM lists on frame folders."""
+
 import shutil
 
 import cv2
@@ -23,8 +24,14 @@ def frame_tree(tmp_path):
 
 
 def _cfg(root, **kw):
-    base = dict(DATA__FRAME_TEMPLATE="{:05d}.jpg", DATA__PATH_PREFIX=str(root / "frames"), DATA__MEAN=[0.0] * 3, DATA__STD=[1.0] * 3,
-                DATA__NUM_FRAMES=3, AUG__ENABLE=False)
+    base = dict(
+        DATA__FRAME_TEMPLATE="{:05d}.jpg",
+        DATA__PATH_PREFIX=str(root / "frames"),
+        DATA__MEAN=[0.0] * 3,
+        DATA__STD=[1.0] * 3,
+        DATA__NUM_FRAMES=3,
+        AUG__ENABLE=False,
+    )
     base.update(kw)
     return make_cfg(root, **base)
 
@@ -48,8 +55,14 @@ def test_ibm_list_semicolon_with_start_end_and_unlabelled_test(frame_tree):
 
 def test_tsn_list_and_min_frames_filter(frame_tree):
     (frame_tree / "train.txt").write_text("cls a/v1 10 2\ncls b/v2 5 0\n")
-    cfg = _cfg(frame_tree, LIST_DATA__TRAIN_LIST="train.txt", LIST_DATA__MIN_FRAMES=8, LIST_DATA__NUM_CLASSES=3,
-               DATA__FRAMES_PER_SEGMENT=2, LIST_DATA__FLIP_SWAP_PAIRS=[[1, 2]])
+    cfg = _cfg(
+        frame_tree,
+        LIST_DATA__TRAIN_LIST="train.txt",
+        LIST_DATA__MIN_FRAMES=8,
+        LIST_DATA__NUM_CLASSES=3,
+        DATA__FRAMES_PER_SEGMENT=2,
+        LIST_DATA__FLIP_SWAP_PAIRS=[[1, 2]],
+    )
     ds = tsn_list(cfg, "train")
     assert ds.num_videos == 1 and ds.split_info["num_too_short"] == 1
     item = ds[0]
@@ -77,9 +90,17 @@ def test_kinetics_csv_with_webm_dense_sampling(synth_root, tmp_path):
     shutil.copy(synth_root / "videos" / "1.webm", vids / "clip one.webm")
     shutil.copy(synth_root / "videos" / "2.webm", vids / "b.webm")
     (tmp_path / "train.csv").write_text("clip one 4\nb 1\n")
-    cfg = make_cfg(tmp_path, DATA__PATH_PREFIX=str(vids), DATA__DECODING_BACKEND="pyav", DATA__SAMPLING="dense",
-                   DATA__SAMPLING_RATE=2, LIST_DATA__TRAIN_LIST="train.csv", LIST_DATA__VIDEO_EXTENSION=".webm",
-                   TEST__NUM_ENSEMBLE_VIEWS=3, LIST_DATA__TEST_LIST="train.csv")
+    cfg = make_cfg(
+        tmp_path,
+        DATA__PATH_PREFIX=str(vids),
+        DATA__DECODING_BACKEND="pyav",
+        DATA__SAMPLING="dense",
+        DATA__SAMPLING_RATE=2,
+        LIST_DATA__TRAIN_LIST="train.csv",
+        LIST_DATA__VIDEO_EXTENSION=".webm",
+        TEST__NUM_ENSEMBLE_VIEWS=3,
+        LIST_DATA__TEST_LIST="train.csv",
+    )
     ds = kinetics(cfg, "train")
     assert ds.video_ids == ["clip one", "b"] and ds.labels == [4, 1] and ds.num_classes == 5
     item = ds[0]

@@ -1,4 +1,5 @@
 """The ssv2 source on a tiny generated dataset: contract, views, backends, box policy, bad input."""
+
 import json
 import logging
 import os
@@ -98,11 +99,14 @@ def _first_train_id(root):
     return json.load(open(root / "something-something-v2-train.json"))[0]["id"]
 
 
-@pytest.mark.parametrize("breakage,match", [
-    (lambda recs: recs[1]["labels"][0].pop("box2d"), "lacks the field 'box2d'"),
-    (lambda recs: recs[0]["labels"][0]["box2d"].update(x1=40.0, x2=10.0), "x2 < x1"),
-    (lambda recs: recs[0].pop("name"), "lacks the field 'name'"),
-])
+@pytest.mark.parametrize(
+    "breakage,match",
+    [
+        (lambda recs: recs[1]["labels"][0].pop("box2d"), "lacks the field 'box2d'"),
+        (lambda recs: recs[0]["labels"][0]["box2d"].update(x1=40.0, x2=10.0), "x2 < x1"),
+        (lambda recs: recs[0].pop("name"), "lacks the field 'name'"),
+    ],
+)
 def test_bad_box_file_is_a_named_counted_skip(synth_copy, caplog, breakage, match):
     vid = _first_train_id(synth_copy)
     p = synth_copy / "bbox_jsons" / f"{vid}.json"
@@ -159,8 +163,15 @@ def test_everything_broken_stops_with_a_clear_error(synth_copy):
 def test_engine_loader_integration_and_determinism(synth_root):
     from svit.data import build_loader
 
-    cfg = make_cfg(synth_root, TRAIN__BATCH_SIZE=4, DATA_LOADER__NUM_WORKERS=0, DATA_LOADER__PIN_MEMORY=False,
-                   AUG__ENABLE=True, DATA__TRAIN_JITTER_SCALES_RELATIVE=[0.3, 1.0], DATA__TRAIN_JITTER_ASPECT_RELATIVE=[0.75, 1.3333])
+    cfg = make_cfg(
+        synth_root,
+        TRAIN__BATCH_SIZE=4,
+        DATA_LOADER__NUM_WORKERS=0,
+        DATA_LOADER__PIN_MEMORY=False,
+        AUG__ENABLE=True,
+        DATA__TRAIN_JITTER_SCALES_RELATIVE=[0.3, 1.0],
+        DATA__TRAIN_JITTER_ASPECT_RELATIVE=[0.75, 1.3333],
+    )
     a = next(iter(build_loader(cfg, "train")))
     b = next(iter(build_loader(cfg, "train")))
     assert a["inputs"].shape == (4, 3, 4, 32, 32) and a["labels"].dtype == torch.int64
@@ -171,11 +182,16 @@ def test_engine_loader_integration_and_determinism(synth_root):
 def test_left_right_pairs_from_real_ssv2_names():
     from svit.data.ssv2_annotations import left_right_swap_pairs
 
-    names = ["Plugging something into something but pulling it right out as you remove your hand",
-             "Pulling something from left to right", "Pulling something from right to left",
-             "Pushing something from left to right", "Pushing something from right to left",
-             "Turning the camera downwards while filming something",
-             "Turning the camera left while filming something", "Turning the camera right while filming something"]
+    names = [
+        "Plugging something into something but pulling it right out as you remove your hand",
+        "Pulling something from left to right",
+        "Pulling something from right to left",
+        "Pushing something from left to right",
+        "Pushing something from right to left",
+        "Turning the camera downwards while filming something",
+        "Turning the camera left while filming something",
+        "Turning the camera right while filming something",
+    ]
     assert left_right_swap_pairs(names) == {1: 2, 2: 1, 3: 4, 4: 3, 6: 7, 7: 6}
 
 

@@ -1,4 +1,5 @@
 """The synthetic SSv2 generator: layout, schema, determinism, temporal classes, cache/lock."""
+
 import filecmp
 import json
 import os
@@ -41,24 +42,49 @@ def _centre(rec, cat):
 
 
 def test_temporal_classes_move_as_named(tmp_path):
-    generate_synthetic_ssv2(str(tmp_path), num_videos=36, seed=1, num_frames=10, size=64, workers=1, write_videos=False, progress=False)
-    entries = json.load(open(tmp_path / "something-something-v2-train.json")) + json.load(open(tmp_path / "something-something-v2-validation.json"))
+    generate_synthetic_ssv2(
+        str(tmp_path), num_videos=36, seed=1, num_frames=10, size=64, workers=1, write_videos=False, progress=False
+    )
+    entries = json.load(open(tmp_path / "something-something-v2-train.json")) + json.load(
+        open(tmp_path / "something-something-v2-validation.json")
+    )
     reversed_pairs = 0
     for e in entries:
         recs = json.load(open(tmp_path / "bbox_jsons" / f"{e['id']}.json"))
         (x0, y0, s0), (x1, y1, s1) = _centre(recs[0], "0000"), _centre(recs[-1], "0000")
         t = e["template"]
         checks = {
-            "Moving [something] from left to right": x1 - x0 > 20, "Moving [something] from right to left": x0 - x1 > 20,
-            "Moving [something] up": y0 - y1 > 20, "Moving [something] down": y1 - y0 > 20,
-            "Moving [something] towards the camera": s1 - s0 > 10, "Moving [something] away from the camera": s0 - s1 > 10,
+            "Moving [something] from left to right": x1 - x0 > 20,
+            "Moving [something] from right to left": x0 - x1 > 20,
+            "Moving [something] up": y0 - y1 > 20,
+            "Moving [something] down": y1 - y0 > 20,
+            "Moving [something] towards the camera": s1 - s0 > 10,
+            "Moving [something] away from the camera": s0 - s1 > 10,
         }
         if t in checks:
             assert checks[t], (t, recs[0], recs[-1])
             reversed_pairs += 1
     assert reversed_pairs >= 18
     # at least half of the classes have a partner that is the same motion reversed in time
-    temporal = [c for c in CLASSES if any(w in c.template for w in ("left to right", "right to left", " up", " down", "towards", "away", "on top", " off ", "closer", "away from each"))]
+    temporal = [
+        c
+        for c in CLASSES
+        if any(
+            w in c.template
+            for w in (
+                "left to right",
+                "right to left",
+                " up",
+                " down",
+                "towards",
+                "away",
+                "on top",
+                " off ",
+                "closer",
+                "away from each",
+            )
+        )
+    ]
     assert len(temporal) >= len(CLASSES) / 2
 
 
@@ -66,7 +92,12 @@ def test_deterministic_given_seed_any_workers(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     generate_synthetic_ssv2(str(a), 14, seed=5, num_frames=6, size=32, workers=1, write_videos=False, progress=False)
     generate_synthetic_ssv2(str(b), 14, seed=5, num_frames=6, size=32, workers=2, write_videos=False, progress=False)
-    for name in ("something-something-v2-train.json", "something-something-v2-validation.json", "bbox_jsons/7.json", "frames/7/0003.jpg"):
+    for name in (
+        "something-something-v2-train.json",
+        "something-something-v2-validation.json",
+        "bbox_jsons/7.json",
+        "frames/7/0003.jpg",
+    ):
         assert filecmp.cmp(a / name, b / name, shallow=False), name
     c = tmp_path / "c"
     generate_synthetic_ssv2(str(c), 14, seed=6, num_frames=6, size=32, workers=1, write_videos=False, progress=False)

@@ -14,6 +14,7 @@ of classes is LIST_DATA.NUM_CLASSES, else the number of names, else ``max(label)
 Train/val videos shorter than LIST_DATA.MIN_FRAMES are dropped (test lists are never filtered).
 Every malformed line raises ``AnnotationError`` with the file and line number.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,7 +38,15 @@ def split_line(line: str, n_numeric: int, separator: str) -> list[str]:
     return [p.strip() for p in line.split(sep)]
 
 
-def parse_list_file(path: str, fmt: str, prefix: str, start_index: int, video_ext: str = "", separator: str = "auto", allow_unlabelled: bool = False) -> list[VideoRecord]:
+def parse_list_file(
+    path: str,
+    fmt: str,
+    prefix: str,
+    start_index: int,
+    video_ext: str = "",
+    separator: str = "auto",
+    allow_unlabelled: bool = False,
+) -> list[VideoRecord]:
     """Parses one list file into records (see the module docstring)."""
     if fmt not in FORMATS:
         raise ValueError(f"LIST_DATA.FORMAT must be one of {sorted(FORMATS)}, got {fmt!r}")
@@ -97,20 +106,36 @@ def build_list_dataset(cfg, split: str, fmt: str, source_name: str) -> VideoClip
     L = cfg.LIST_DATA
     root = data_dir(cfg)
     list_path = under(root, {"train": L.TRAIN_LIST, "val": L.VAL_LIST, "test": L.TEST_LIST}[split])
-    records = parse_list_file(list_path, fmt, prefix_dir(cfg), int(cfg.DATA.FRAME_START_INDEX), L.VIDEO_EXTENSION,
-                              L.SEPARATOR, allow_unlabelled=split == "test")
+    records = parse_list_file(
+        list_path,
+        fmt,
+        prefix_dir(cfg),
+        int(cfg.DATA.FRAME_START_INDEX),
+        L.VIDEO_EXTENSION,
+        L.SEPARATOR,
+        allow_unlabelled=split == "test",
+    )
     names = read_class_names(under(root, L.CLASS_NAMES)) if L.CLASS_NAMES else None
     num_classes = int(L.NUM_CLASSES) or (len(names) if names else max(r.label for r in records) + 1)
     if names is not None and len(names) != num_classes:
-        raise AnnotationError(under(root, L.CLASS_NAMES), f"has {len(names)} names but LIST_DATA.NUM_CLASSES is {num_classes}")
+        raise AnnotationError(
+            under(root, L.CLASS_NAMES), f"has {len(names)} names but LIST_DATA.NUM_CLASSES is {num_classes}"
+        )
     for r in records:
         if not -1 <= r.label < num_classes:
             raise AnnotationError(list_path, f"label {r.label} outside 0..{num_classes - 1}", r.video_id)
     listed = len(records)
     if split != "test" and L.MIN_FRAMES > 0:
         records = [r for r in records if r.num_frames is None or r.num_frames >= L.MIN_FRAMES]
-    info = {"source": source_name, "format": fmt, "split": split, "list_file": list_path, "num_listed": listed,
-            "num_kept": len(records), "num_too_short": listed - len(records)}
+    info = {
+        "source": source_name,
+        "format": fmt,
+        "split": split,
+        "list_file": list_path,
+        "num_listed": listed,
+        "num_kept": len(records),
+        "num_too_short": listed - len(records),
+    }
     logger.info("%s %s: %d of %d listed videos", source_name, split, len(records), listed)
     return VideoClipDataset(cfg, split, records, names, num_classes, pairs_to_swap(L.FLIP_SWAP_PAIRS), info)
 

@@ -11,6 +11,7 @@ Videos without a box file follow DATA.MISSING_BOXES: "skip" drops them (the orig
 val/test), "keep" keeps them with empty box masks. ``split_info`` records the policy and the
 counts, so test results can state full-set vs box-filtered numbers.
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,7 +32,13 @@ from svit.data.video_dataset import VideoClipDataset, VideoRecord
 
 logger = logging.getLogger(__name__)
 _WARNED_CLASS_COUNTS: set[tuple[str, str]] = set()
-KNOWN_CLASS_COUNTS = {"standard": 174, "compositional": 174, "fewshot-base": 88, "fewshot-5finetune": 86, "fewshot-10finetune": 86}
+KNOWN_CLASS_COUNTS = {
+    "standard": 174,
+    "compositional": 174,
+    "fewshot-base": 88,
+    "fewshot-5finetune": 86,
+    "fewshot-10finetune": 86,
+}
 
 
 def list_file_for(cfg, split: str) -> str:
@@ -61,8 +68,14 @@ def build_ssv2_dataset(cfg, split: str, source_name: str = "ssv2") -> VideoClipD
     if expected is not None and expected != len(class_names) and source_name == "ssv2" and not chosen:
         if (cfg.SSV2.SPLIT, label_map_path) not in _WARNED_CLASS_COUNTS:
             _WARNED_CLASS_COUNTS.add((cfg.SSV2.SPLIT, label_map_path))
-            logger.warning("SSV2.SPLIT %s usually has %d classes but %s has %d (set DATA.LABEL_MAP_FILE to "
-                           "use this map knowingly)", cfg.SSV2.SPLIT, expected, label_map_path, len(class_names))
+            logger.warning(
+                "SSV2.SPLIT %s usually has %d classes but %s has %d (set DATA.LABEL_MAP_FILE to "
+                "use this map knowingly)",
+                cfg.SSV2.SPLIT,
+                expected,
+                label_map_path,
+                len(class_names),
+            )
     list_path = under(root, list_file_for(cfg, split))
     entries = load_split_list(list_path, label_map)
     box_dir = under(root, cfg.SSV2.BOX_DIR)
@@ -90,7 +103,11 @@ def build_ssv2_dataset(cfg, split: str, source_name: str = "ssv2") -> VideoClipD
             if backend == "frames"
             else os.path.join(under(prefix, cfg.SSV2.VIDEOS_DIR), vid + ".webm")
         )
-        records.append(VideoRecord(vid, label, path, box_file_path(box_dir, vid) if boxed else None, None, int(cfg.DATA.FRAME_START_INDEX)))
+        records.append(
+            VideoRecord(
+                vid, label, path, box_file_path(box_dir, vid) if boxed else None, None, int(cfg.DATA.FRAME_START_INDEX)
+            )
+        )
     info = {
         "source": source_name,
         "ssv2_split": cfg.SSV2.SPLIT,
@@ -104,7 +121,15 @@ def build_ssv2_dataset(cfg, split: str, source_name: str = "ssv2") -> VideoClipD
         "num_skipped": n_without if policy == "skip" else 0,
         "num_kept": len(records),
     }
-    logger.info("%s %s: %d of %d listed videos (%d without boxes, policy %s)", source_name, split, len(records), len(entries), n_without, policy)
+    logger.info(
+        "%s %s: %d of %d listed videos (%d without boxes, policy %s)",
+        source_name,
+        split,
+        len(records),
+        len(entries),
+        n_without,
+        policy,
+    )
     return VideoClipDataset(cfg, split, records, class_names, len(class_names), flip_swap_for(cfg, class_names), info)
 
 

@@ -12,6 +12,7 @@ Videos are those of the split's list that have a box file (never the ones withou
 restricted to the JSON id list IMAGE_TRAIN.SUBSET_FILE (relative to DATA.PATH_TO_DATA_DIR).
 ``synthetic_ssv2_frames`` is the same on the generated synthetic dataset.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,15 @@ from svit.data.video_reader import read_frame_folder
 
 
 def xyxy_to_cxcywh(boxes: torch.Tensor) -> torch.Tensor:
-    return torch.stack([(boxes[..., 0] + boxes[..., 2]) / 2, (boxes[..., 1] + boxes[..., 3]) / 2,
-                        boxes[..., 2] - boxes[..., 0], boxes[..., 3] - boxes[..., 1]], -1)
+    return torch.stack(
+        [
+            (boxes[..., 0] + boxes[..., 2]) / 2,
+            (boxes[..., 1] + boxes[..., 3]) / 2,
+            boxes[..., 2] - boxes[..., 0],
+            boxes[..., 3] - boxes[..., 1],
+        ],
+        -1,
+    )
 
 
 class SSv2FrameDataset(Dataset):
@@ -57,8 +65,13 @@ class SSv2FrameDataset(Dataset):
         subset = None
         if cfg.IMAGE_TRAIN.SUBSET_FILE:
             subset = load_video_id_list(under(root, cfg.IMAGE_TRAIN.SUBSET_FILE), "IMAGE_TRAIN.SUBSET_FILE")
-        kept = [(v, l) for v, l in entries
-                if os.path.basename(box_file_path(box_dir, v)) in present and v not in excluded and (subset is None or v in subset)]
+        kept = [
+            (v, l)
+            for v, l in entries
+            if os.path.basename(box_file_path(box_dir, v)) in present
+            and v not in excluded
+            and (subset is None or v in subset)
+        ]
         if not kept:
             raise ValueError(f"{source_name} {split}: no annotated videos in {list_path} (box dir {box_dir})")
         self.split, self.train = split, split == "train"
@@ -76,8 +89,14 @@ class SSv2FrameDataset(Dataset):
         self.rule, self.distance = cfg.SVIT.CONTACT_RULE, float(cfg.SVIT.CONTACT_DISTANCE)
         self.max_retries = int(cfg.DATA.MAX_RETRIES)
         self.transform = build_clip_transform(cfg, split, flip_swap_for(cfg, self.class_names))
-        self.split_info = {"source": source_name, "split": split, "list_file": list_path, "num_listed": len(entries),
-                           "num_annotated": self.num_videos, "subset_file": cfg.IMAGE_TRAIN.SUBSET_FILE or None}
+        self.split_info = {
+            "source": source_name,
+            "split": split,
+            "list_file": list_path,
+            "num_listed": len(entries),
+            "num_annotated": self.num_videos,
+            "subset_file": cfg.IMAGE_TRAIN.SUBSET_FILE or None,
+        }
 
     def __len__(self) -> int:
         return self.num_videos
@@ -109,8 +128,13 @@ class SSv2FrameDataset(Dataset):
         for hand, obj in ((0, 2), (1, 3)):
             if not (nmask[hand] and nmask[obj]):
                 contact[hand] = MISSING
-        return {"image": image[:, 0], "haog_boxes": xyxy_to_cxcywh(nboxes[0]) * nmask[:, None], "haog_mask": nmask,
-                "contact_state": torch.from_numpy(contact), "index": index}
+        return {
+            "image": image[:, 0],
+            "haog_boxes": xyxy_to_cxcywh(nboxes[0]) * nmask[:, None],
+            "haog_mask": nmask,
+            "contact_state": torch.from_numpy(contact),
+            "index": index,
+        }
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         rng = item_rng()

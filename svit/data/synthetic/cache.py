@@ -6,6 +6,7 @@ share a folder. Generation runs under a file lock next to the folder, so the DDP
 machine wait for one generator instead of racing; a folder without the ``_COMPLETE`` marker (an
 interrupted run) is regenerated from scratch.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,14 @@ logger = logging.getLogger(__name__)
 
 def synthetic_params(cfg) -> dict:
     s = cfg.SYNTHETIC
-    return {"num_videos": int(s.NUM_VIDEOS), "seed": int(s.SEED), "num_frames": int(s.NUM_FRAMES_PER_VIDEO),
-            "size": int(s.FRAME_SIZE), "videos": bool(s.WRITE_VIDEOS), "version": GENERATOR_VERSION}
+    return {
+        "num_videos": int(s.NUM_VIDEOS),
+        "seed": int(s.SEED),
+        "num_frames": int(s.NUM_FRAMES_PER_VIDEO),
+        "size": int(s.FRAME_SIZE),
+        "videos": bool(s.WRITE_VIDEOS),
+        "version": GENERATOR_VERSION,
+    }
 
 
 def default_root(params: dict) -> str:
@@ -51,7 +58,14 @@ def ensure_synthetic_dataset(cfg) -> str:
                     logger.warning("synthetic dataset %s is incomplete (interrupted run); regenerating it", root)
                     shutil.rmtree(root)
                 logger.info("generating synthetic SSv2 (%s) into %s", params, root)
-                generate_synthetic_ssv2(root, params["num_videos"], params["seed"], params["num_frames"], params["size"],
-                                        workers=max(1, int(cfg.SYNTHETIC.WORKERS)), write_videos=params["videos"])
+                generate_synthetic_ssv2(
+                    root,
+                    params["num_videos"],
+                    params["seed"],
+                    params["num_frames"],
+                    params["size"],
+                    workers=max(1, int(cfg.SYNTHETIC.WORKERS)),
+                    write_videos=params["videos"],
+                )
     logger.info("using synthetic SSv2 dataset at %s", root)
     return root

@@ -13,6 +13,7 @@ Video ``k`` (1-based id) is rendered from ``np.random.default_rng([seed, k])``, 
 deterministic given the seed whatever the number of workers. Classes are balanced; every 5th video
 (by a seeded permutation) goes to validation.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,9 @@ def write_webm(path: str, frames: np.ndarray, fps: int = FPS) -> None:
 
     tmp = path + ".tmp.webm"
     with av.open(tmp, "w") as c:
-        s = c.add_stream("libvpx-vp9", rate=fps, options={"deadline": "realtime", "cpu-used": "8", "crf": "28", "b:v": "0"})
+        s = c.add_stream(
+            "libvpx-vp9", rate=fps, options={"deadline": "realtime", "cpu-used": "8", "crf": "28", "b:v": "0"}
+        )
         s.width, s.height, s.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
         s.thread_count = 1
         for f in frames:
@@ -105,7 +108,9 @@ def generate_synthetic_ssv2(
     labels = rng.permutation(np.arange(num_videos) % len(CLASSES)).tolist()
     is_val = np.zeros(num_videos, bool)
     is_val[rng.permutation(num_videos)[: num_videos // 5]] = True
-    job = partial(_render_one, out=out, seed=seed, num_frames=num_frames, size=size, labels=labels, write_videos=write_videos)
+    job = partial(
+        _render_one, out=out, seed=seed, num_frames=num_frames, size=size, labels=labels, write_videos=write_videos
+    )
     ids = range(1, num_videos + 1)
     bar = dict(total=num_videos, desc="synthetic ssv2", unit="video", disable=not progress)
     if workers > 1:
@@ -117,8 +122,16 @@ def generate_synthetic_ssv2(
     _dump(os.path.join(out, LABELS_FILE), label_map)
     _dump(os.path.join(out, TRAIN_FILE), [e for e, v in zip(entries, is_val) if not v])
     _dump(os.path.join(out, VAL_FILE), [e for e, v in zip(entries, is_val) if v])
-    meta = {"version": GENERATOR_VERSION, "num_videos": num_videos, "seed": seed, "num_frames": num_frames,
-            "size": size, "videos": write_videos, "fps": FPS, "classes": [c.template for c in CLASSES]}
+    meta = {
+        "version": GENERATOR_VERSION,
+        "num_videos": num_videos,
+        "seed": seed,
+        "num_frames": num_frames,
+        "size": size,
+        "videos": write_videos,
+        "fps": FPS,
+        "classes": [c.template for c in CLASSES],
+    }
     _dump(os.path.join(out, "synthetic_meta.json"), meta)
     with open(marker, "w") as fh:
         fh.write("complete\n")

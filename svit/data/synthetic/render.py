@@ -4,6 +4,7 @@ Objects are saturated coloured shapes on a plain, slightly noisy background; a s
 ellipse holds object 0 (touching it from below), so HAOG contact targets are meaningful. Boxes are
 the exact extents of the drawn shapes, in pixels, clipped to the frame.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -12,8 +13,14 @@ import numpy as np
 from svit.data.synthetic.classes import SynthClass
 
 COLOURS = {
-    "red": (220, 40, 40), "green": (40, 190, 60), "blue": (50, 80, 230), "yellow": (235, 215, 40),
-    "purple": (150, 60, 200), "orange": (245, 140, 30), "cyan": (40, 200, 210), "white": (240, 240, 240),
+    "red": (220, 40, 40),
+    "green": (40, 190, 60),
+    "blue": (50, 80, 230),
+    "yellow": (235, 215, 40),
+    "purple": (150, 60, 200),
+    "orange": (245, 140, 30),
+    "cyan": (40, 200, 210),
+    "white": (240, 240, 240),
 }
 SHAPES = ("square", "circle", "triangle", "diamond")
 SKIN = (225, 180, 140)
@@ -49,7 +56,9 @@ def render_video(cls: SynthClass, video_id: str, num_frames: int, size: int, rng
     placeholders = [f"{c} {s}" for c, s in objects]
     bg = np.array(rng.integers(60, 140, size=3), np.float32)
     noise_std = rng.uniform(2, 6)
-    background = np.clip(bg + noise_std * rng.standard_normal((size, size, 3), dtype=np.float32), 0, 255).astype(np.uint8)
+    background = np.clip(bg + noise_std * rng.standard_normal((size, size, 3), dtype=np.float32), 0, 255).astype(
+        np.uint8
+    )
     t0, t1 = rng.uniform(0.0, 0.2), rng.uniform(0.8, 1.0)
     hand_side = rng.uniform(-0.25, 0.25)
     frames, records = [], []
@@ -67,8 +76,15 @@ def render_video(cls: SynthClass, video_id: str, num_frames: int, size: int, rng
             _draw_shape(img, objects[k][1], box, COLOURS[objects[k][0]])
             cb = _clip_box(box, size)
             if cb is not None:
-                labels.insert(0, {"box2d": dict(zip(("x1", "y1", "x2", "y2"), (round(v, 2) for v in cb))),
-                                  "category": placeholders[k], "standard_category": f"{k:04d}", "gt_annotation": f"object {k}"})
+                labels.insert(
+                    0,
+                    {
+                        "box2d": dict(zip(("x1", "y1", "x2", "y2"), (round(v, 2) for v in cb))),
+                        "category": placeholders[k],
+                        "standard_category": f"{k:04d}",
+                        "gt_annotation": f"object {k}",
+                    },
+                )
         cx, cy, w, h = (v * size for v in state[0])
         hw, hh = 0.55 * w, 0.65 * h
         hx, hy = cx + hand_side * w, cy + h / 2 + hh / 2 - 0.15 * h  # overlaps the object's lower edge
@@ -76,8 +92,22 @@ def render_video(cls: SynthClass, video_id: str, num_frames: int, size: int, rng
         _draw_shape(img, "circle", hbox, SKIN)
         cb = _clip_box(hbox, size)
         if cb is not None:
-            labels.insert(0, {"box2d": dict(zip(("x1", "y1", "x2", "y2"), (round(v, 2) for v in cb))),
-                              "category": "hand", "standard_category": "hand", "gt_annotation": "object hand"})
+            labels.insert(
+                0,
+                {
+                    "box2d": dict(zip(("x1", "y1", "x2", "y2"), (round(v, 2) for v in cb))),
+                    "category": "hand",
+                    "standard_category": "hand",
+                    "gt_annotation": "object hand",
+                },
+            )
         frames.append(img)
-        records.append({"name": f"{video_id}/{f + 1:04d}.jpg", "labels": labels, "gt_placeholders": placeholders, "nr_instances": len(labels)})
+        records.append(
+            {
+                "name": f"{video_id}/{f + 1:04d}.jpg",
+                "labels": labels,
+                "gt_placeholders": placeholders,
+                "nr_instances": len(labels),
+            }
+        )
     return np.stack(frames), records, placeholders

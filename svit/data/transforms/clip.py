@@ -5,6 +5,7 @@
 coordinates the way it maps pixels; they are normalised once at the very end (``FinaliseBoxes``).
 A slot with ``mask`` False is missing and its box is kept at zeros.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -32,7 +33,9 @@ class Clip:
         return replace(self, **changes)
 
 
-def clip_boxes(boxes: torch.Tensor, mask: torch.Tensor, width: float, height: float, min_keep: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+def clip_boxes(
+    boxes: torch.Tensor, mask: torch.Tensor, width: float, height: float, min_keep: float = 0.0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Clips boxes to ``[0,W]x[0,H]``; a box whose clipped area is zero, or below ``min_keep`` of its
     unclipped area, becomes missing. Missing boxes are zeroed."""
     area = (boxes[..., 2] - boxes[..., 0]).clamp(min=0) * (boxes[..., 3] - boxes[..., 1]).clamp(min=0)

@@ -1,6 +1,7 @@
 """Random erasing with one rectangle shared by every frame of a clip (timm ``RandomErasing``
 semantics: area fraction U[0.02, 1/3], aspect log-uniform in [0.3, 1/0.3], fill in normalised
 space). Boxes are not changed: the object is still there, only occluded."""
+
 from __future__ import annotations
 
 import math
@@ -12,7 +13,15 @@ from svit.data.transforms.clip import Clip
 
 
 class ClipRandomErasing:
-    def __init__(self, prob: float, mode: str = "pixel", count: int = 1, min_area: float = 0.02, max_area: float = 1 / 3, min_aspect: float = 0.3) -> None:
+    def __init__(
+        self,
+        prob: float,
+        mode: str = "pixel",
+        count: int = 1,
+        min_area: float = 0.02,
+        max_area: float = 1 / 3,
+        min_aspect: float = 0.3,
+    ) -> None:
         if mode not in ("pixel", "rand", "const"):
             raise ValueError(f"AUG.RE_MODE must be pixel, rand or const, got {mode!r}")
         self.prob, self.mode, self.count = prob, mode, count

@@ -3,6 +3,7 @@
 Pixel grids follow ``align_corners=False``: a continuous coordinate ``x`` in the source maps to
 ``(x - x0) * out_w / crop_w`` in the output, which is exactly where bilinear resampling puts it.
 """
+
 from __future__ import annotations
 
 import math
@@ -85,7 +86,9 @@ def random_resized_crop(
 TSN_SCALES = (1.0, 0.875, 0.75, 0.66)
 
 
-def tsn_multiscale_crop(clip: Clip, size: int, rng: np.random.Generator, scales=TSN_SCALES, max_distort: int = 1) -> Clip:
+def tsn_multiscale_crop(
+    clip: Clip, size: int, rng: np.random.Generator, scales=TSN_SCALES, max_distort: int = 1
+) -> Clip:
     """TSN ``GroupMultiScaleCrop``: crop sides ``int(short*s)`` (snapped to ``size`` within 3 px),
     width/height scale indices differing by at most ``max_distort``, placed at one of 13 fixed
     offsets (corners, centre, edge midpoints, quarter points), then resized to ``size x size``."""
@@ -97,9 +100,19 @@ def tsn_multiscale_crop(clip: Clip, size: int, rng: np.random.Generator, scales=
     cw, ch = pairs[int(rng.integers(len(pairs)))]
     sw, sh = (w - cw) // 4, (h - ch) // 4
     offsets = [
-        (0, 0), (4 * sw, 0), (0, 4 * sh), (4 * sw, 4 * sh), (2 * sw, 2 * sh),
-        (0, 2 * sh), (4 * sw, 2 * sh), (2 * sw, 4 * sh), (2 * sw, 0),
-        (1 * sw, 1 * sh), (3 * sw, 1 * sh), (1 * sw, 3 * sh), (3 * sw, 3 * sh),
+        (0, 0),
+        (4 * sw, 0),
+        (0, 4 * sh),
+        (4 * sw, 4 * sh),
+        (2 * sw, 2 * sh),
+        (0, 2 * sh),
+        (4 * sw, 2 * sh),
+        (2 * sw, 4 * sh),
+        (2 * sw, 0),
+        (1 * sw, 1 * sh),
+        (3 * sw, 1 * sh),
+        (1 * sw, 3 * sh),
+        (3 * sw, 3 * sh),
     ]
     x0, y0 = offsets[int(rng.integers(len(offsets)))]
     return resize(crop(clip, y0, x0, ch, cw), size, size)

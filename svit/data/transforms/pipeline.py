@@ -15,6 +15,7 @@ Channel order is applied *before* normalisation, so DATA.MEAN / DATA.STD are giv
 model sees. Boxes end normalised x1y1x2y2 in [0,1]; a box narrower or lower than SVIT.MIN_BOX_SIZE
 (normalised) after all ops is missing (mask False, zeros).
 """
+
 from __future__ import annotations
 
 import logging
@@ -94,7 +95,9 @@ class ClipTransform:
         if mode == "auto":
             mode = "rrc" if len(d.TRAIN_JITTER_SCALES_RELATIVE) > 0 else "jitter"
         if mode not in ("rrc", "jitter", "tsn_multiscale"):
-            raise ValueError(f"DATA.TRAIN_CROP_MODE must be auto, rrc, jitter or tsn_multiscale, got {d.TRAIN_CROP_MODE!r}")
+            raise ValueError(
+                f"DATA.TRAIN_CROP_MODE must be auto, rrc, jitter or tsn_multiscale, got {d.TRAIN_CROP_MODE!r}"
+            )
         self.crop_mode = mode
         self.rrc_scale = tuple(d.TRAIN_JITTER_SCALES_RELATIVE) or (0.08, 1.0)
         self.rrc_ratio = tuple(d.TRAIN_JITTER_ASPECT_RELATIVE) or (0.75, 4 / 3)
@@ -103,10 +106,14 @@ class ClipTransform:
         if self.resize_hw and len(self.resize_hw) != 2:
             raise ValueError(f"DATA.RESIZE_HW must be [] or [H, W], got {list(d.RESIZE_HW)}")
         aug = cfg.AUG
-        self.randaug = ClipRandAugment(aug.AA_TYPE, aug.INTERPOLATION) if (self.train and aug.ENABLE and aug.AA_TYPE) else None
+        self.randaug = (
+            ClipRandAugment(aug.AA_TYPE, aug.INTERPOLATION) if (self.train and aug.ENABLE and aug.AA_TYPE) else None
+        )
         self.color_jitter = build_color_jitter(aug, self.train)
         self.erasing = (
-            ClipRandomErasing(aug.RE_PROB, aug.RE_MODE, aug.RE_COUNT) if (self.train and aug.ENABLE and aug.RE_PROB > 0) else None
+            ClipRandomErasing(aug.RE_PROB, aug.RE_MODE, aug.RE_COUNT)
+            if (self.train and aug.ENABLE and aug.RE_PROB > 0)
+            else None
         )
 
     def _crop_train(self, clip: Clip, rng: np.random.Generator) -> Clip:
@@ -116,7 +123,15 @@ class ClipTransform:
             return G.tsn_multiscale_crop(clip, self.crop_size, rng)
         return G.random_short_side_crop(clip, self.jitter[0], self.jitter[1], self.crop_size, rng)
 
-    def __call__(self, frames: np.ndarray, boxes: np.ndarray, mask: np.ndarray, label: int, rng: np.random.Generator, spatial_idx: int = 0):
+    def __call__(
+        self,
+        frames: np.ndarray,
+        boxes: np.ndarray,
+        mask: np.ndarray,
+        label: int,
+        rng: np.random.Generator,
+        spatial_idx: int = 0,
+    ):
         clip = Clip(
             frames=torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2),
             boxes=torch.as_tensor(boxes, dtype=torch.float32).clone(),
