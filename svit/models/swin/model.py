@@ -12,13 +12,13 @@ from typing import Any
 import torch
 import torch.nn as nn
 from fvcore.common.config import CfgNode
-from timm.layers import trunc_normal_
 
 from svit.models.adapters.shape_check import report_path, require_matching_shapes
 from svit.models.registry import MODEL_REGISTRY
 from svit.models.swin.patch_embed import PatchEmbed3D
 from svit.models.swin.rel_pos import infer_window, resize_table
 from svit.models.swin.stage import SwinStage
+from svit.models.vit_common import init_vit_weights
 
 # Official sizes (embed_dim, depths, heads): T/S/B of the Video Swin paper.
 VIDEO_SWIN_ARCHS = {
@@ -82,17 +82,7 @@ class VideoSwin(nn.Module):
         self.norm = nn.LayerNorm(self.num_features)
         self.head_drop = nn.Dropout(head_dropout)
         self.head = nn.Linear(self.num_features, num_classes)
-        self.apply(self._init_weights)
-
-    @staticmethod
-    def _init_weights(m: nn.Module) -> None:
-        if isinstance(m, nn.Linear):
-            trunc_normal_(m.weight, std=0.02)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.LayerNorm):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
+        self.apply(init_vit_weights)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, T, H, W)`` -> last-stage map after the final LayerNorm ``(B, C', T/2, H/32, W/32)``."""

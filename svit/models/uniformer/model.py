@@ -12,18 +12,15 @@ from typing import Any
 import torch
 import torch.nn as nn
 from fvcore.common.config import CfgNode
-from timm.layers import trunc_normal_
-from timm.layers.attention import Attention
-from torch.utils.checkpoint import checkpoint
 
 from svit.models.adapters.shape_check import require_matching_shapes
 from svit.models.registry import MODEL_REGISTRY
 from svit.models.uniformer.blocks import CBlock, SABlock
 from svit.models.uniformer.patch_embed import PatchEmbed3D
+from svit.models.vit_common import ATTN_IMPLS, init_vit_weights, run_blocks, set_timm_attention_impl
 
 # Official video sizes (depths per stage; widths 64/128/320/512 and head dim 64 for both).
 UNIFORMER_DEPTHS = {"small": (3, 4, 8, 3), "base": (5, 8, 20, 7)}
-ATTN_IMPLS = ("sdpa", "explicit")
 
 
 class UniFormer(nn.Module):
@@ -72,34 +69,15 @@ class UniFormer(nn.Module):
         self.head_drop = nn.Dropout(head_dropout)
         self.head = nn.Linear(dims[3], num_classes)
         self.grad_checkpointing = False
-        self.apply(self._init_weights)
+        self.apply(init_vit_weights)
         self.set_attn_impl(attn_impl)
-
-    @staticmethod
-    def _init_weights(m: nn.Module) -> None:
-        if isinstance(m, nn.Linear):
-            trunc_normal_(m.weight, std=0.02)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.LayerNorm):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
 
     def set_attn_impl(self, impl: str) -> None:
         """``sdpa`` (fused) or ``explicit`` softmax(QKᵀ)V in every SABlock."""
-        if impl not in ATTN_IMPLS:
-            raise ValueError(f"attn_impl must be one of {ATTN_IMPLS}, got {impl!r}")
-        for m in self.modules():
-            if isinstance(m, Attention):
-                m.fused_attn = impl == "sdpa"
+        set_timm_attention_impl(self, impl)
 
     def _run(self, blocks: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
-        for blk in blocks:
-            if self.grad_checkpointing and torch.is_grad_enabled():
-                x = checkpoint(blk, x, use_reentrant=False)
-            else:
-                x = blk(x)
-        return x
+        return run_blocks(blocks, x, self.grad_checkpointing)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, T, H, W)`` -> map after the final BatchNorm ``(B, 512, T/2, H/32, W/32)``."""

@@ -24,15 +24,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fvcore.common.config import CfgNode
 from timm.layers import resample_abs_pos_embed, trunc_normal_
-from timm.layers.attention import Attention
 from timm.models.vision_transformer import Block
-from torch.utils.checkpoint import checkpoint
 
 from svit.models.adapters.shape_check import require_matching_shapes
 from svit.models.registry import MODEL_REGISTRY
+from svit.models.vit_common import init_vit_weights, run_blocks, set_timm_attention_impl
 from svit.models.vivit.embed import TubeletEmbed
-
-ATTN_IMPLS = ("sdpa", "explicit")
 
 
 class ViViT(nn.Module):
@@ -84,34 +81,15 @@ class ViViT(nn.Module):
         self.grad_checkpointing = False
         for p in (self.pos_embed, self.tpos_embed, self.cls_token, self.tcls_token):
             trunc_normal_(p, std=0.02)
-        self.apply(self._init_weights)
+        self.apply(init_vit_weights)
         self.set_attn_impl(attn_impl)
-
-    @staticmethod
-    def _init_weights(m: nn.Module) -> None:
-        if isinstance(m, nn.Linear):
-            trunc_normal_(m.weight, std=0.02)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.LayerNorm):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
 
     def set_attn_impl(self, impl: str) -> None:
         """``sdpa`` (fused) or ``explicit`` softmax(QKᵀ)V in every block."""
-        if impl not in ATTN_IMPLS:
-            raise ValueError(f"attn_impl must be one of {ATTN_IMPLS}, got {impl!r}")
-        for m in self.modules():
-            if isinstance(m, Attention):
-                m.fused_attn = impl == "sdpa"
+        set_timm_attention_impl(self, impl)
 
     def _run(self, blocks: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
-        for blk in blocks:
-            if self.grad_checkpointing and torch.is_grad_enabled():
-                x = checkpoint(blk, x, use_reentrant=False)
-            else:
-                x = blk(x)
-        return x
+        return run_blocks(blocks, x, self.grad_checkpointing)
 
     def _pos_embed(self, grid: tuple[int, int]) -> torch.Tensor:
         if grid == (self.grid, self.grid):
