@@ -160,6 +160,20 @@ def run_test(
     video_ids = list(getattr(dataset, "video_ids", [str(i) for i in range(len(dataset) // num_views)]))
     num_videos = int(getattr(dataset, "num_videos", len(video_ids)))
     labels = np.asarray(getattr(dataset, "labels", [-1] * num_videos), dtype=np.int64)
+    # A video with no readable view is a missing prediction: named, counted, limited by
+    # DATA.MAX_BAD_FRACTION, and left out of the metrics (never replaced by another video).
+    seen = np.zeros(num_videos, dtype=bool)
+    seen[all_idx[(all_idx >= 0) & (all_idx < num_videos)]] = True
+    missing_videos = [video_ids[i] for i in np.nonzero(~seen)[0]]
+    if missing_videos:
+        logger.warning("Test: %d of %d videos were unreadable and have no prediction (e.g. %s)",
+                       len(missing_videos), num_videos, ", ".join(missing_videos[:5]))
+        check_bad_fraction(cfg, len(missing_videos), num_videos, "test", replaced=False)
+        new_index = np.cumsum(seen) - 1
+        all_idx = new_index[all_idx]
+        video_ids = [v for v, k in zip(video_ids, seen) if k]
+        labels = labels[seen]
+        num_videos = len(video_ids)
     video_scores, view_scores = {}, {}
     for name in nets:
         all_scores = np.concatenate([g[2][name] for g in gathered if g[2][name] is not None])
@@ -197,7 +211,8 @@ def run_test(
         save_scores=cfg.TEST.SAVE_RESULTS,
         evaluated_model=chosen,
         per_model=per_model,
-        extra={"protocol_results": readouts} if readouts else None,
+        extra={**({"protocol_results": readouts} if readouts else {}),
+               "missing_videos": missing_videos, "num_missing_videos": len(missing_videos)},
     )
     pct = {k: "n/a" if results[k] is None else f"{results[k]:.2f}" for k in ("top1", "top5", "mean_class_accuracy")}
     logger.info(

@@ -100,21 +100,32 @@ def test_class_count_warning_once_and_not_for_a_chosen_map(synth_root):
     assert np.isfinite(1.0)
 
 
-def test_test_phase_reports_an_unreadable_video_instead_of_scoring_another(synth_copy, tmp_path):
-    from svit.engine.errors import ResultsError
+def test_test_phase_reports_an_unreadable_video_as_a_missing_prediction(synth_copy, tmp_path):
+    """The test phase scores the readable videos, names the unreadable one as missing (never scores
+    another video in its place) and stops when missing videos pass DATA.MAX_BAD_FRACTION."""
+    import json
+
     from svit.engine.evaluator import run_test
 
     vid = _break_video(synth_copy, 2)
-    cfg = make_cfg(synth_copy, OUTPUT_DIR=str(tmp_path / "out"))
-    ds = ssv2(cfg, "test")
-    net = _Net(ds.labels, ds.num_classes)
 
     class Task:
         def eval_logits(self, model, batch):
             model.index = batch["index"]
             return model(batch["inputs"])
 
+    cfg = make_cfg(synth_copy, OUTPUT_DIR=str(tmp_path / "out"), DATA__MAX_BAD_FRACTION=0.5)
+    ds = ssv2(cfg, "test")
+    net = _Net(ds.labels, ds.num_classes)
     loader = DataLoader(ds, batch_size=4, collate_fn=collate)
-    want = rf"1 of {ds.num_videos} test videos did not get all 1 views \(e.g. {vid}: 0\)"
-    with pytest.raises(ResultsError, match=want):
-        run_test(cfg, net, Task(), loader, torch.device("cpu"), None)
+    results = run_test(cfg, net, Task(), loader, torch.device("cpu"), None)
+    on_disk = json.loads((tmp_path / "out" / "test_results.json").read_text())
+    assert on_disk["missing_videos"] == [vid] and on_disk["num_missing_videos"] == 1
+    assert results["num_videos"] == ds.num_videos - 1
+    scores = np.load(tmp_path / "out" / "test_scores.npz")
+    assert vid not in [str(v) for v in scores["video_ids"]]
+
+    strict = make_cfg(synth_copy, OUTPUT_DIR=str(tmp_path / "strict"), DATA__MAX_BAD_FRACTION=0.0)
+    with pytest.raises(DataQualityError, match="left without a prediction"):
+        run_test(strict, net, Task(), DataLoader(ssv2(strict, "test"), batch_size=4, collate_fn=collate),
+                 torch.device("cpu"), None)
