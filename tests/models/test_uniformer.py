@@ -2,7 +2,7 @@
 ImageNet checkpoints, bad input."""
 import pytest
 import torch
-from backbone_helpers import rel
+from backbone_helpers import check_bf16_and_grad_checkpointing, rel
 from fixture_weights import fixture_state_dict
 
 from svit.checkpoint import CheckpointError, load_checkpoint
@@ -34,20 +34,7 @@ def test_interface_and_sdpa_equals_explicit():
 
 
 def test_bf16_and_activation_checkpointing():
-    x = torch.randn(2, 3, 4, 32, 32)
-    m = tiny().eval()
-    with torch.no_grad():
-        ref = m(x)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            out = m(x)
-    assert torch.isfinite(out).all() and rel(out.float(), ref) < 0.05
-    grads = []
-    for flag in (False, True):
-        m = tiny()
-        m.set_grad_checkpointing(flag)
-        m(x).sum().backward()
-        grads.append(torch.cat([p.grad.flatten() for p in m.parameters()]))
-    assert rel(grads[1], grads[0]) < 1e-5
+    check_bf16_and_grad_checkpointing(tiny, torch.randn(2, 3, 4, 32, 32))
 
 
 @pytest.mark.parametrize("frames,crop,classes", [(2, 32, 3), (6, 96, 17), (10, 64, 2)])

@@ -2,7 +2,7 @@
 temporal-position switch, any frame count and crop, DeiT init, sizes, FLOPs and bad input."""
 import pytest
 import torch
-from backbone_helpers import rel
+from backbone_helpers import check_bf16_and_grad_checkpointing, rel
 from timm.models.deit import VisionTransformerDistilled
 from timm.models.vision_transformer import VisionTransformer
 
@@ -41,20 +41,7 @@ def test_interface_pair_and_sdpa_equals_explicit():
 
 
 def test_bf16_and_activation_checkpointing():
-    x = torch.randn(2, 3, 4, 32, 32)
-    m = tiny().eval()
-    with torch.no_grad():
-        ref = m(x)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            out = m(x)
-    assert torch.isfinite(out).all() and rel(out.float(), ref) < 0.05
-    grads = []
-    for flag in (False, True):
-        m = tiny()
-        m.set_grad_checkpointing(flag)
-        m(x).sum().backward()
-        grads.append(torch.cat([p.grad.flatten() for p in m.parameters() if p.grad is not None]))
-    assert rel(grads[1], grads[0]) < 1e-5
+    check_bf16_and_grad_checkpointing(tiny, torch.randn(2, 3, 4, 32, 32))
 
 
 def test_temporal_position_embedding_is_defined_but_only_added_with_the_switch():
