@@ -225,6 +225,8 @@ _C.AUG.ENABLE = False
 _C.AUG.AA_TYPE = "rand-m7-n4-mstd0.5-inc1"
 # Resampling used by the geometric RandAugment ops: bilinear or bicubic.
 _C.AUG.INTERPOLATION = "bicubic"
+# Train-augment engine: "cv2" clip-wise, fast (OpenCV cubic != PIL's: mean |diff| < 1 grey); "pil" exact per-frame path.
+_C.AUG.BACKEND = "cv2"
 # Random erasing probability.
 _C.AUG.RE_PROB = 0.25
 # Random erasing fill: "pixel" (per-pixel N(0,1)), "rand" (per-channel), "const" (zeros).

@@ -31,7 +31,14 @@ class ClipRandomErasing:
     def __call__(self, clip: Clip, rng: np.random.Generator) -> Clip:
         if rng.random() >= self.prob:
             return clip
-        frames = clip.frames.clone()
+        return clip.evolve(frames=self.erase_(clip.frames.clone(), rng))
+
+    def apply_(self, frames: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+        """``__call__`` in place on ``(T, C, H, W)`` frames the caller owns (same draws, no copy)."""
+        return frames if rng.random() >= self.prob else self.erase_(frames, rng)
+
+    def erase_(self, frames: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+        """Erases the rectangles of ``(T, C, H, W)`` frames in place (the probability already drawn)."""
         t, c, h, w = frames.shape
         for _ in range(self.count):
             for _attempt in range(10):
@@ -48,4 +55,4 @@ class ClipRandomErasing:
                         fill = torch.zeros(c, 1, 1)
                     frames[:, :, y0 : y0 + eh, x0 : x0 + ew] = fill  # same rectangle for all frames
                     break
-        return clip.evolve(frames=frames)
+        return frames

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -25,6 +26,22 @@ def resize(clip: Clip, out_h: int, out_w: int) -> Clip:
     return clip.evolve(frames=frames, boxes=clip.boxes * scale)
 
 
+def resize_to_planes(frames: np.ndarray, out_h: int, out_w: int) -> torch.Tensor:
+    """``(T, H, W, C)`` uint8 frames → ``(C, T, out_h, out_w)`` float32 (values 0..255), bilinear with
+    ``align_corners=False`` as ``resize``: OpenCV per plane, which is ~2x torch's single-thread kernel;
+    the two differ by float rounding (< 0.01 of a grey level)."""
+    t, h, w, c = frames.shape
+    out = torch.empty((c, t, out_h, out_w), dtype=torch.float32)
+    planes = out.numpy()
+    for i in range(t):
+        for ch, plane in enumerate(cv2.split(np.ascontiguousarray(frames[i]))):
+            if (h, w) == (out_h, out_w):
+                np.copyto(planes[ch, i], plane, casting="unsafe")
+            else:
+                cv2.resize(plane.astype(np.float32), (out_w, out_h), dst=planes[ch, i], interpolation=cv2.INTER_LINEAR)
+    return out
+
+
 def resize_short_side(clip: Clip, size: int) -> Clip:
     """Resizes so the shorter side is ``size`` (aspect kept; the longer side is rounded)."""
     h, w = clip.height, clip.width
@@ -33,13 +50,18 @@ def resize_short_side(clip: Clip, size: int) -> Clip:
     return resize(clip, max(1, int(round(h * size / w))), size)
 
 
+def crop_boxes(boxes: torch.Tensor, mask: torch.Tensor, y0: int, x0: int, ch: int, cw: int
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pixel boxes of the window ``[y0, y0+ch) x [x0, x0+cw)``: shifted and clipped to it."""
+    return clip_boxes(boxes - torch.tensor([x0, y0, x0, y0], dtype=boxes.dtype), mask, cw, ch)
+
+
 def crop(clip: Clip, y0: int, x0: int, ch: int, cw: int) -> Clip:
     """Crops the window ``[y0, y0+ch) x [x0, x0+cw)``; boxes are shifted and clipped to it."""
     if not (0 <= y0 and 0 <= x0 and y0 + ch <= clip.height and x0 + cw <= clip.width):
         raise ValueError(f"crop ({y0},{x0},{ch},{cw}) outside a {clip.height}x{clip.width} frame")
     frames = clip.frames[..., y0 : y0 + ch, x0 : x0 + cw]
-    boxes = clip.boxes - torch.tensor([x0, y0, x0, y0], dtype=clip.boxes.dtype)
-    boxes, mask = clip_boxes(boxes, clip.mask, cw, ch)
+    boxes, mask = crop_boxes(clip.boxes, clip.mask, y0, x0, ch, cw)
     return clip.evolve(frames=frames, boxes=boxes, mask=mask)
 
 

@@ -11,6 +11,12 @@ Validation/test: short side to TEST_SCALE_SIZE (0 = TEST_CROP_SIZE), then the ce
 (val) or spatial crop ``spatial_idx`` of TEST.NUM_SPATIAL_CROPS on the TEST.CROP_GRID grid (test),
 channel order, normalise.
 
+AUG.BACKEND "cv2" (default) computes the same training pipeline clip-wise: RandAugment with one
+OpenCV resampling per geometric op and exact clip-level photometric ops (see ``randaugment``), and
+for the "rrc" crop the window is cut from the uint8 frames and resized and normalised once in the
+``(C, T, H, W)`` layout the model takes (float rounding only, ~1e-6). "pil" is the former per-frame
+PIL path, kept bit for bit. Both draw the same random numbers in the same order.
+
 Channel order is applied *before* normalisation, so DATA.MEAN / DATA.STD are given in the order the
 model sees. Boxes end normalised x1y1x2y2 in [0,1]; a box narrower or lower than SVIT.MIN_BOX_SIZE
 (normalised) after all ops is missing (mask False, zeros).
@@ -29,7 +35,7 @@ from svit.data.transforms.clip import Clip
 from svit.data.transforms.color import ClipColorJitter
 from svit.data.transforms.crop_grid import grid_spatial_crop
 from svit.data.transforms.erasing import ClipRandomErasing
-from svit.data.transforms.randaugment import ClipRandAugment
+from svit.data.transforms.randaugment import BACKENDS, ClipRandAugment
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +112,13 @@ class ClipTransform:
         if self.resize_hw and len(self.resize_hw) != 2:
             raise ValueError(f"DATA.RESIZE_HW must be [] or [H, W], got {list(d.RESIZE_HW)}")
         aug = cfg.AUG
+        self.backend = aug.BACKEND
+        if self.backend not in BACKENDS:
+            raise ValueError(f"AUG.BACKEND must be one of {BACKENDS}, got {self.backend!r}")
         self.randaug = (
-            ClipRandAugment(aug.AA_TYPE, aug.INTERPOLATION) if (self.train and aug.ENABLE and aug.AA_TYPE) else None
+            ClipRandAugment(aug.AA_TYPE, aug.INTERPOLATION, self.backend)
+            if (self.train and aug.ENABLE and aug.AA_TYPE)
+            else None
         )
         self.color_jitter = build_color_jitter(aug, self.train)
         self.erasing = (
@@ -132,6 +143,8 @@ class ClipTransform:
         rng: np.random.Generator,
         spatial_idx: int = 0,
     ):
+        if self.backend == "cv2" and self.train and self.crop_mode == "rrc" and not self.resize_hw:
+            return self._train_rrc_clipwise(frames, boxes, mask, label, rng)
         clip = Clip(
             frames=torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2),
             boxes=torch.as_tensor(boxes, dtype=torch.float32).clone(),
@@ -164,6 +177,47 @@ class ClipTransform:
         clip = normalise(clip, self.mean, self.std, self.order)
         if self.erasing is not None:
             clip = self.erasing(clip, rng)
+        boxes_n, mask_n = finalise_boxes(clip, self.min_box)
+        return clip.frames.permute(1, 0, 2, 3).contiguous(), boxes_n, mask_n, clip.label
+
+
+    def _train_rrc_clipwise(self, frames: np.ndarray, boxes: np.ndarray, mask: np.ndarray, label: int,
+                            rng: np.random.Generator):
+        """The "rrc" training path of AUG.BACKEND "cv2": the same draws as ``__call__``'s, the pixels
+        kept uint8 channels-last until the crop window, then one float resize in ``(C, T, H, W)``."""
+        frames = np.ascontiguousarray(frames)
+        mask_t = torch.as_tensor(mask, dtype=torch.bool).clone()
+        boxes_t = torch.where(mask_t[..., None], torch.as_tensor(boxes, dtype=torch.float32), torch.zeros(()))
+        t, h, w, c = frames.shape
+        ops = self.randaug.sample(rng) if self.randaug is not None else []
+        y0, x0, ch, cw = G.random_resized_crop_params(h, w, self.rrc_scale, self.rrc_ratio, rng)
+        if ops:  # RandAugment computes only the crop window (and what it needs of the frame)
+            window = self.randaug.apply_frames(frames, ops, (y0, x0, ch, cw))
+            boxes_t, mask_t = self.randaug.apply_boxes(boxes_t, mask_t, ops, w, h)
+        else:
+            window = frames[:, y0 : y0 + ch, x0 : x0 + cw]
+        boxes_t, mask_t = G.crop_boxes(boxes_t, mask_t, y0, x0, ch, cw)
+        size = self.crop_size
+        x = G.resize_to_planes(window, size, size)  # (C, T, size, size) float 0..255
+        if (ch, cw) != (size, size):
+            boxes_t = boxes_t * torch.tensor([size / cw, size / ch, size / cw, size / ch])
+        clip = Clip(frames=x.permute(1, 0, 2, 3), boxes=boxes_t, mask=mask_t, label=int(label))
+        if self.random_flip and rng.random() < 0.5:
+            clip = G.hflip(clip, self.flip_swap)
+        if self.color_jitter is not None:
+            clip = self.color_jitter(clip.evolve(frames=clip.frames / 255.0), rng)
+            clip = normalise(clip, self.mean, self.std, self.order)
+        else:  # channel order, /255 and normalisation as one in-place multiply-add (the frames are ours)
+            frames_n = clip.frames
+            if self.order == "BGR":
+                frames_n = frames_n.flip(1)
+            elif self.order != "RGB":
+                raise ValueError(f"DATA.CHANNEL_ORDER must be RGB or BGR, got {self.order!r}")
+            mean = torch.tensor(self.mean, dtype=torch.float32).view(1, -1, 1, 1)
+            std = torch.tensor(self.std, dtype=torch.float32).view(1, -1, 1, 1)
+            clip = clip.evolve(frames=frames_n.mul_(1.0 / (255.0 * std)).sub_(mean / std))
+        if self.erasing is not None:
+            clip = clip.evolve(frames=self.erasing.apply_(clip.frames, rng))
         boxes_n, mask_n = finalise_boxes(clip, self.min_box)
         return clip.frames.permute(1, 0, 2, 3).contiguous(), boxes_n, mask_n, clip.label
 

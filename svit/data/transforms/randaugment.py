@@ -8,6 +8,12 @@ matrices ``A`` (input → output pixel coordinates): the frame is resampled by P
 min/max and clipped to the canvas. Image and boxes therefore move identically (the original used a
 different library for the box shear). A box keeping < 25 % of its area after clipping is missing.
 
+``backend`` (AUG.BACKEND) picks how the frames are computed: ``"pil"`` replays the ops frame by frame
+with PIL (timm's own functions), ``"cv2"`` runs each op once per clip: the geometric ops with one
+OpenCV affine resampling on PIL's pixel grid (``warp.py``: same geometry and boxes, OpenCV's cubic
+kernel instead of PIL's, mean |diff| < 1 grey level) and AutoContrast, Equalize, Color and Contrast
+as exact clip-level copies of PIL's (``clip_photometric.py``). Both draw the same parameters.
+
 String grammar (timm): ``rand`` then ``-`` separated ``m<float>`` magnitude, ``n<int>`` ops,
 ``mstd<float>`` magnitude std (>100 = uniform in [0, m]), ``mmax<float>`` upper clip (default 10),
 ``p<float>`` op probability (default 0.5), ``inc<0|1>`` increasing op list (default 0).
@@ -23,7 +29,9 @@ import torch
 from PIL import Image
 from timm.data import auto_augment as taa
 
+from svit.data.transforms import clip_photometric as CP
 from svit.data.transforms.clip import Clip, clip_boxes
+from svit.data.transforms.warp import source_region, warp_affine_clip, warp_affine_region
 
 LEVEL_DENOM = 10.0
 FILL = (128, 128, 128)
@@ -35,14 +43,32 @@ LUT_OPS = frozenset({"Invert", "Posterize", "PosterizeIncreasing", "PosterizeOri
                      "SolarizeIncreasing", "SolarizeAdd", "Brightness", "BrightnessIncreasing"})
 INCREASING_OPS = tuple(taa._RAND_INCREASING_TRANSFORMS)
 STANDARD_OPS = tuple(taa._RAND_TRANSFORMS)
+
+
+def _posterize(img: Image.Image, bits: int) -> Image.Image:
+    """timm's posterize; 0 bits (PosterizeIncreasing at level 10) is a black image, as older Pillow
+    computed it (Pillow >= 13 refuses bits < 1)."""
+    return Image.new(img.mode, img.size, 0) if bits <= 0 else taa.posterize(img, bits)
+
+
 _PHOTOMETRIC_FN = {
     "AutoContrast": taa.auto_contrast, "Equalize": taa.equalize, "Invert": taa.invert,
-    "Posterize": taa.posterize, "PosterizeIncreasing": taa.posterize, "PosterizeOriginal": taa.posterize,
+    "Posterize": _posterize, "PosterizeIncreasing": _posterize, "PosterizeOriginal": _posterize,
     "Solarize": taa.solarize, "SolarizeIncreasing": taa.solarize, "SolarizeAdd": taa.solarize_add,
     "Color": taa.color, "ColorIncreasing": taa.color, "Contrast": taa.contrast,
     "ContrastIncreasing": taa.contrast, "Brightness": taa.brightness, "BrightnessIncreasing": taa.brightness,
     "Sharpness": taa.sharpness, "SharpnessIncreasing": taa.sharpness,
 }
+# Exact clip-level copies of PIL's ops (clip_photometric.py) used by the "cv2" backend.
+_CLIP_FN = {
+    "AutoContrast": lambda f, _arg: CP.autocontrast_clip(f), "Equalize": lambda f, _arg: CP.equalize_clip(f),
+    "Color": CP.color_clip, "ColorIncreasing": CP.color_clip,
+    "Contrast": CP.contrast_clip, "ContrastIncreasing": CP.contrast_clip,
+}
+# Ops whose output pixel depends on that pixel of the input only: with a crop window to follow they
+# run on the part of the frame the window needs (``apply_frames(window=...)``).
+POINTWISE = LUT_OPS | {"Color", "ColorIncreasing"}
+BACKENDS = ("cv2", "pil")
 
 
 @dataclass
@@ -157,10 +183,13 @@ def transform_boxes(
 class ClipRandAugment:
     """RandAugment whose parameters are shared by all frames of a clip and that moves the boxes."""
 
-    def __init__(self, spec: str, interpolation: str = "bicubic") -> None:
+    def __init__(self, spec: str, interpolation: str = "bicubic", backend: str = "pil") -> None:
         self.cfg = parse_randaugment(spec)
         if interpolation not in ("bilinear", "bicubic"):
             raise ValueError(f"AUG.INTERPOLATION must be bilinear or bicubic, got {interpolation!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"AUG.BACKEND must be one of {BACKENDS}, got {backend!r}")
+        self.interpolation, self.backend = interpolation, backend
         self.resample = Image.BICUBIC if interpolation == "bicubic" else Image.BILINEAR
         self._luts: dict[tuple[str, float], np.ndarray] = {}
 
@@ -212,12 +241,59 @@ class ClipRandAugment:
             lut = self._luts[key] = np.ascontiguousarray(np.asarray(self.apply_image(ramp, [(name, arg)])))
         return lut
 
-    def apply_frames(self, frames: np.ndarray, ops: list[tuple[str, float]]) -> np.ndarray:
+    def apply_frames(self, frames: np.ndarray, ops: list[tuple[str, float]],
+                     window: tuple[int, int, int, int] | None = None) -> np.ndarray:
         """Replays ``ops`` on ``(T, H, W, 3)`` uint8 frames: per-band table ops (``LUT_OPS``) once for
-        the whole clip with ``cv2.LUT``, the others frame by frame with PIL (``apply_image``)."""
+        the whole clip with ``cv2.LUT``; with the "cv2" backend the geometric ops and ``_CLIP_FN``
+        once per clip too; the others frame by frame with PIL (``apply_image``). With ``window``
+        ``(y0, x0, h, w)`` only that window of the result is returned; the "cv2" backend then computes
+        the trailing geometric and pointwise ops on the pixels the window needs only."""
+        if window is None or self.backend != "cv2":
+            out = self._replay(frames, ops)
+            if window is not None:
+                y0, x0, h, w = window
+                out = out[:, y0 : y0 + h, x0 : x0 + w]
+            return out
+        k = len(ops)
+        while k > 0 and (ops[k - 1][0] in GEOMETRIC or ops[k - 1][0] in POINTWISE):
+            k -= 1
+        arr = self._replay(frames, ops[:k])
+        canvas = arr.shape[1:3]
+        regions = [tuple(window)]  # built backwards: what each tail op writes, then what it reads
+        inverses = {}
+        for i in range(len(ops) - 1, k - 1, -1):
+            name, arg = ops[i]
+            if name in GEOMETRIC:
+                inverses[i] = np.linalg.inv(affine_matrix(name, arg, canvas[1], canvas[0]))
+                regions.append(source_region(inverses[i], regions[-1], canvas))
+            else:
+                regions.append(regions[-1])
+        regions.reverse()  # regions[j - k]: what op j reads; regions[j - k + 1]: what it writes
+        y0, x0, h, w = regions[0]
+        arr = arr[:, y0 : y0 + h, x0 : x0 + w]
+        for j in range(k, len(ops)):
+            name, arg = ops[j]
+            if name in GEOMETRIC:
+                arr = warp_affine_region(arr, regions[j - k], inverses[j], regions[j - k + 1], canvas,
+                                         self.interpolation, FILL[0])
+            else:
+                arr = self._replay(np.ascontiguousarray(arr), [(name, arg)])
+        return arr
+
+    def _replay(self, frames: np.ndarray, ops: list[tuple[str, float]]) -> np.ndarray:
+        """``apply_frames`` on whole frames."""
         arr, imgs = frames, None
         for name, arg in ops:
-            if name in LUT_OPS:
+            if self.backend == "cv2" and (name in GEOMETRIC or name in _CLIP_FN):
+                if imgs is not None:
+                    arr, imgs = np.stack([np.asarray(i) for i in imgs]), None
+                if name in GEOMETRIC:
+                    h, w = arr.shape[1:3]
+                    inv = np.linalg.inv(affine_matrix(name, arg, w, h))
+                    arr = warp_affine_clip(np.ascontiguousarray(arr), inv, self.interpolation, FILL[0])
+                else:
+                    arr = _CLIP_FN[name](np.ascontiguousarray(arr), arg)
+            elif name in LUT_OPS:
                 if imgs is not None:
                     arr, imgs = np.stack([np.asarray(i) for i in imgs]), None
                 t, h, w, c = arr.shape
@@ -228,16 +304,21 @@ class ClipRandAugment:
                 imgs = [self.apply_image(i, [(name, arg)]) for i in imgs]
         return np.stack([np.asarray(i) for i in imgs]) if imgs is not None else arr
 
+    @staticmethod
+    def apply_boxes(boxes: torch.Tensor, mask: torch.Tensor, ops: list[tuple[str, float]], width: int,
+                    height: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Moves pixel boxes ``(T, O, 4)`` through the geometric ops of ``ops`` (photometric ops keep them)."""
+        for name, arg in ops:
+            if name in GEOMETRIC:
+                boxes, mask = transform_boxes(boxes, mask, affine_matrix(name, arg, width, height), width, height)
+        return boxes, mask
+
     def apply(self, clip: Clip, ops: list[tuple[str, float]]) -> Clip:
         """Replays ``ops`` (from ``sample``) on every frame of a uint8 clip and on its boxes."""
         if not ops:
             return clip
         frames = clip.frames.permute(0, 2, 3, 1).contiguous().numpy()  # (T,H,W,C) uint8
         out = self.apply_frames(frames, ops)
-        boxes, mask = clip.boxes, clip.mask
-        for name, arg in ops:
-            if name in GEOMETRIC:
-                matrix = affine_matrix(name, arg, clip.width, clip.height)
-                boxes, mask = transform_boxes(boxes, mask, matrix, clip.width, clip.height)
+        boxes, mask = self.apply_boxes(clip.boxes, clip.mask, ops, clip.width, clip.height)
         # (T,C,H,W) view of the (T,H,W,C) array: the crop that follows copies only the window it keeps
         return clip.evolve(frames=torch.from_numpy(out).permute(0, 3, 1, 2), boxes=boxes, mask=mask)
