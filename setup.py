@@ -38,6 +38,7 @@ setup(
         # tools/export.py: ONNX export (torch.export-based exporter) and its onnxruntime check.
         "export": EXPORT_REQUIRES,
         # detectron2 is not on PyPI: install it by hand for data_tools/detect_boxes.py --backend detectron2.
+        # Build from source (steps in docs/TOOLS.md): pip install --no-build-isolation --no-deps -e <detectron2 clone>
         "detectron2": [],
         # Optional video decoders (DATA.DECODING_BACKEND torchcodec / decord); TorchCodec also needs the
         # system's FFmpeg shared libraries (4-8), e.g. apt-get install libavcodec59 libavformat59 ... on Debian 12.
