@@ -187,11 +187,17 @@ def check_not_truncated(decoded: int, declared: float | None, tolerance: float, 
                           f"{declared:.0f} (truncated or corrupt; DATA.DECODE_TOLERANCE {tolerance})")
 
 
-def decode_video(path: str, video_id: str, target_fps: float = 0.0, tolerance: float = 0.1) -> list[np.ndarray]:
+def decode_video(path: str, video_id: str, target_fps: float = 0.0, tolerance: float = 0.1,
+                 rgb: bool = True) -> list:
     """Decodes every frame of a video file with PyAV (RGB uint8), optionally resampled to
     ``target_fps`` by nearest timestamps. Raises ``SampleError`` for missing, corrupt, empty or
-    truncated files (decoded frames short of the header's count by more than ``tolerance``)."""
+    truncated files (decoded frames short of the header's count by more than ``tolerance``).
+    ``rgb=False`` returns the decoded ``av.VideoFrame``s instead, for a caller that converts only the
+    frames it samples (``frames_to_rgb``)."""
     import av  # local import: PyAV is only needed by the video backend
+    from av.video.reformatter import VideoReformatter
+
+    reformatter = VideoReformatter()  # one conversion context for all frames (to_ndarray builds one per frame)
 
     if not os.path.isfile(path):
         raise SampleError(path, video_id, "video file is missing")
@@ -206,7 +212,7 @@ def decode_video(path: str, video_id: str, target_fps: float = 0.0, tolerance: f
             declared = declared_frame_count(container, stream)
             tb = stream.time_base or Fraction(1, 1)
             for frame in container.decode(stream):
-                frames.append(frame.to_ndarray(format="rgb24"))
+                frames.append(reformatter.reformat(frame, format="rgb24").to_ndarray() if rgb else frame)
                 times.append(float(frame.pts * tb) if frame.pts is not None else len(times))
     except SampleError:
         raise
@@ -218,6 +224,16 @@ def decode_video(path: str, video_id: str, target_fps: float = 0.0, tolerance: f
     if target_fps and target_fps > 0 and len(frames) > 1:
         frames = [frames[i] for i in resample_to_fps(times, target_fps)]
     return frames
+
+
+def frames_to_rgb(frames: Sequence, indices: Sequence[int]) -> np.ndarray:
+    """``(T, H, W, 3)`` RGB uint8 of the decoded ``av.VideoFrame``s at ``indices`` (each converted once,
+    with one conversion context: the same pixels as ``decode_video``'s)."""
+    from av.video.reformatter import VideoReformatter
+
+    reformatter = VideoReformatter()
+    rgb = {i: reformatter.reformat(frames[i], format="rgb24").to_ndarray() for i in dict.fromkeys(indices)}
+    return np.stack([rgb[i] for i in indices])
 
 
 def resample_to_fps(times: Sequence[float], target_fps: float) -> list[int]:

@@ -188,3 +188,23 @@ def test_bad_backend_named_in_error():
         ClipTransform(_train_cfg("turbo"), "train")
     with pytest.raises(ValueError, match="AUG.BACKEND"):
         ClipRandAugment("rand-m9-n1", "bicubic", "turbo")
+
+
+@pytest.mark.parametrize("ext", [".webm", ".mp4"])
+def test_pyav_source_converts_only_read_frames_to_the_same_pixels(tmp_path, ext):
+    """PyAVSource keeps the decoded frames and converts the sampled ones with one conversion context:
+    the pixels are those of a per-frame ``to_ndarray(format="rgb24")`` (the former conversion)."""
+    import av
+
+    from svit.data.decoders.pyav_backend import PyAVSource
+    from svit.data.video_reader import decode_video
+    from tests.data.prepare_helpers import write_video
+
+    path = str(write_video(tmp_path / f"clip{ext}", num_frames=14, h=40, w=56))
+    with av.open(path) as container:
+        former = [f.to_ndarray(format="rgb24") for f in container.decode(container.streams.video[0])]
+    plan = [0, 3, 3, 9, 13]
+    src = PyAVSource(path, "clip")
+    assert src.num_frames == 14 and all(isinstance(f, av.VideoFrame) for f in src.frames)
+    np.testing.assert_array_equal(src.read(plan), np.stack([former[i] for i in plan]))
+    np.testing.assert_array_equal(np.stack(decode_video(path, "clip")), np.stack(former))

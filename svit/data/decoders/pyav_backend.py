@@ -1,21 +1,21 @@
 """PyAV backend: decodes every frame once (sequential decoding is PyAV's fast path for the short
-clips of action datasets) and serves indices from memory."""
+clips of action datasets) and serves indices from memory, converting to RGB only the frames read."""
 from __future__ import annotations
 
 import numpy as np
 
 from svit.data.decoders.base import VideoSource
-from svit.data.video_reader import decode_video
+from svit.data.video_reader import decode_video, frames_to_rgb
 
 
 class PyAVSource(VideoSource):
     def __init__(self, path: str, video_id: str, target_fps: float = 0.0, tolerance: float = 0.1) -> None:
         super().__init__(path, video_id)
-        self.frames = decode_video(path, video_id, target_fps, tolerance)
+        self.frames = decode_video(path, video_id, target_fps, tolerance, rgb=False)
 
     @property
     def num_frames(self) -> int:
         return len(self.frames)
 
     def _read(self, indices: list[int]) -> np.ndarray:
-        return np.stack([self.frames[i] for i in indices])
+        return frames_to_rgb(self.frames, indices)
