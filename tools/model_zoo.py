@@ -11,16 +11,18 @@ TRAIN.DATASET), frames x crops x clips of the test, the parameters (counted by b
 fvcore GFLOPs of one test view, the number the paper reports with its source, and the weights
 file the config expects (``configs/model_zoo_meta.yaml``; else TRAIN.CHECKPOINT_FILE_PATH).
 
-Cost: models are built on PyTorch's meta device when they allow it (no memory, no compute), else
-on the CPU. FLOPs by default are the multiply-adds that ``torch.utils.flop_counter`` counts on the
-meta device (seconds per model, also for EVA-E/14 at 4.4 B parameters; they agree with fvcore,
-e.g. 44.16 vs 44.23 GFLOPs for I3D-Inception f8 on K400, fvcore adding the normalisation layers) and are
-marked with a dagger; ``--fvcore`` replaces them with fvcore's trace on the CPU (seconds to minutes
-per model on a laptop; models above ``--max-cpu-params`` stay on meta), as do models that cannot be
-built on the meta device. Counts are cached in ``docs/model_zoo_flops.json`` keyed by a hash of the
+Cost: parameters are counted on PyTorch's meta device when the builder allows it (no memory, no
+compute). FLOPs are fvcore's trace (``svit.utils.model_stats.flop_count``, with the op handles that
+fvcore's table lacks: fused attention, broadcast matmul, baddbmm, 1-D/3-D resampling) of one view on
+``--device`` (cpu by default; ``--device cuda`` builds the model on the GPU and traces it there, the
+way to count models too large for the CPU, e.g. the 4.5 B-parameter EVA-E/14 of Side4Video). A
+trace that leaves an op neither counted nor on the list of ops fvcore's convention does not count
+(``NOT_COUNTED``) fails, naming the op. ``--meta`` counts with ``torch.utils.flop_counter`` on the
+meta device instead (seconds for any size; marked with a dagger in the file; a quick estimate, not
+what the zoo ships). Counts are cached in ``docs/model_zoo_flops.json`` keyed by a hash of the
 model-defining config keys (and checked against the parameter count): an unchanged model is never
-recounted. ``--check`` never counts FLOPs: it rebuilds every model and regenerates the file from
-the cache; any difference fails.
+recounted. ``--check`` never counts FLOPs: it rebuilds every model on the meta device and
+regenerates the file from the cache; any difference fails.
 """
 from __future__ import annotations
 
@@ -81,9 +83,19 @@ def dataset_of(path: str, cfg) -> str:
     return f"{cfg.TRAIN.DATASET} ({cfg.MODEL.NUM_CLASSES} classes)"
 
 
+def plain(node):
+    """The config as plain dicts and lists, equal to ``yaml.safe_load(cfg.dump())`` (what the cache
+    keys were first hashed from) without the YAML round trip, the slow part of ``--check``."""
+    if isinstance(node, dict):
+        return {str(k): plain(v) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [plain(v) for v in node]
+    return node
+
+
 def model_key(cfg) -> str:
     """Hash of the keys that define the network and one test view."""
-    tree = {k: v for k, v in yaml.safe_load(cfg.dump()).items() if k not in NOT_MODEL}
+    tree = {k: v for k, v in plain(cfg).items() if k not in NOT_MODEL}
     tree["DATA"] = {k: tree.get("DATA", {}).get(k) for k in DATA_MODEL_KEYS}
     if int(cfg.DATA.FRAMES_PER_SEGMENT) != 1:  # snippets (H2CN): more input frames per view
         tree["DATA"]["FRAMES_PER_SEGMENT"] = int(cfg.DATA.FRAMES_PER_SEGMENT)
@@ -102,12 +114,25 @@ def quiet():
         logging.disable(logging.NOTSET)
 
 
+class _NoMetaInit(torch.overrides.TorchFunctionMode):
+    """Skips in-place initialisation of meta tensors (they hold no values; PyTorch would still run
+    each init through its Python reference kernels, a third of the time a meta build takes)."""
+
+    SKIP = {torch.Tensor.normal_, torch.Tensor.uniform_, torch.Tensor.fill_, torch.Tensor.zero_,
+            torch.Tensor.copy_, torch.Tensor.erfinv_, torch.Tensor.clamp_, torch.Tensor.mul_, torch.Tensor.add_}
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func in self.SKIP and args and isinstance(args[0], torch.Tensor) and args[0].is_meta:
+            return args[0]
+        return func(*args, **(kwargs or {}))
+
+
 def build(cfg) -> tuple[torch.nn.Module, bool]:
     """(model, on_meta): on the meta device when the builder allows it, else on the CPU."""
     from svit.models import build_model
 
     try:
-        with torch.device("meta"):
+        with torch.device("meta"), _NoMetaInit():
             return build_model(cfg), True
     except Exception:  # noqa: BLE001 - builders that compute on tensors at init cannot run on meta
         return build_model(cfg), False
@@ -124,27 +149,49 @@ def input_frames(cfg) -> int:
     return int(cfg.DATA.NUM_FRAMES) * max(1, int(cfg.DATA.FRAMES_PER_SEGMENT))
 
 
-def count_flops(cfg, model: torch.nn.Module, on_meta: bool, max_cpu_params: int, use_fvcore: bool) -> tuple[float, str]:
-    """(GFLOPs of one view, method): ``meta`` = multiply-adds counted by ``torch.utils.flop_counter``
-    on the meta device (seconds, no memory); ``fvcore`` = fvcore's trace on the CPU (slow, used
-    with --fvcore, and for models that cannot be built on the meta device)."""
-    from svit.utils.model_stats import count_params, gflops
+def meta_gflops(cfg, model: torch.nn.Module) -> float:
+    """Multiply-adds that ``torch.utils.flop_counter`` counts for one view on the meta device."""
+    from torch.utils.flop_counter import FlopCounterMode
 
-    params = count_params(model)[0]
-    if on_meta and not (use_fvcore and params <= max_cpu_params):
-        from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model.eval()(view_input(cfg).to("meta"))
+    return counter.get_total_flops() / 2 / 1e9  # multiply-adds: fvcore's unit
 
-        counter = FlopCounterMode(display=False)
-        with counter, torch.no_grad():
-            model.eval()(view_input(cfg).to("meta"))
-        return counter.get_total_flops() / 2 / 1e9, "meta"  # multiply-adds: fvcore's unit
-    if params > max_cpu_params:
-        raise RuntimeError(f"{params / 1e9:.1f} B parameters: too large to trace on the CPU and not buildable on meta")
-    if on_meta:
-        from svit.models import build_model
 
+def fvcore_gflops(cfg, device: str) -> float:
+    """fvcore GFLOPs of one view, the model built (initialised) directly on ``device`` and traced
+    there; fails naming any op that fvcore left uncounted."""
+    from svit.models import build_model
+    from svit.utils.model_stats import flop_count
+
+    try:
+        with torch.device(device):
+            model = build_model(cfg)
+    except Exception:  # noqa: BLE001 - a builder that mixes devices: build on the CPU, then move
         model = build_model(cfg)
-    return gflops(model.eval(), view_input(cfg)), "fvcore"
+    report = flop_count(model.to(device), view_input(cfg).to(device))
+    del model
+    if report.uncounted:
+        raise RuntimeError(f"fvcore has no handle for {sorted(report.uncounted)}: register one in "
+                           "svit/utils/model_stats.py OP_HANDLES (or NOT_COUNTED if it has no multiply-adds)")
+    return report.total / 1e9
+
+
+def count_flops(cfg, model: torch.nn.Module, on_meta: bool, max_cpu_params: int, device: str = "cpu",
+                use_meta: bool = False) -> tuple[float, str]:
+    """(GFLOPs of one view, method): ``fvcore`` (the default) or, with ``use_meta``, ``meta``."""
+    from svit.utils.model_stats import count_params
+
+    if use_meta:
+        if not on_meta:
+            raise RuntimeError("the builder cannot run on the meta device: count without --meta")
+        return meta_gflops(cfg, model), "meta"
+    params = count_params(model)[0]
+    if device == "cpu" and params > max_cpu_params:
+        raise RuntimeError(f"{params / 1e9:.1f} B parameters: too large to trace on the CPU "
+                           "(--max-cpu-params); count it with --device cuda")
+    return fvcore_gflops(cfg, device), "fvcore"
 
 
 def read_meta(configs_dir: str) -> dict:
@@ -165,12 +212,14 @@ def save_cache(path: str, cache: dict) -> None:
 
 
 def collect(configs_dir: str, cache: dict, flops: bool, max_cpu_params: int, only: str = "",
-            cache_path: str = "", use_fvcore: bool = False) -> tuple[list, list]:
+            cache_path: str = "", device: str = "cpu", use_meta: bool = False,
+            used: set | None = None) -> tuple[list, list]:
     """(rows, errors) for every model config; updates ``cache`` in place (saved after every count,
-    so an interrupted run keeps what it counted)."""
+    so an interrupted run keeps what it counted) and adds the keys the configs use to ``used``."""
     from svit.utils.model_stats import count_params
 
     rows, errors = [], []
+    used = set() if used is None else used
     meta = read_meta(configs_dir)
     for name in meta:
         if not os.path.isfile(os.path.join(configs_dir, name)):
@@ -183,16 +232,21 @@ def collect(configs_dir: str, cache: dict, flops: bool, max_cpu_params: int, onl
                 key = model_key(cfg)
                 model, on_meta = build(cfg)
                 params = count_params(model)[0]
+                used.add(key)
                 entry = cache.get(key)
                 if entry is not None and entry.get("params") != params:
                     entry = None  # same keys, different network: the code changed, recount
-                stale = entry is None or (use_fvcore and entry.get("method") != "fvcore")
+                stale = entry is None or (not use_meta and entry.get("method") != "fvcore")
                 if flops and stale and (not only or only in rel):
-                    g, method = count_flops(cfg, model, on_meta, max_cpu_params, use_fvcore)
-                    entry = {"params": params, "gflops": round(g, 3), "method": method}
-                    cache[key] = entry
-                    if cache_path:
-                        save_cache(cache_path, cache)
+                    try:
+                        g, method = count_flops(cfg, model, on_meta, max_cpu_params, device, use_meta)
+                    except Exception as exc:  # noqa: BLE001 - the row keeps its cached count; the run fails
+                        errors.append(f"{rel}: FLOPs not counted: {type(exc).__name__}: {exc}")
+                    else:
+                        entry = {"params": params, "gflops": round(g, 3), "method": method}
+                        cache[key] = entry
+                        if cache_path:
+                            save_cache(cache_path, cache)
                 del model
         except Exception as exc:  # noqa: BLE001 - every broken config is reported, then the run fails
             errors.append(f"{rel}: {type(exc).__name__}: {exc}")
@@ -217,11 +271,16 @@ def render(rows: list) -> str:
         "# Model zoo",
         "",
         "Generated by `python tools/model_zoo.py` from the configs (do not edit; CI runs `--check`).",
-        "Views: frames x spatial crops x temporal clips of the test. GFLOPs of one view, one multiply-add",
-        "= one flop: fvcore's trace on the CPU, or, marked †, multiply-adds of convolutions, matmuls and",
-        "attention counted by `torch.utils.flop_counter` on the meta device (no memory, seconds; within",
-        "a fraction of a percent of fvcore, which adds normalisation layers). Paper numbers: top-1 % as reported by",
-        "the source; weights: the file the config expects (TRAIN/TEST.CHECKPOINT_FILE_PATH).",
+        "Views: frames x spatial crops x temporal clips of the test. GFLOPs of one view counted by fvcore",
+        "(one multiply-add = one flop; convolutions, matmuls, attention, linear and normalisation layers;",
+        "elementwise ops and pooling are not counted, the convention of the papers' own counts).",
+    ]
+    if any(r[5].endswith(" †") for r in rows):
+        lines += ["Marked †: not fvcore, but multiply-adds of convolutions, matmuls and attention counted by",
+                  "`torch.utils.flop_counter` on the meta device (`--meta`; no normalisation layers)."]
+    lines += [
+        "Paper numbers: top-1 % as reported by the source; weights: the file the config expects",
+        "(TRAIN/TEST.CHECKPOINT_FILE_PATH).",
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "|".join("---" for _ in HEADER) + "|",
@@ -235,29 +294,34 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--check", action="store_true", help="fail when a config does not build or the file is out of date")
     p.add_argument("--no-flops", action="store_true", help="do not count missing FLOPs (use the cache only)")
     p.add_argument("--only", default="", help="count FLOPs only for configs whose path contains this text")
-    p.add_argument("--fvcore", action="store_true",
-                   help="trace with fvcore on the CPU (replacing meta-device counts; slow for big models)")
+    p.add_argument("--device", default="cpu", help="where fvcore traces the models: cpu, or cuda for the largest")
+    p.add_argument("--meta", action="store_true",
+                   help="count missing FLOPs with torch.utils.flop_counter on meta (fast estimate, marked †)")
     p.add_argument("--configs", default=os.path.join(REPO, "configs"), help="configs folder")
     p.add_argument("--out", default=os.path.join(REPO, "MODEL_ZOO.md"), help="generated file")
     p.add_argument("--cache", default=os.path.join(REPO, "docs", "model_zoo_flops.json"), help="FLOPs cache")
     p.add_argument("--max-cpu-params", type=int, default=1_000_000_000,
-                   help="larger models are counted on the meta device instead of traced on the CPU")
+                   help="larger models are not traced on the CPU (count them with --device cuda)")
     a = p.parse_args(argv)
     cache = {}
     if os.path.isfile(a.cache):
         with open(a.cache, encoding="utf-8") as f:
             cache = json.load(f)
+    used: set = set()
     rows, errors = collect(a.configs, cache, flops=not (a.check or a.no_flops), max_cpu_params=a.max_cpu_params,
-                           only=a.only, cache_path="" if a.check else a.cache, use_fvcore=a.fvcore)
+                           only=a.only, cache_path="" if a.check else a.cache, device=a.device, use_meta=a.meta,
+                           used=used)
     text = render(rows)
     if errors:
-        print("model zoo: these configs do not build:\n  " + "\n  ".join(errors), file=sys.stderr)
+        print("model zoo: these configs failed:\n  " + "\n  ".join(errors), file=sys.stderr)
     if a.check:
         current = open(a.out, encoding="utf-8").read() if os.path.isfile(a.out) else ""
         if current != text:
             print(f"model zoo: {a.out} is out of date: run python tools/model_zoo.py", file=sys.stderr)
             return 1
         return 1 if errors else 0
+    if not errors:  # drop the counts of models no config builds any more
+        cache = {k: v for k, v in cache.items() if k in used}
     save_cache(a.cache, cache)
     with open(a.out, "w", encoding="utf-8") as f:
         f.write(text)
