@@ -407,7 +407,8 @@ _C.MVIT.REL_POS_TEMPORAL = False
 _C.MVIT.REL_POS_ZERO_INIT = False
 # Add the pooled query to the attention output (MViTv2 residual pooling).
 _C.MVIT.RESIDUAL_POOLING = False
-# Depthwise pooling convs: "auto" (= fast, except under torch.compile), "fast" (CUDA: native kernels, cuDNN off;
+# Depthwise pooling convs: "auto" (= fast; plain while torch.jit traces, for FLOP counts and export), "fast" (CUDA:
+# native kernels, cuDNN off, kept as one operator under torch.compile;
 # CPU: grouped-conv weight gradient) or "plain" (nn.Conv3d); same function, see svit/models/mvit/pooling.py.
 _C.MVIT.POOL_CONV_IMPL = "auto"
 # Change the width inside the attention of a stage's first block (MViTv2).

@@ -14,7 +14,7 @@ from mvit_cfgs import micro_cfg
 
 from svit.models import build_model
 from svit.models.mvit.attention import set_attention_impl, set_pool_conv_impl
-from svit.models.mvit.pooling import DepthwiseConv3dFn, PoolConv3d
+from svit.models.mvit.pooling import PoolConv3d, fast_depthwise_conv3d
 from svit.models.mvit.rel_pos import decomposed_rel_pos_bias, key_position_codes, rel_pos_qk_augment
 
 # three blocks (one q-pooling stage change) keep these float64 comparisons fast
@@ -145,7 +145,7 @@ def test_fast_depthwise_conv_forward_and_gradients(shape, stride, channels_last)
     # and against finite differences, on a tiny input (2 channels, 2x5x5 grid)
     small = torch.randn(1, 2, 2, 5, 5, dtype=torch.float64, requires_grad=True)
     w = conv.weight[:2].detach().clone().requires_grad_()
-    assert torch.autograd.gradcheck(lambda t, w: DepthwiseConv3dFn.apply(t, w, stride, (1, 1, 1)), (small, w),
+    assert torch.autograd.gradcheck(lambda t, w: fast_depthwise_conv3d(t, w, stride, (1, 1, 1)), (small, w),
                                     eps=1e-6, atol=1e-7)
 
 
@@ -166,6 +166,32 @@ def test_fast_depthwise_conv_under_bf16_autocast():
         res[impl] = (y.float(), xi.grad, conv.weight.grad)
     for a, b in zip(res["plain"], res["fast"]):
         torch.testing.assert_close(a, b, atol=0.05, rtol=0.02)
+
+
+def test_fast_depthwise_conv_is_a_checked_operator_kept_by_compile():
+    """The fast conv is a registered operator (fake/meta shapes and autograd checked by opcheck), so
+    ``torch.compile`` keeps it as one call with the same outputs and gradients as eager."""
+    torch.manual_seed(0)
+    x, w = torch.randn(2, 4, 3, 9, 9, requires_grad=True), torch.randn(4, 1, 3, 3, 3, requires_grad=True)
+    torch.library.opcheck(torch.ops.svit.depthwise_conv3d.default, (x, w, [1, 2, 2], [1, 1, 1]))
+    conv = PoolConv3d(4, 4, 3, stride=(1, 2, 2), padding=1, groups=4, bias=False)
+    conv.impl = "auto"
+    graphs = []
+
+    def backend(gm, example_inputs):
+        graphs.append(str(gm.graph))
+        return gm
+
+    outs = {}
+    for name, fn in (("eager", conv), ("compiled", torch.compile(conv, backend=backend, fullgraph=True))):
+        conv.zero_grad(set_to_none=True)
+        xi = x.detach().clone().requires_grad_()
+        y = fn(xi)
+        (y * torch.linspace(-1, 1, y.numel()).view(y.shape)).sum().backward()
+        outs[name] = (y.detach(), xi.grad, conv.weight.grad.clone())
+    assert any("svit.depthwise_conv3d" in g for g in graphs) and not any("conv3d(" in g for g in graphs)
+    for a, b in zip(outs["eager"], outs["compiled"]):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6)
 
 
 def test_unknown_impls_rejected():

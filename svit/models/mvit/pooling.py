@@ -8,7 +8,7 @@ per-channel rescaling whose factor depends only on the conv weights, stride and 
 computed here directly (``conv_constant_volume_scale``) instead of running the convolution.
 
 The depthwise pooling convs are ``PoolConv3d`` modules (an ``nn.Conv3d``, same parameter names) whose
-``impl`` picks how the SAME convolution is computed (see ``DepthwiseConv3dFn``): "plain" (``F.conv3d``
+``impl`` picks how the SAME convolution is computed (see ``depthwise_conv3d``): "plain" (``F.conv3d``
 with autograd's default backward) or "fast". On CUDA, "fast" runs forward and backward with cuDNN off,
 i.e. on PyTorch's native depthwise-3D kernels: cuDNN's bf16 depthwise Conv3d weight-gradient kernels
 took 84% of a training step on an H200, and the native kernels made the step 1.47x faster there. On
@@ -51,60 +51,99 @@ def _no_cudnn(active: bool):
     return b.flags(enabled=False, benchmark=b.benchmark, deterministic=b.deterministic, allow_tf32=b.allow_tf32)
 
 
-class DepthwiseConv3dFn(torch.autograd.Function):
-    """Depthwise Conv3d (no bias, dilation 1) whose forward and backward run on the fast kernels of
-    the device (see the module docstring). ``forward(x, weight, stride, padding)``."""
+def _conv_out_size(size: int, k: int, s: int, p: int) -> int:
+    return (size + 2 * p - k) // s + 1
 
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, stride: tuple, padding: tuple) -> torch.Tensor:
-        dev = x.device.type
-        if torch.is_autocast_enabled(dev):  # the cast autocast would apply to conv3d, done here once
-            dtype = torch.get_autocast_dtype(dev)
-            x, weight = x.to(dtype), weight.to(dtype)
-        ctx.save_for_backward(x, weight)
-        ctx.stride, ctx.padding = tuple(stride), tuple(padding)
-        groups = weight.shape[0]
-        with torch.autocast(dev, enabled=False), _no_cudnn(x.is_cuda):
-            return F.conv3d(x, weight, None, stride, padding, 1, groups)
 
-    @staticmethod
-    def backward(ctx, grad_out: torch.Tensor):
-        x, weight = ctx.saved_tensors
-        stride, padding, groups = list(ctx.stride), list(ctx.padding), weight.shape[0]
-        need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        grad_x = grad_w = None
-        if x.is_cuda:
-            with _no_cudnn(True):
-                grad_x, grad_w, _ = torch.ops.aten.convolution_backward(
-                    grad_out, x, weight, None, stride, padding, [1, 1, 1], False, [0, 0, 0], groups,
-                    [need_x, need_w, False],
-                )
-            return grad_x, grad_w, None, None
-        if need_x:
-            strided = any(s > 1 for s in stride)
-            g, xi = (grad_out.contiguous(), x.contiguous()) if strided else (grad_out, x)
-            grad_x = torch.ops.aten.convolution_backward(
-                g, xi, weight, None, stride, padding, [1, 1, 1], False, [0, 0, 0], groups, [True, False, False]
-            )[0]
-        if need_w:
-            grad_w = _depthwise_weight_grad_cpu(x, grad_out, weight.shape, stride, padding)
-        return grad_x, grad_w, None, None
+@torch.library.custom_op("svit::depthwise_conv3d", mutates_args=())
+def depthwise_conv3d(x: torch.Tensor, weight: torch.Tensor, stride: list[int], padding: list[int]) -> torch.Tensor:
+    """Depthwise Conv3d (no bias, dilation 1) on the device's fast kernels (module docstring).
+
+    A registered operator rather than an ``autograd.Function`` so that ``torch.compile`` keeps it as
+    one opaque call: inductor would otherwise lower the conv back to cuDNN's slow bf16 kernels."""
+    with _no_cudnn(x.is_cuda):
+        return F.conv3d(x, weight, None, stride, padding, 1, weight.shape[0])
+
+
+@depthwise_conv3d.register_fake
+def _(x, weight, stride, padding):
+    k = weight.shape[2:]
+    size = [_conv_out_size(x.shape[2 + i], k[i], stride[i], padding[i]) for i in range(3)]
+    return x.new_empty(x.shape[0], weight.shape[0], *size)
+
+
+@torch.library.custom_op("svit::depthwise_conv3d_backward", mutates_args=())
+def depthwise_conv3d_backward(
+    grad_out: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, stride: list[int], padding: list[int],
+    need_x: bool, need_w: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(dL/dx, dL/dW) of ``depthwise_conv3d``; a gradient not asked for comes back empty."""
+    groups = weight.shape[0]
+    empty = x.new_empty(0)
+    if x.is_cuda:
+        with _no_cudnn(True):
+            gx, gw, _ = torch.ops.aten.convolution_backward(
+                grad_out, x, weight, None, stride, padding, [1, 1, 1], False, [0, 0, 0], groups,
+                [need_x, need_w, False],
+            )
+        return (gx if need_x else empty), (gw if need_w else empty)
+    gx = gw = empty
+    if need_x:
+        strided = any(s > 1 for s in stride)
+        g, xi = (grad_out.contiguous(), x.contiguous()) if strided else (grad_out, x)
+        gx = torch.ops.aten.convolution_backward(
+            g, xi, weight, None, stride, padding, [1, 1, 1], False, [0, 0, 0], groups, [True, False, False]
+        )[0]
+    if need_w:
+        gw = _depthwise_weight_grad_cpu(x, grad_out, weight.shape, stride, padding)
+    return gx, gw
+
+
+@depthwise_conv3d_backward.register_fake
+def _(grad_out, x, weight, stride, padding, need_x, need_w):
+    return (torch.empty_like(x) if need_x else x.new_empty(0)), (torch.empty_like(weight) if need_w else x.new_empty(0))
+
+
+def _setup_context(ctx, inputs, output) -> None:
+    x, weight, stride, padding = inputs
+    ctx.save_for_backward(x, weight)
+    ctx.stride, ctx.padding = list(stride), list(padding)
+
+
+def _backward(ctx, grad_out):
+    x, weight = ctx.saved_tensors
+    need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+    gx, gw = depthwise_conv3d_backward(grad_out, x, weight, ctx.stride, ctx.padding, need_x, need_w)
+    return (gx if need_x else None), (gw if need_w else None), None, None
+
+
+depthwise_conv3d.register_autograd(_backward, setup_context=_setup_context)
+
+
+def fast_depthwise_conv3d(x: torch.Tensor, weight: torch.Tensor, stride, padding) -> torch.Tensor:
+    """``depthwise_conv3d`` with the cast autocast would apply to a conv3d done here (a custom operator
+    is not autocast): bf16/fp16 kernels under autocast, as ``nn.Conv3d`` would run."""
+    dev = x.device.type
+    if torch.is_autocast_enabled(dev):
+        dtype = torch.get_autocast_dtype(dev)
+        x, weight = x.to(dtype), weight.to(dtype)
+    return depthwise_conv3d(x, weight, list(stride), list(padding))
 
 
 class PoolConv3d(nn.Conv3d):
     """The depthwise pooling conv of MViT attention (``groups == channels``, no bias); ``impl``:
-    "plain" = ``nn.Conv3d``; "fast" = ``DepthwiseConv3dFn``; "auto" = "fast" except while
-    ``torch.compile`` traces (the compiler then chooses the kernels)."""
+    "plain" = ``nn.Conv3d``; "fast" = ``depthwise_conv3d``; "auto" = "fast" except while traced by
+    ``torch.jit`` (FLOP counting, export), which records the plain conv."""
 
     impl: str = "auto"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         impl = self.impl
         if impl == "auto":
-            impl = "plain" if torch.compiler.is_compiling() else "fast"
+            impl = "plain" if torch.jit.is_tracing() or torch.jit.is_scripting() else "fast"
         if impl == "plain" or x.device.type not in ("cpu", "cuda"):
             return super().forward(x)
-        return DepthwiseConv3dFn.apply(x, self.weight, self.stride, self.padding)
+        return fast_depthwise_conv3d(x, self.weight, self.stride, self.padding)
 
 
 def tap_weights(kernel: int, stride: int, padding: int) -> torch.Tensor:
@@ -129,16 +168,21 @@ def conv_constant_volume_scale(conv: nn.Conv3d) -> torch.Tensor:
     Multiplying a token by it equals broadcasting the token into a kernel-sized volume, applying
     ``conv`` and averaging over output positions (exactly, up to float rounding).
     """
-    k_t, k_h, k_w = conv.kernel_size
-    s_t, s_h, s_w = conv.stride
-    p_t, p_h, p_w = conv.padding
-    taps = (
-        tap_weights(k_t, s_t, p_t)[:, None, None]
-        * tap_weights(k_h, s_h, p_h)[None, :, None]
-        * tap_weights(k_w, s_w, p_w)[None, None, :]
-    )
     weight = conv.weight[:, 0]  # (C, kT, kH, kW); depthwise: one input channel per group
-    return (weight * taps.to(dtype=weight.dtype, device=weight.device)).sum(dim=(1, 2, 3))
+    key = (tuple(conv.kernel_size), tuple(conv.stride), tuple(conv.padding), str(weight.device), weight.dtype)
+    taps = _TAPS.get(key)
+    if taps is None:  # built once per device: a host-to-device copy in every step would be a host sync
+        (k_t, k_h, k_w), (s_t, s_h, s_w), (p_t, p_h, p_w) = key[:3]
+        taps = (
+            tap_weights(k_t, s_t, p_t)[:, None, None]
+            * tap_weights(k_h, s_h, p_h)[None, :, None]
+            * tap_weights(k_w, s_w, p_w)[None, None, :]
+        )
+        taps = _TAPS[key] = taps.to(dtype=weight.dtype, device=weight.device)
+    return (weight * taps).sum(dim=(1, 2, 3))
+
+
+_TAPS: dict[tuple, torch.Tensor] = {}
 
 
 def attention_pool(
