@@ -8,7 +8,7 @@
 One row per model config (every ``configs/**/*.yaml`` except ``configs/datasets/``, ``_base*`` files
 and folders): the model, the dataset (the ``configs/datasets/<name>.yaml`` it builds on, else
 TRAIN.DATASET), frames x crops x clips of the test, the parameters (counted by building the model),
-fvcore GFLOPs of one test view, the number the paper reports with its source, and the weights
+fvcore GFLOPs of one test view, the GFLOPs and the top-1 the paper reports with their sources, and the weights
 file the config expects (``configs/model_zoo_meta.yaml``; else TRAIN.CHECKPOINT_FILE_PATH).
 
 Cost: parameters are counted on PyTorch's meta device when the builder allows it (no memory, no
@@ -51,8 +51,8 @@ NOT_MODEL = {"TRAIN", "TEST", "SOLVER", "DATA_LOADER", "AUG", "MIXUP", "TENSORBO
              "NUM_SHARDS", "SHARD_ID", "DETERMINISTIC", "WANDB", "SVMIX", "NUM_CPU_PROCS", "LOG_MODEL_INFO"}
 DATA_MODEL_KEYS = ("NUM_FRAMES", "TEST_CROP_SIZE", "INPUT_CHANNEL_NUM")
 DATASET_NAMES = {"ssv1", "ssv2", "k400", "mini_k400", "mini_ssv2", "ucf101", "diving48", "egtea"}
-HEADER = ["config", "model", "dataset", "frames x crops x clips", "params (M)", "GFLOPs / view", "paper",
-          "source", "weights"]
+HEADER = ["config", "model", "dataset", "frames x crops x clips", "params (M)", "GFLOPs / view", "paper GFLOPs",
+          "paper", "source", "weights"]
 
 
 def model_configs(configs_dir: str) -> list[str]:
@@ -202,6 +202,15 @@ def read_meta(configs_dir: str) -> dict:
         return yaml.safe_load(f) or {}
 
 
+def paper_gflops(info: dict) -> str:
+    """The GFLOPs per view a source reports (model_zoo_meta.yaml ``gflops``), with the source and,
+    where the count disagrees, why."""
+    if "gflops" not in info:
+        return "—"
+    why = "; ".join(str(info[k]) for k in ("gflops_source", "gflops_note") if info.get(k))
+    return f"{info['gflops']} ({why})" if why else str(info["gflops"])
+
+
 def save_cache(path: str, cache: dict) -> None:
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     tmp = path + ".tmp"
@@ -260,7 +269,8 @@ def collect(configs_dir: str, cache: dict, flops: bool, max_cpu_params: int, onl
         rows.append([
             f"[{rel}](configs/{rel})", cfg.MODEL.MODEL_NAME, dataset_of(path, cfg),
             f"{input_frames(cfg)} x {cfg.TEST.NUM_SPATIAL_CROPS} x {cfg.TEST.NUM_ENSEMBLE_VIEWS}",
-            f"{params / 1e6:.2f}", gtext, str(info.get("paper", "—")), str(info.get("source", "—")), wtext,
+            f"{params / 1e6:.2f}", gtext, paper_gflops(info), str(info.get("paper", "—")),
+            str(info.get("source", "—")), wtext,
         ])
         print(f"{rel}: {params / 1e6:.2f} M, {gtext} GFLOPs", file=sys.stderr)
     return rows, errors
@@ -279,6 +289,7 @@ def render(rows: list) -> str:
         lines += ["Marked †: not fvcore, but multiply-adds of convolutions, matmuls and attention counted by",
                   "`torch.utils.flop_counter` on the meta device (`--meta`; no normalisation layers)."]
     lines += [
+        "Paper GFLOPs: one view as the source reports it (the IBM CNN numbers count convolutions only).",
         "Paper numbers: top-1 % as reported by the source; weights: the file the config expects",
         "(TRAIN/TEST.CHECKPOINT_FILE_PATH).",
         "",

@@ -33,7 +33,8 @@ def _setup(tmp_path: Path) -> tuple[Path, list[str]]:
     (configs / "tiny" / "tsn_ucf.yaml").write_text(yaml.safe_dump(on_ucf))
     (configs / "tiny" / "_base.yaml").write_text("MODEL:\n  NUM_CLASSES: 3\n")  # a base file: not a row
     (configs / "model_zoo_meta.yaml").write_text(yaml.safe_dump(
-        {"tiny/tsn_ucf.yaml": {"paper": 95.1, "source": "a paper, Table 2", "weights": "tsn_ucf.pyth"}}))
+        {"tiny/tsn_ucf.yaml": {"paper": 95.1, "source": "a paper, Table 2", "weights": "tsn_ucf.pyth",
+                                "gflops": 0.05, "gflops_source": "Table 3"}}))
     args = ["--configs", str(configs), "--out", str(tmp_path / "MODEL_ZOO.md"), "--cache", str(tmp_path / "flops.json")]
     return configs, args
 
@@ -46,7 +47,7 @@ def test_generate_then_check_then_drift(tmp_path) -> None:
     assert len(rows) == 2
     ucf = next(r for r in rows if "tsn_ucf" in r).split(" | ")
     assert ucf[1:4] == ["TSN", "ucf101", "2 x 3 x 1"]  # the views of the defaults (3 crops, 1 clip)
-    assert ucf[6:9] == ["95.1", "a paper, Table 2", "`tsn_ucf.pyth`"]
+    assert ucf[6:10] == ["0.05 (Table 3)", "95.1", "a paper, Table 2", "`tsn_ucf.pyth`"]
     synth = next(r for r in rows if "tsn_synthetic" in r).split(" | ")
     assert synth[2] == "synthetic_ssv2 (12 classes)" and synth[3] == "2 x 1 x 1"
     params = float(synth[4])
