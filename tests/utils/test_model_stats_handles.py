@@ -109,3 +109,25 @@ def test_ops_without_a_handle_are_reported() -> None:
 def test_gflops_is_the_total_in_units_of_1e9() -> None:
     conv = nn.Conv3d(2, 3, (1, 3, 3), padding=(0, 1, 1), bias=False)
     assert gflops(conv, torch.zeros(1, 2, 2, 4, 4)) * 1e9 == 3 * 2 * 9 * 2 * 4 * 4
+
+
+def test_swin_window_attention_fused_and_explicit_count_the_same_by_hand() -> None:
+    from svit.models.swin.attention import WindowAttention3D
+
+    bw, n, c, heads, nw = 4, 8, 12, 3, 2  # 4 windows of 2x2x2 tokens, 2 shift-mask windows
+    x = torch.zeros(bw, n, c)
+    mask = torch.zeros(nw, n, n)
+
+    class Masked(nn.Module):
+        def __init__(self, impl: str) -> None:
+            super().__init__()
+            self.attn = WindowAttention3D(c, (2, 2, 2), heads, attn_impl=impl)
+            self.register_buffer("mask", mask)
+
+        def forward(self, t: torch.Tensor) -> torch.Tensor:
+            return self.attn(t, self.mask)
+
+    counts = [flop_count(Masked(impl), x) for impl in ("sdpa", "explicit")]
+    hand = bw * n * c * 3 * c + bw * n * c * c + 2 * bw * n * n * c  # qkv, proj, q kᵀ and attn v
+    assert [r.total for r in counts] == [hand, hand]
+    assert all(r.uncounted == {} for r in counts)
