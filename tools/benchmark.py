@@ -192,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--amp", default="off", choices=("off", "bf16", "fp16"), help="autocast dtype")
     m.add_argument("--compile", action="store_true", help="torch.compile the model (compiled during warm-up)")
     m.add_argument("--compile-mode", default="default", help="torch.compile mode (e.g. reduce-overhead = CUDA graphs)")
+    m.add_argument("--cuda-graphs", action="store_true",
+                   help="evaluation rows replay a CUDA graph of the forward (TEST.CUDA_GRAPHS; CUDA only)")
     m.add_argument("--iters", type=int, default=3, help="timed steps per row")
     m.add_argument("--warmup", type=int, default=2, help="untimed steps first (autotuning, compilation)")
     m.add_argument("--attn-impl", nargs="+", default=None, choices=("explicit", "sdpa", "sdpa_mask", "flex"),

@@ -12,7 +12,10 @@ memory, kernel launches), so ratios come from one run on one device:
   mask, ``nn.Conv3d`` pooling convs on cuDNN);
 * ``ours-bf16`` / ``ours-fp16``: ours as configured (fused rel-pos SDPA, fast pooling convs);
 * ``ours-bf16-compile``: the same under ``torch.compile`` (whole model); ``ours-bf16-compile-blocks``:
-  each transformer block compiled alone (blocks of one shape share the compiled code: compiles fast).
+  each transformer block compiled alone (blocks of one shape share the compiled code: compiles fast);
+* ``ours-bf16-graphs``: evaluation replayed from a CUDA graph (``TEST.CUDA_GRAPHS``; its output is
+  first compared with the eager one); training through ``torch.cuda.make_graphed_callables``
+  (forward and backward graphs; an experiment, reported as an error row if capture fails).
 
 Before timing, ``--check`` loads the original's random weights into ours (the ``slowfast`` adapter,
 strict) and compares fp32 eval outputs on the device (TF32 off): the speed is of the same function.
@@ -40,7 +43,7 @@ import torch.nn as nn
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 VARIANTS = ("original-fp16", "original-bf16", "today-bf16", "ours-bf16", "ours-fp16", "ours-bf16-compile",
-            "ours-bf16-compile-blocks")
+            "ours-bf16-compile-blocks", "ours-bf16-graphs")
 # Modules the original imports at package level but no model code needs (data tools, visualisation).
 _OPTIONAL = ("ffmpeg", "psutil", "pandas", "pytorchvideo", "imgaug", "imgaug.augmenters", "imgaug.augmentables",
              "imgaug.augmentables.bbs", "imgaug.augmentables.kps", "torchvision.transforms.functional_tensor", "av",
@@ -227,6 +230,47 @@ def top_kernels(fn, device: torch.device, n: int = 12) -> list[dict[str, Any]]:
     return rows
 
 
+class _AutocastForward(nn.Module):
+    """``model(x)`` under autocast without its weight-cast cache (a requirement of CUDA graph capture)."""
+
+    def __init__(self, model: nn.Module, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.model, self.dtype = model, dtype
+
+    def forward(self, x: torch.Tensor):
+        with torch.autocast(x.device.type, dtype=self.dtype, cache_enabled=False):
+            out = self.model(x)
+        return out["logits"] if isinstance(out, dict) else out
+
+
+def graphed_train_runner(model: nn.Module, cfg, batch: int, device: torch.device) -> nn.Module:
+    """Forward and backward of ``model`` (train mode, bf16) captured by ``make_graphed_callables``."""
+    model.train()
+    x = torch.randn(batch, 3, cfg.DATA.NUM_FRAMES, cfg.DATA.TRAIN_CROP_SIZE, cfg.DATA.TRAIN_CROP_SIZE, device=device)
+    # allow_unused_input: heads the logits do not use (SViT's box heads) get no gradient in this step
+    return torch.cuda.make_graphed_callables(_AutocastForward(model, torch.bfloat16), (x,), num_warmup_iters=3,
+                                             allow_unused_input=True)
+
+
+def graphs_match(model: nn.Module, cfg, batch: int, device: torch.device) -> float:
+    """max |graphed − eager| of the bf16 evaluation logits on one random batch."""
+    from svit.engine.cuda_graphs import CudaGraphForward
+
+    model.eval()
+    x = torch.randn(batch, 3, cfg.DATA.NUM_FRAMES, cfg.DATA.TEST_CROP_SIZE, cfg.DATA.TEST_CROP_SIZE, device=device)
+    graphed = CudaGraphForward(model, torch.bfloat16)
+    with torch.no_grad():
+        with torch.autocast(device.type, dtype=torch.bfloat16, cache_enabled=False):
+            ref = model(x)
+        got = graphed(x)
+        x2 = torch.randn_like(x)  # a second input through the same graph
+        got2 = graphed(x2)
+        with torch.autocast(device.type, dtype=torch.bfloat16, cache_enabled=False):
+            ref2 = model(x2)
+    logits = [(o["logits"] if isinstance(o, dict) else o).float() for o in (ref, got, ref2, got2)]
+    return max((logits[0] - logits[1]).abs().max().item(), (logits[2] - logits[3]).abs().max().item())
+
+
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--original-root", required=True, help="checkout of github.com/eladb3/SViT")
@@ -287,15 +331,28 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
             for blk in ours.blocks:
                 blk.compile()
         peak = lookup_peak_tflops(name, amp) if device.type == "cuda" else None
+        graphs = variant.endswith("graphs")
+        if graphs and device.type == "cuda":
+            out["graphs_max_abs_logit_diff"] = graphs_match(ours, cfg, args.batch_size[0], device)
+            print(f"CUDA graph eval vs eager (bf16 logits): max |diff| {out['graphs_max_abs_logit_diff']:.2e}")
         for batch in args.batch_size:
             for mode in args.modes:
                 base = {"variant": variant, "amp": amp, "mode": mode, "batch_size": batch, "device": name}
+                row_runner = runner
                 try:
-                    res = benchmark_one(model, runner, cfg, batch, mode, amp, args.warmup, args.iters, device,
-                                        profile_launches=batch == args.profile_batch)
+                    if graphs and mode == "train" and device.type == "cuda":
+                        row_runner = graphed_train_runner(ours, cfg, batch, device)
+                    res = benchmark_one(model, row_runner, cfg, batch, mode, amp, args.warmup, args.iters, device,
+                                        profile_launches=batch == args.profile_batch, cuda_graphs=graphs)
                 except torch.cuda.OutOfMemoryError as e:
                     res = {"error": f"OOM: {str(e)[:120]}"}
                     torch.cuda.empty_cache()
+                except Exception as e:  # noqa: BLE001 - an experimental capture failing is a result, not a crash
+                    if not graphs:
+                        raise
+                    res = {"error": f"{type(e).__name__}: {str(e)[:300]}"}
+                del row_runner
+                torch.cuda.empty_cache() if device.type == "cuda" else None
                 row = {**base, **res, "peak_tflops": peak}
                 out["rows"].append(row)
                 dump()
@@ -334,8 +391,11 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     for r in rows:
         if "error" in r:
             continue
-        ref = [o for o in rows if o["variant"] == "original-" + ("fp16" if r["mode"] == "train" else "bf16")
-               and o["mode"] == r["mode"] and o["batch_size"] == r["batch_size"] and "error" not in o]
+        # reference: the original's recipe precision for training (fp16), bf16 for evaluation (as ours),
+        # whichever of the two was measured otherwise
+        prefer = ["original-fp16", "original-bf16"] if r["mode"] == "train" else ["original-bf16", "original-fp16"]
+        ref = [o for v in prefer for o in rows if o["variant"] == v and o["mode"] == r["mode"]
+               and o["batch_size"] == r["batch_size"] and "error" not in o]
         ratio = f"{r['clips_per_s'] / ref[0]['clips_per_s']:.2f}x" if ref else "-"
         mem = r["peak_mem_gb"]
         mratio = f"{mem / ref[0]['peak_mem_gb']:.2f}" if ref and mem and ref[0]["peak_mem_gb"] else "-"

@@ -134,6 +134,9 @@ _C.TEST.SAVE_RESULTS = True
 _C.TEST.SPLIT = "val"
 # Named test protocol of a seed paper ("" = the TEST.* keys as set): tdn, ibm, svmix, side4video, side4video_ss.
 _C.TEST.PROTOCOL = ""
+# Validation, test and predict forwards replayed from CUDA graphs, one per batch shape (at most 4): removes the
+# per-kernel launch cost that bounds small-batch evaluation on fast GPUs. CUDA only (ignored with a warning on CPU).
+_C.TEST.CUDA_GRAPHS = False
 
 # ---------------------------------------------------------------------------------------------
 # Data

@@ -19,6 +19,7 @@ from fvcore.common.config import CfgNode
 from svit.checkpoint import unwrap
 from svit.engine import protocols
 from svit.engine.bad_samples import check_bad_fraction, evaluation_keep, readable_batches
+from svit.engine.cuda_graphs import graphed_eval
 from svit.engine.errors import ResultsError
 from svit.engine.meters import topk_correct
 from svit.engine.progress import eval_progress
@@ -80,7 +81,7 @@ def validate(
         labels = labels[keep]
         for name, net in nets.items():
             with autocast(cfg, device):
-                logits = task.eval_logits(net, batch)
+                logits = task.eval_logits(graphed_eval(cfg, net, device), batch)
             logits = logits.float()[keep]
             c1, c5 = topk_correct(logits, labels)
             acc = sums[name]
@@ -143,7 +144,7 @@ def run_test(
         b = to_device(batch, device)
         for name, net in nets.items():
             with autocast(cfg, device):
-                logits = task.eval_logits(net, b)
+                logits = task.eval_logits(graphed_eval(cfg, net, device), b)
             scores[name].append(torch.softmax(logits.float(), dim=-1).cpu().numpy())
         idx.append(batch["index"].numpy())
         views.append(batch["view"].numpy())

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from fvcore.common.config import CfgNode
 
+from svit.engine.cuda_graphs import graphed_eval
 from svit.engine.results import aggregate_views
 
 VIDEO_EXTENSIONS = {".webm", ".mp4", ".avi", ".mkv", ".mov", ".m4v", ".gif"}
@@ -170,7 +171,7 @@ class Predictor:
         rng = np.random.default_rng(self.cfg.RNG_SEED)
         views = [dataset.load(vid_index, v, rng)["inputs"] for v in range(dataset.num_views)]
         clips = torch.stack(views).to(self.device)
-        out = self.model(clips)
+        out = graphed_eval(self.cfg, self.model, self.device, use_autocast=False)(clips)
         logits = out["logits"] if isinstance(out, dict) else out
         probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         views = np.arange(len(probs))

@@ -164,9 +164,10 @@ def _reset_peak(device: torch.device) -> None:
 
 
 def benchmark_one(model: nn.Module, runner: nn.Module, cfg, batch: int, mode: str, amp: str, warmup: int, iters: int,
-                  device: torch.device, profile_launches: bool = True) -> dict[str, Any]:
+                  device: torch.device, profile_launches: bool = True, cuda_graphs: bool = False) -> dict[str, Any]:
     """One row: ``mode`` "train" (forward + cross-entropy + backward + AdamW step) or "eval" (no-grad
-    forward) of ``runner`` (``model`` or its compiled form) on a random batch of ``batch`` clips."""
+    forward) of ``runner`` (``model`` or its compiled form) on a random batch of ``batch`` clips.
+    ``cuda_graphs``: the evaluation forward replays a CUDA graph (``TEST.CUDA_GRAPHS``; CUDA only)."""
     c = cfg.DATA.INPUT_CHANNEL_NUM[0]
     crop = cfg.DATA.TRAIN_CROP_SIZE if mode == "train" else cfg.DATA.TEST_CROP_SIZE
     gen = torch.Generator().manual_seed(0)
@@ -187,6 +188,10 @@ def benchmark_one(model: nn.Module, runner: nn.Module, cfg, batch: int, mode: st
             scaler.update()
     else:
         model.eval()
+        if cuda_graphs and device.type == "cuda":
+            from svit.engine.cuda_graphs import CudaGraphForward
+
+            runner = CudaGraphForward(runner, AMP_DTYPES[amp])
 
         def fn() -> None:
             with torch.no_grad(), _autocast(device, amp):
@@ -253,12 +258,14 @@ def run_model_benchmark(args: Namespace) -> list[dict[str, Any]]:
             for mode in modes:
                 base = {"model": cfg.MODEL.MODEL_NAME, "cfg": args.cfg, "attn_impl": impl or cfg.MODEL.ATTN_IMPL,
                         "pool_conv_impl": cfg.MVIT.POOL_CONV_IMPL, "amp": amp, "compile": use_compile,
+                        "cuda_graphs": bool(getattr(args, "cuda_graphs", False)),
                         "device": str(device), "device_name": device_name,
                         "torch": torch.__version__, "threads": torch.get_num_threads(), "params": n_params,
                         "warmup": warmup, "iters": iters, "peak_tflops": peak}
                 try:
                     res = benchmark_one(model, runner, cfg, batch, mode, amp, warmup, iters, device,
-                                        profile_launches=not getattr(args, "no_profile", False))
+                                        profile_launches=not getattr(args, "no_profile", False),
+                                        cuda_graphs=bool(getattr(args, "cuda_graphs", False)))
                 except torch.cuda.OutOfMemoryError as e:  # a sweep goes on past the batch that does not fit
                     rows.append({**base, "mode": mode, "batch_size": batch, "error": f"OOM: {str(e)[:200]}"})
                     torch.cuda.empty_cache()

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
-from timm.layers import DropPath, Mlp
+from timm.layers import DropPath
 
 from svit.models.mvit.attention import MultiScaleAttention
+from svit.models.mvit.mlp import GeluMlp
 from svit.models.mvit.pooling import attention_pool
 
 
@@ -75,13 +76,7 @@ class MultiScaleBlock(nn.Module):
         )
         self.drop_path = DropPath(drop_path) if drop_path > 0.0 else nn.Identity()
         self.norm2 = norm_layer(att_dim)
-        self.mlp = Mlp(
-            in_features=att_dim,
-            hidden_features=int(att_dim * mlp_ratio),
-            out_features=dim_out,
-            act_layer=nn.GELU,
-            drop=drop_rate,
-        )
+        self.mlp = GeluMlp(att_dim, int(att_dim * mlp_ratio), dim_out, drop=drop_rate)
         if layer_scale_init_value > 0:
             self.gamma_1 = nn.Parameter(layer_scale_init_value * torch.ones(att_dim))
             self.gamma_2 = nn.Parameter(layer_scale_init_value * torch.ones(dim_out))
