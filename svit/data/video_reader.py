@@ -23,14 +23,19 @@ logger = logging.getLogger(__name__)
 cv2.setNumThreads(1)  # data workers are processes; OpenCV threads would oversubscribe the cores
 
 
+# OpenCV >= 4.10 decodes straight to RGB (the JPEG decoder's own output, no BGR round trip): the same
+# pixels as imread + cvtColor (test), one pass less per frame.
+_IMREAD_RGB = getattr(cv2, "IMREAD_COLOR_RGB", None)
+
+
 def read_image_rgb(path: str, video_id: str) -> np.ndarray:
     """Decodes one image file to RGB uint8 ``(H, W, 3)``; raises ``SampleError`` if unreadable."""
     if not os.path.isfile(path):
         raise SampleError(path, video_id, "frame file is missing")
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    img = cv2.imread(path, _IMREAD_RGB if _IMREAD_RGB is not None else cv2.IMREAD_COLOR)
     if img is None:
         raise SampleError(path, video_id, "frame file cannot be decoded (corrupt or not an image)")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    return img if _IMREAD_RGB is not None else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
 def _template_regex(template: str) -> re.Pattern:

@@ -208,3 +208,15 @@ def test_pyav_source_converts_only_read_frames_to_the_same_pixels(tmp_path, ext)
     assert src.num_frames == 14 and all(isinstance(f, av.VideoFrame) for f in src.frames)
     np.testing.assert_array_equal(src.read(plan), np.stack([former[i] for i in plan]))
     np.testing.assert_array_equal(np.stack(decode_video(path, "clip")), np.stack(former))
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".png"])
+def test_frame_reader_rgb_equals_bgr_decode_then_convert(tmp_path, ext):
+    from svit.data.video_reader import read_image_rgb
+
+    path = str(tmp_path / f"f{ext}")
+    cv2.imwrite(path, textured(t=1, h=33, w=47)[0])
+    want = cv2.cvtColor(cv2.imread(path, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    got = read_image_rgb(path, "clip")
+    assert got.shape == (33, 47, 3) and got.dtype == np.uint8 and got.flags.c_contiguous
+    np.testing.assert_array_equal(got, want)

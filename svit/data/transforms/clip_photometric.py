@@ -68,8 +68,11 @@ def equalize_clip(frames: np.ndarray) -> np.ndarray:
 
 def grey_levels(frames: np.ndarray) -> np.ndarray:
     """PIL's ``convert("L")`` of RGB uint8 frames: ``(R*19595 + G*38470 + B*7471 + 2**15) >> 16``."""
-    f = frames.astype(np.int32)
-    return (f[..., 0] * 19595 + f[..., 1] * 38470 + f[..., 2] * 7471 + 0x8000) >> 16
+    grey = frames[..., 0] * np.uint32(19595)
+    grey += frames[..., 1] * np.uint32(38470)
+    grey += frames[..., 2] * np.uint32(7471)
+    grey += np.uint32(0x8000)
+    return (grey >> 16).astype(np.int32)
 
 
 def blend(degenerate: np.ndarray, frames: np.ndarray, factor: float) -> np.ndarray:
@@ -80,8 +83,11 @@ def blend(degenerate: np.ndarray, frames: np.ndarray, factor: float) -> np.ndarr
         return np.broadcast_to(degenerate, frames.shape).astype(np.uint8)
     if alpha == 1.0:
         return frames.copy()
-    base = np.asarray(degenerate, dtype=np.int32)
-    value = base.astype(np.float32) + alpha * (frames.astype(np.int32) - base).astype(np.float32)
+    base = np.asarray(degenerate, dtype=np.float32)  # small integers: exact in float32, as are the differences
+    value = frames.astype(np.float32)
+    value -= base
+    value *= alpha
+    value += base
     np.clip(value, 0.0, 255.0, out=value)
     return value.astype(np.uint8)
 

@@ -59,11 +59,10 @@ def source_region(inverse: np.ndarray, region: Region, canvas: tuple[int, int]) 
     return out[0][0], out[1][0], out[0][1], out[1][1]
 
 
-def _fixed_point_maps(inverse: np.ndarray, src_region: Region, region: Region) -> tuple[np.ndarray, np.ndarray]:
-    """``cv2.remap``'s fixed-point maps (integer pixel + 1/32 sub-pixel index) of the output ``region``,
-    relative to ``src_region``. Rounded on the canvas before the shift, so a region's pixels are
-    exactly those of the whole canvas's warp."""
-    xin, yin = _sample_points(inverse, region)
+def _fixed_point_maps(xin: np.ndarray, yin: np.ndarray, src_region: Region) -> tuple[np.ndarray, np.ndarray]:
+    """``cv2.remap``'s fixed-point maps (integer pixel + 1/32 sub-pixel index) of the sample points
+    ``xin, yin`` (``_sample_points``), relative to ``src_region``. Rounded on the canvas before the
+    shift, so a region's pixels are exactly those of the whole canvas's warp."""
     lim = 1 << 19  # far outside any frame (and inside int16 after >> 5): those pixels are fill anyway
     qx = np.clip(np.rint((xin - 0.5) * _SUB), -lim, lim).astype(np.int64) - _SUB * src_region[1]
     qy = np.clip(np.rint((yin - 0.5) * _SUB), -lim, lim).astype(np.int64) - _SUB * src_region[0]
@@ -85,7 +84,8 @@ def warp_affine_region(src: np.ndarray, src_region: Region, inverse: np.ndarray,
         raise TypeError(f"warp_affine_region expects (T, H, W, C) uint8 frames, got {src.dtype} {src.shape}")
     t, _, _, c = src.shape
     _, _, h, w = region
-    map1, map2 = _fixed_point_maps(inverse, src_region, region)
+    xin, yin = _sample_points(inverse, region)
+    map1, map2 = _fixed_point_maps(xin, yin, src_region)
     out = np.empty((t, h, w, c), np.uint8)
     buf = np.empty(src.shape[1:], np.float32)
     for i in range(t):
@@ -93,7 +93,7 @@ def warp_affine_region(src: np.ndarray, src_region: Region, inverse: np.ndarray,
         res = cv2.remap(buf, map1, map2, _FLAGS[interpolation], borderMode=cv2.BORDER_REPLICATE)
         np.clip(res, 0.0, 255.0, out=res)
         np.copyto(out[i], res.reshape(h, w, c), casting="unsafe")  # float → uint8 truncates, as PIL
-    out[:, outside_canvas(inverse, region, canvas)] = fill
+    out[:, (xin < 0) | (xin >= canvas[1]) | (yin < 0) | (yin >= canvas[0])] = fill  # as outside_canvas
     return out
 
 
