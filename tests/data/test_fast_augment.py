@@ -57,6 +57,11 @@ def test_clip_photometric_ops_equal_pil_bit_for_bit(kind):
                                       per_frame_pil(lambda i: taa.color(i, factor), frames))
         np.testing.assert_array_equal(CP.contrast_clip(frames, factor),
                                       per_frame_pil(lambda i: taa.contrast(i, factor), frames))
+        np.testing.assert_array_equal(CP.sharpness_clip(frames, factor),
+                                      per_frame_pil(lambda i: taa.sharpness(i, factor), frames))
+        tiny = frames[:, :2]  # no interior: PIL's own answer
+        np.testing.assert_array_equal(CP.sharpness_clip(tiny, factor),
+                                      per_frame_pil(lambda i: taa.sharpness(i, factor), tiny))
 
 
 def _pil_and_cv2(name, arg, frames, interpolation):
@@ -137,10 +142,17 @@ def test_resize_to_planes_matches_torch_bilinear():
                          align_corners=False)
     assert got.shape == (3, 2, 24, 31) and (got - want).abs().max() < 0.01
     assert torch.equal(G.resize_to_planes(frames, 37, 50), torch.from_numpy(frames).permute(3, 0, 1, 2).float())
+    # channel order and normalisation folded in: (x[source[c]] * scale[c] + bias[c]), resized
+    scale, bias = [0.5, 2.0, -1.0], [1.0, -3.0, 0.25]
+    got = G.resize_to_planes(frames, 24, 31, scale, bias, [2, 1, 0])
+    want_n = want.flip(0) * torch.tensor(scale).view(3, 1, 1, 1) + torch.tensor(bias).view(3, 1, 1, 1)
+    assert (got - want_n).abs().max() < 0.02
 
 
-def _train_cfg(backend, **aug):
+def _train_cfg(backend, order="RGB", **aug):
     cfg = get_cfg()
+    cfg.DATA.CHANNEL_ORDER = order
+    cfg.DATA.MEAN, cfg.DATA.STD = [0.4, 0.45, 0.5], [0.2, 0.225, 0.25]
     cfg.DATA.TRAIN_CROP_SIZE = 40
     cfg.DATA.TRAIN_JITTER_SCALES_RELATIVE = [0.3, 1.0]
     cfg.DATA.TRAIN_JITTER_ASPECT_RELATIVE = [0.75, 1.3333]
@@ -153,12 +165,15 @@ def _train_cfg(backend, **aug):
     return cfg
 
 
-@pytest.mark.parametrize("re_prob", [0.0, 1.0])
-def test_backends_draw_the_same_and_agree(re_prob):
+@pytest.mark.parametrize("re_prob,order,jitter", [(0.0, "RGB", 0.0), (1.0, "BGR", 0.0), (0.0, "RGB", 0.4)])
+def test_backends_draw_the_same_and_agree(re_prob, order, jitter):
     """Same seed → same parameters (the generators end in the same state), the same boxes and masks,
     and frames within the stated tolerance; without a geometric op they differ by float rounding."""
-    pil_t = ClipTransform(_train_cfg("pil", RE_PROB=re_prob), "train", {0: 1, 1: 0})
-    cv_t = ClipTransform(_train_cfg("cv2", RE_PROB=re_prob), "train", {0: 1, 1: 0})
+    aug = {"RE_PROB": re_prob, "COLOR_JITTER": jitter}
+    if jitter:
+        aug["AA_TYPE"] = ""  # colour jitter acts only without RandAugment (PySlowFast)
+    pil_t = ClipTransform(_train_cfg("pil", order, **aug), "train", {0: 1, 1: 0})
+    cv_t = ClipTransform(_train_cfg("cv2", order, **aug), "train", {0: 1, 1: 0})
     c = rect_clip(t=3)
     frames = textured(t=3, h=60, w=80, seed=2)
     frames[:, 14:44, 20:52] = 255
@@ -173,7 +188,7 @@ def test_backends_draw_the_same_and_agree(re_prob):
         assert torch.allclose(a[1], b[1], atol=1e-6) and torch.equal(a[2], b[2]) and a[3] == b[3]
         d = (a[0] - b[0]).abs() * grey
         mean_diffs.append(float(d.mean()))
-        ops = pil_t.randaug.sample(np.random.default_rng(seed))
+        ops = pil_t.randaug.sample(np.random.default_rng(seed)) if pil_t.randaug else []
         if not any(n in GEOMETRIC for n, _ in ops):
             exact_rounds += 1
             assert d.max() < 0.02

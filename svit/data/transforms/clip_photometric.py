@@ -1,11 +1,14 @@
-"""PIL's AutoContrast, Equalize, Color and Contrast (as timm's RandAugment calls them) for a whole
-clip at once, giving exactly PIL's frames (tests/data/test_fast_augment.py compares bit for bit).
+"""PIL's AutoContrast, Equalize, Color, Contrast and Sharpness (as timm's RandAugment calls them) for
+a whole clip at once, giving exactly PIL's frames (tests/data/test_fast_augment.py compares bit for bit).
 
 Each op stays per frame where PIL's is per image (the histogram of AutoContrast/Equalize, the mean
 grey level of Contrast); only the Python-level loop over frames and PIL's per-image overhead go.
 AutoContrast and Equalize build PIL's per-band table from the frame's histogram and apply it with
 ``cv2.LUT``; Color and Contrast blend with PIL's grey (ITU-R 601-2 in 16-bit fixed point) in float32
 with ``Image.blend``'s expression ``in1 + alpha * (in2 - in1)``, truncated and clipped as it does.
+Sharpness blends with PIL's SMOOTH filter (3x3, weights 1 and a centre 5, over 13, rounded, border
+rows/columns copied): its exact value is k/13, never within 1/26 of a rounding boundary, so any float
+evaluation (here ``cv2.filter2D``) rounds to PIL's integers.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import cv2
 import numpy as np
 
 _RAMP = np.arange(256, dtype=np.float64)
+_SMOOTH = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]], np.float32) / 13.0
 
 
 def _band_histograms(frame: np.ndarray) -> np.ndarray:
@@ -106,3 +110,22 @@ def contrast_clip(frames: np.ndarray, factor: float) -> np.ndarray:
     count = grey[0].size
     means = np.array([int(int(s) / count + 0.5) for s in sums], dtype=np.int32)  # ImageStat: int sum / count
     return blend(means[:, None, None, None], frames, factor)
+
+
+def smooth_clip(frames: np.ndarray) -> np.ndarray:
+    """PIL's ``filter(ImageFilter.SMOOTH)`` of every ``(T, H, W, C)`` uint8 frame (H, W >= 3)."""
+    t, h, w, c = frames.shape
+    # one call for the stacked frames: rows next to a frame boundary are border rows, restored below
+    out = cv2.filter2D(np.ascontiguousarray(frames).reshape(t * h, w, c), -1, _SMOOTH,
+                       borderType=cv2.BORDER_REPLICATE).reshape(t, h, w, c)
+    out[:, 0], out[:, -1], out[:, :, 0], out[:, :, -1] = frames[:, 0], frames[:, -1], frames[:, :, 0], frames[:, :, -1]
+    return out
+
+
+def sharpness_clip(frames: np.ndarray, factor: float) -> np.ndarray:
+    """``ImageEnhance.Sharpness(frame).enhance(factor)`` of every frame (blend with the smoothed frame)."""
+    if min(frames.shape[1:3]) < 3:  # PIL's filter has no interior to smooth: let PIL decide
+        from PIL import Image, ImageEnhance
+
+        return np.stack([np.asarray(ImageEnhance.Sharpness(Image.fromarray(f)).enhance(factor)) for f in frames])
+    return blend(smooth_clip(frames), frames, factor)

@@ -198,24 +198,22 @@ class ClipTransform:
             window = frames[:, y0 : y0 + ch, x0 : x0 + cw]
         boxes_t, mask_t = G.crop_boxes(boxes_t, mask_t, y0, x0, ch, cw)
         size = self.crop_size
-        x = G.resize_to_planes(window, size, size)  # (C, T, size, size) float 0..255
+        if self.color_jitter is None:  # channel order, /255 and normalisation folded into the resize
+            if self.order not in ("RGB", "BGR"):
+                raise ValueError(f"DATA.CHANNEL_ORDER must be RGB or BGR, got {self.order!r}")
+            source = [2, 1, 0] if self.order == "BGR" else [0, 1, 2]
+            scale = [1.0 / (255.0 * s) for s in self.std]
+            bias = [-m / s for m, s in zip(self.mean, self.std)]
+            x = G.resize_to_planes(window, size, size, scale, bias, source)
+        else:  # the jitter works on [0, 1] RGB
+            x = G.resize_to_planes(window, size, size, [1.0 / 255.0] * c, [0.0] * c)
         if (ch, cw) != (size, size):
             boxes_t = boxes_t * torch.tensor([size / cw, size / ch, size / cw, size / ch])
         clip = Clip(frames=x.permute(1, 0, 2, 3), boxes=boxes_t, mask=mask_t, label=int(label))
         if self.random_flip and rng.random() < 0.5:
             clip = G.hflip(clip, self.flip_swap)
         if self.color_jitter is not None:
-            clip = self.color_jitter(clip.evolve(frames=clip.frames / 255.0), rng)
-            clip = normalise(clip, self.mean, self.std, self.order)
-        else:  # channel order, /255 and normalisation as one in-place multiply-add (the frames are ours)
-            frames_n = clip.frames
-            if self.order == "BGR":
-                frames_n = frames_n.flip(1)
-            elif self.order != "RGB":
-                raise ValueError(f"DATA.CHANNEL_ORDER must be RGB or BGR, got {self.order!r}")
-            mean = torch.tensor(self.mean, dtype=torch.float32).view(1, -1, 1, 1)
-            std = torch.tensor(self.std, dtype=torch.float32).view(1, -1, 1, 1)
-            clip = clip.evolve(frames=frames_n.mul_(1.0 / (255.0 * std)).sub_(mean / std))
+            clip = normalise(self.color_jitter(clip, rng), self.mean, self.std, self.order)
         if self.erasing is not None:
             clip = clip.evolve(frames=self.erasing.apply_(clip.frames, rng))
         boxes_n, mask_n = finalise_boxes(clip, self.min_box)

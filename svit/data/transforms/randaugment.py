@@ -11,8 +11,8 @@ different library for the box shear). A box keeping < 25 % of its area after cli
 ``backend`` (AUG.BACKEND) picks how the frames are computed: ``"pil"`` replays the ops frame by frame
 with PIL (timm's own functions), ``"cv2"`` runs each op once per clip: the geometric ops with one
 OpenCV affine resampling on PIL's pixel grid (``warp.py``: same geometry and boxes, OpenCV's cubic
-kernel instead of PIL's, mean |diff| < 1 grey level) and AutoContrast, Equalize, Color and Contrast
-as exact clip-level copies of PIL's (``clip_photometric.py``). Both draw the same parameters.
+kernel instead of PIL's, mean |diff| < 1 grey level) and AutoContrast, Equalize, Color, Contrast and
+Sharpness as exact clip-level copies of PIL's (``clip_photometric.py``). Both draw the same parameters.
 
 String grammar (timm): ``rand`` then ``-`` separated ``m<float>`` magnitude, ``n<int>`` ops,
 ``mstd<float>`` magnitude std (>100 = uniform in [0, m]), ``mmax<float>`` upper clip (default 10),
@@ -64,6 +64,7 @@ _CLIP_FN = {
     "AutoContrast": lambda f, _arg: CP.autocontrast_clip(f), "Equalize": lambda f, _arg: CP.equalize_clip(f),
     "Color": CP.color_clip, "ColorIncreasing": CP.color_clip,
     "Contrast": CP.contrast_clip, "ContrastIncreasing": CP.contrast_clip,
+    "Sharpness": CP.sharpness_clip, "SharpnessIncreasing": CP.sharpness_clip,
 }
 # Ops whose output pixel depends on that pixel of the input only: with a crop window to follow they
 # run on the part of the frame the window needs (``apply_frames(window=...)``).
