@@ -8,6 +8,7 @@ The original is built from its own source tree (``--original-root``: a checkout 
 memory, kernel launches), so ratios come from one run on one device:
 
 * ``original-fp16`` / ``original-bf16``: the original model under autocast (its recipe trains in fp16);
+  ``-fp32`` variants (original, today, ours) run without autocast (the CPU comparison);
 * ``today-bf16``: ours with the paths of before the speed work (SDPA with the materialised rel-pos
   mask, ``nn.Conv3d`` pooling convs on cuDNN);
 * ``ours-bf16`` / ``ours-fp16``: ours as configured (fused rel-pos SDPA, fast pooling convs);
@@ -42,8 +43,8 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-VARIANTS = ("original-fp16", "original-bf16", "today-bf16", "ours-bf16", "ours-fp16", "ours-bf16-compile",
-            "ours-bf16-compile-blocks", "ours-bf16-graphs")
+VARIANTS = ("original-fp16", "original-bf16", "original-fp32", "today-bf16", "today-fp32", "ours-bf16", "ours-fp16",
+            "ours-fp32", "ours-bf16-compile", "ours-bf16-compile-blocks", "ours-bf16-graphs")
 # Modules the original imports at package level but no model code needs (data tools, visualisation).
 _OPTIONAL = ("ffmpeg", "psutil", "pandas", "pytorchvideo", "imgaug", "imgaug.augmenters", "imgaug.augmentables",
              "imgaug.augmentables.bbs", "imgaug.augmentables.kps", "torchvision.transforms.functional_tensor", "av",
@@ -320,7 +321,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     attn0, pool0 = str(cfg.MODEL.ATTN_IMPL), str(cfg.MVIT.POOL_CONV_IMPL)
     for variant in args.variants:
         is_orig = variant.startswith("original")
-        amp = "fp16" if "fp16" in variant else "bf16"
+        amp = "fp16" if "fp16" in variant else "off" if "fp32" in variant else "bf16"
         model = original if is_orig else ours
         if not is_orig:
             today = variant.startswith("today")
@@ -394,6 +395,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         # reference: the original's recipe precision for training (fp16), bf16 for evaluation (as ours),
         # whichever of the two was measured otherwise
         prefer = ["original-fp16", "original-bf16"] if r["mode"] == "train" else ["original-bf16", "original-fp16"]
+        if r["amp"] == "off":
+            prefer = ["original-fp32"]
         ref = [o for v in prefer for o in rows if o["variant"] == v and o["mode"] == r["mode"]
                and o["batch_size"] == r["batch_size"] and "error" not in o]
         ratio = f"{r['clips_per_s'] / ref[0]['clips_per_s']:.2f}x" if ref else "-"

@@ -14,6 +14,7 @@ def _pair(dtype=torch.float32):
     ref = Mlp(6, 24, 8, act_layer=torch.nn.GELU).to(dtype)
     lean = GeluMlp(6, 24, 8).to(dtype)
     lean.load_state_dict(ref.state_dict())  # same names: fc1.*, fc2.*
+    lean.lean_devices = ("cpu", "cuda")  # the lean path runs on CUDA only by default; tested here on CPU
     return ref, lean
 
 
@@ -70,6 +71,16 @@ def test_keeps_one_hidden_activation_fewer():
 
     assert saved_numel(ref) == 2 * (2 * 10 * 24)
     assert saved_numel(lean) == 2 * 10 * 24
+
+
+def test_lean_path_is_cuda_only_by_default():
+    mod = GeluMlp(6, 24, 8)
+    assert mod.lean and mod.lean_devices == ("cuda",)
+    x = torch.randn(2, 10, 6, requires_grad=True)
+    sizes = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: sizes.append(t.numel()) or t, lambda t: t):
+        mod(x)
+    assert sizes.count(2 * 10 * 24) == 2  # CPU: the plain path (both hidden activations kept)
 
 
 def test_eval_and_dropout_use_the_plain_path():

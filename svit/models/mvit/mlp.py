@@ -3,7 +3,9 @@
 Autograd keeps both the fc1 output ``h`` (for GELU's backward) and ``GELU(h)`` (for fc2's weight
 gradient): two tensors four times the token width in every block, the largest saved activations of an
 MViTv2 training step. ``gelu_linear`` keeps only ``h`` and recomputes ``GELU(h)`` in backward (one
-elementwise kernel per block), which cuts peak training memory by about a tenth at the same speed.
+elementwise kernel per block), which cut peak training memory by about a tenth at the same speed on an
+H200. On CPU the exact GELU's recomputation costs more than the memory is worth (the MLP's step was
+10-25% slower), so the lean path runs on CUDA tensors only (``lean_devices``).
 Parameter names (``fc1``, ``fc2``) are timm's ``Mlp``, so checkpoints load unchanged; with dropout
 (``drop > 0``) the plain path runs.
 """
@@ -56,9 +58,10 @@ class GeluMlp(nn.Module):
         self.fc2 = nn.Linear(hidden_features, out_features)
         self.drop2 = nn.Dropout(drop)
         self.lean = drop == 0.0
+        self.lean_devices = ("cuda",)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.fc1(x)
-        if self.lean and torch.is_grad_enabled() and not torch.jit.is_tracing():
+        if self.lean and h.device.type in self.lean_devices and torch.is_grad_enabled() and not torch.jit.is_tracing():
             return GeluLinear.apply(h, self.fc2.weight, self.fc2.bias)
         return self.drop2(self.fc2(self.drop1(self.act(h))))
