@@ -273,13 +273,16 @@ def graphs_match(model: nn.Module, cfg, batch: int, device: torch.device) -> flo
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    from svit.utils.cli import JSON_STDOUT, add_json_arg, settle_json_arg, write_json
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--original-root", required=True, help="checkout of github.com/eladb3/SViT")
     p.add_argument("--cfg", default="configs/ssv2.yaml", help="our config of the same model")
     p.add_argument("--variants", nargs="+", default=["original-fp16", "original-bf16", "today-bf16", "ours-bf16"],
                    choices=VARIANTS, help="what to measure, in this order")
     p.add_argument("--batch-size", type=int, nargs="+", default=[8], help="batch sizes (a sweep)")
-    p.add_argument("--modes", nargs="+", default=["train", "eval"], choices=("train", "eval"))
+    p.add_argument("--modes", nargs="+", default=["train", "eval"], choices=("train", "eval"),
+                   help="training steps and/or evaluation forwards")
     p.add_argument("--warmup", type=int, default=2, help="untimed steps per row")
     p.add_argument("--iters", type=int, default=4, help="timed steps per row")
     p.add_argument("--no-check", action="store_true", help="skip the equal-output check")
@@ -287,9 +290,11 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     p.add_argument("--top-kernels", action="store_true", help="print the top kernels of ours-bf16 (train, eval)")
     p.add_argument("--profile-batch", type=int, default=8, help="batch of the launch-count / top-kernel profiles")
     p.add_argument("--device", default=None, help="cuda or cpu (default: cuda when available)")
-    p.add_argument("--json", default="", help="write the rows here (rewritten after every row)")
-    p.add_argument("opts", nargs="*", metavar="KEY VALUE", help="overrides applied to both configs")
+    p.add_argument("--opts", nargs="*", default=[], help="KEY VALUE overrides of both configs (also positional)")
+    add_json_arg(p, "the results (a PATH is rewritten after every row, so an interrupted run keeps its rows)")
+    p.add_argument("overrides", nargs="*", metavar="KEY VALUE", help="overrides applied to both configs")
     args = p.parse_args(argv)
+    args.opts = settle_json_arg(args, list(args.overrides) + list(args.opts or []))
 
     from svit.utils.bench_model import benchmark_one, lookup_peak_tflops
 
@@ -306,7 +311,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                            "rows": []}
 
     def dump() -> None:
-        if args.json:
+        if args.json not in (None, JSON_STDOUT):
             with open(args.json, "w") as f:
                 json.dump(out, f, indent=1)
 
@@ -405,6 +410,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         print(f"{r['variant']:<18}{r['mode']:<6}{r['batch_size']:>6}{r['clips_per_s']:>9.2f}{ratio:>12}"
               f"{'-' if mem is None else f'{mem:.1f}':>9}{mratio:>10}")
     dump()
+    if args.json == JSON_STDOUT:
+        write_json(out, JSON_STDOUT)
     return rows
 
 
