@@ -92,11 +92,16 @@ def time_steps(fn: Callable[[], None], warmup: int, iters: int, device: torch.de
         torch.cuda.synchronize(device)
         times = [s.elapsed_time(e) / 1000.0 for s, e in events]
     else:
-        times = []
+        times, cpu = [], []
         for _ in range(iters):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             fn()
             times.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
+        # process CPU seconds per step: steadier than wall time on a machine shared with other jobs
+        return {"warmup_s": warmup_s, "s_per_step": statistics.fmean(times),
+                "s_per_step_median": statistics.median(times), "s_per_step_min": min(times),
+                "cpu_s_per_step": statistics.fmean(cpu), "cpu_s_per_step_min": min(cpu)}
     return {"warmup_s": warmup_s, "s_per_step": statistics.fmean(times), "s_per_step_median": statistics.median(times),
             "s_per_step_min": min(times)}
 
