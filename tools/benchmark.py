@@ -70,7 +70,7 @@ def run_data_benchmark(args) -> list[dict]:
             loader = build_loader(cfg, "train")
             # Timed from the creation of the iterator (worker start-up included): timing only after a
             # warm-up batch would count the batches the workers prefetched meanwhile as free.
-            t = time.perf_counter()
+            t, cpu0 = time.perf_counter(), time.process_time()
             it = iter(loader)
             batch = next(it)
             first = time.perf_counter() - t
@@ -83,15 +83,19 @@ def run_data_benchmark(args) -> list[dict]:
                     batch = next(it)
                 clips += batch["inputs"].shape[0]
             dt = time.perf_counter() - t
+            cpu = time.process_time() - cpu0  # this process's CPU (all its threads): the pipeline's with 0 workers
             row = {"backend": backend, "workers": workers, "clips": clips, "seconds": round(dt, 3),
                    "clips_per_s": round(clips / dt, 3), "first_batch_s": round(first, 3),
                    # decoding processes: the workers, or the main process with 0 workers
                    "clips_per_s_per_core": round(clips / dt / max(1, workers), 3),
+                   # per CPU-second, immune to other load on the machine (0 workers only)
+                   "clips_per_cpu_s": round(clips / cpu, 3) if workers == 0 and cpu > 0 else None,
                    "input": list(batch["inputs"].shape[1:]), "boxes": list(batch["boxes"].shape[1:]),
                    "torch_threads": torch.get_num_threads(), "data_dir": cfg.DATA.PATH_TO_DATA_DIR}
             rows.append(row)
-            print(f"{backend:<7} workers={workers:<3} {row['clips_per_s']:8.2f} clips/s  ({clips} clips in {dt:.1f} s, "
-                  f"first batch {first:.1f} s, input {row['input']})", flush=True)
+            per_cpu = f", {row['clips_per_cpu_s']:.2f} per CPU-s" if row["clips_per_cpu_s"] else ""
+            print(f"{backend:<7} workers={workers:<3} {row['clips_per_s']:8.2f} clips/s{per_cpu}  ({clips} clips in "
+                  f"{dt:.1f} s, first batch {first:.1f} s, input {row['input']})", flush=True)
             del it, loader
     if args.json:
         with open(args.json, "w") as f:

@@ -16,6 +16,7 @@ def test_data_benchmark_rows(synth_root, tmp_path):
     assert [r["backend"] for r in rows] == ["frames", "pyav"]
     for r in rows:
         assert r["clips"] == 4 and r["clips_per_s"] > 0 and r["input"] == [3, 4, 32, 32] and r["boxes"] == [4, 4, 4]
+        assert r["clips_per_cpu_s"] > 0  # 0 workers: the pipeline's CPU time is this process's
     assert json.load(open(out)) == rows
 
 

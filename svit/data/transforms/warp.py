@@ -3,13 +3,14 @@
 PIL's ``Image.transform(AFFINE)`` (what timm's RandAugment uses) maps the centre ``(x + 0.5, y + 0.5)``
 of every output pixel through the inverse matrix, writes the fill colour where that point lies
 outside ``[0, W) x [0, H)``, and otherwise interpolates with edge-clamped neighbours and truncates
-to uint8. The same grid, fill rule and edge clamping are reproduced here with
-``cv2.remap(BORDER_REPLICATE)`` on float32 frames (maps computed here with PIL's
-expressions), floored afterwards, so the geometry (and
-therefore the boxes) is identical. What differs is the interpolation kernel only: PIL's transform
-bicubic is the cubic convolution with a = -1, OpenCV's a = -0.75, and OpenCV places samples on a
-1/32-pixel grid; on textured frames that is a mean |difference| of ~0.3-0.5 grey levels with no
-bias (tests/data/test_fast_augment.py states the bounds). The per-frame PIL path costs ~4x more.
+to uint8. The same sample points (PIL's expressions in float64), fill rule and edge clamping are
+reproduced with ``cv2.remap(BORDER_REPLICATE)`` on float32 frames, floored afterwards, so the
+geometry (and therefore the boxes) is identical. What differs is the interpolation kernel only:
+PIL's transform bicubic is the cubic convolution with a = -1, OpenCV's a = -0.75, and OpenCV reads
+positions on a 1/32-pixel grid; on textured frames that is a mean |difference| of ~0.3-0.5 grey
+levels with no bias (bilinear: rounding only, max 1; tests/data/test_fast_augment.py states the
+bounds). The remap tables are computed from canvas coordinates, so a sub-region of the output (the
+crop window that follows) is computed alone, bit-equal to that region of the whole warp.
 """
 
 from __future__ import annotations
