@@ -14,7 +14,7 @@ channel order, normalise.
 AUG.BACKEND "cv2" (default) computes the same training pipeline clip-wise: RandAugment with one
 OpenCV resampling per geometric op and exact clip-level photometric ops (see ``randaugment``), and
 for the "rrc" crop the window is cut from the uint8 frames and resized and normalised once in the
-``(C, T, H, W)`` layout the model takes (float rounding only, ~1e-6). "pil" is the former per-frame
+``(C, T, H, W)`` layout the model takes (float rounding only, < 0.01 grey level). "pil" is the former per-frame
 PIL path, kept bit for bit. Both draw the same random numbers in the same order.
 
 Channel order is applied *before* normalisation, so DATA.MEAN / DATA.STD are given in the order the
@@ -179,7 +179,6 @@ class ClipTransform:
             clip = self.erasing(clip, rng)
         boxes_n, mask_n = finalise_boxes(clip, self.min_box)
         return clip.frames.permute(1, 0, 2, 3).contiguous(), boxes_n, mask_n, clip.label
-
 
     def _train_rrc_clipwise(self, frames: np.ndarray, boxes: np.ndarray, mask: np.ndarray, label: int,
                             rng: np.random.Generator):
