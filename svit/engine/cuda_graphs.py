@@ -60,7 +60,8 @@ class CudaGraphForward(nn.Module):
                 self._run(static_x)
         torch.cuda.current_stream(x.device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
+        # thread_local: the DataLoader's pin-memory thread may call CUDA while this thread captures
+        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
             static_out = self._run(static_x)
         logger.info("captured a CUDA graph of the evaluation forward for input %s", tuple(x.shape))
         return static_x, graph, static_out
