@@ -127,6 +127,8 @@ def run_bound(args) -> list[dict]:
     from svit.config import load_config
 
     model_rows = json.load(open(args.model_json)) if args.model_json else []
+    if isinstance(model_rows, dict):  # tools/speed_vs_original.py writes {"rows": [...], ...}
+        model_rows = model_rows.get("rows", [])
     threads = torch.get_num_threads()
     rows = []
     for cfg_file in args.cfg:
@@ -215,7 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--opts", nargs="*", default=[], help="KEY VALUE overrides applied to every config")
     b.add_argument("--workers-per-gpu", type=int, nargs="+", default=[4, 8, 12],
                    help="data workers per GPU to assess (W)")
-    b.add_argument("--model-json", default="", help="rows of `benchmark.py model --json` (e.g. from the GPU); "
+    b.add_argument("--model-json", default="", help="rows of `benchmark.py model --json` or of "
+                   "`speed_vs_original.py --json` (e.g. from the GPU); "
                    "the best train clips/s of each model is used. Default: measure here (batch --batch-size)")
     b.add_argument("--amp", default="off", choices=("off", "bf16", "fp16"), help="autocast of a model measured here")
     b.add_argument("--backend", default="frames", choices=("frames", "pyav"), help="decoding backend of the data")

@@ -343,7 +343,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
             print(f"CUDA graph eval vs eager (bf16 logits): max |diff| {out['graphs_max_abs_logit_diff']:.2e}")
         for batch in args.batch_size:
             for mode in args.modes:
-                base = {"variant": variant, "amp": amp, "mode": mode, "batch_size": batch, "device": name}
+                base = {"variant": variant, "amp": amp, "mode": mode, "batch_size": batch, "device": name,
+                        # ours under our model name (what `benchmark.py bound --model-json` looks up)
+                        "model": f"original {cfg.MODEL.MODEL_NAME}" if is_orig else cfg.MODEL.MODEL_NAME}
                 row_runner = runner
                 try:
                     if graphs and mode == "train" and device.type == "cuda":
