@@ -201,3 +201,32 @@ def test_unknown_impls_rejected():
     with pytest.raises(ValueError, match="POOL_CONV_IMPL"):
         set_pool_conv_impl(model, "cudnn")
     assert set_pool_conv_impl(model, "fast") > 0
+
+
+@pytest.mark.parametrize("q_thw,k_thw,temporal,spatial", [([2, 4, 4], [2, 2, 2], True, True),
+                                                          ([4, 8, 8], [4, 2, 2], True, True),
+                                                          ([3, 6, 6], [3, 6, 6], False, True),
+                                                          ([4, 5, 5], [2, 5, 5], True, False)])
+def test_gathered_terms_equal_the_einsum_terms_with_gradients(q_thw, k_thw, temporal, spatial):
+    """One product with the stacked tables + a gather == the three einsums, values and gradients."""
+    from svit.models.mvit.rel_pos import decomposed_rel_pos_terms, gathered_rel_pos_terms
+
+    torch.manual_seed(0)
+    c = 6
+    q = torch.randn(2, 3, q_thw[0] * q_thw[1] * q_thw[2], c, dtype=torch.float64, requires_grad=True)
+    length = 2 * max(q_thw[1], k_thw[1]) - 1 + 2  # a table of another length: resampled on both paths
+    tabs = {"h": torch.randn(length, c, dtype=torch.float64, requires_grad=True) if spatial else None,
+            "w": torch.randn(length, c, dtype=torch.float64, requires_grad=True) if spatial else None,
+            "t": torch.randn(2 * max(q_thw[0], k_thw[0]) - 1, c, dtype=torch.float64, requires_grad=True)
+            if temporal else None}
+    ref = decomposed_rel_pos_terms(q, q_thw, k_thw, tabs["h"], tabs["w"], tabs["t"])
+    got, parts = gathered_rel_pos_terms(q, q_thw, k_thw, tabs["h"], tabs["w"], tabs["t"])
+    assert parts == list(ref)
+    want = torch.cat([ref[p] for p in parts], dim=-1)
+    torch.testing.assert_close(got, want, atol=1e-12, rtol=1e-12)
+    weight = torch.randn(got.shape, dtype=torch.float64)
+    leaves = [q] + [t for t in tabs.values() if t is not None]
+    g_ref = torch.autograd.grad((want * weight).sum(), leaves)
+    g_got = torch.autograd.grad((got * weight).sum(), leaves)
+    for a, b in zip(g_ref, g_got):
+        torch.testing.assert_close(b, a, atol=1e-12, rtol=1e-12)
