@@ -28,6 +28,21 @@ from svit.models.mvit.rel_pos import decomposed_rel_pos_bias, decomposed_rel_pos
 ATTN_IMPLS = ("sdpa", "sdpa_mask", "explicit", "flex")
 
 
+_MASKS: dict[tuple, torch.Tensor] = {}
+
+
+def _all_but_first(n: int, device, dtype) -> torch.Tensor:
+    """``(n, 1)`` column of ones with a zero first row, built once per shape and device."""
+    key = (n, str(device), dtype)
+    m = _MASKS.get(key)
+    if m is None:
+        with torch.inference_mode(False):
+            m = torch.ones(n, 1, device=device, dtype=dtype)
+            m[0] = 0
+        _MASKS[key] = m
+    return m
+
+
 class PaddedAvgPool3d(nn.AvgPool3d):
     """AvgPool3d (zeros counted, as the default ``count_include_pad``) that pads explicitly first,
     so grids smaller than the kernel (e.g. one temporal slice) work; identical results otherwise."""
@@ -248,8 +263,8 @@ class MultiScaleAttention(nn.Module):
 
         out = self._attend(q, k, v, q_thw, k_thw)
         if self.residual_pooling:
-            if self.has_cls_embed:
-                out = torch.cat((out[:, :, :1], out[:, :, 1:] + q[:, :, 1:]), dim=2)
+            if self.has_cls_embed:  # every token but the CLS one: q times a 0/1 column, no slicing
+                out = out + q * _all_but_first(q.shape[2], q.device, q.dtype)
             else:
                 out = out + q
         out = out.transpose(1, 2).reshape(b, -1, self.dim_out)

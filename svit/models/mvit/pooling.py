@@ -206,9 +206,9 @@ def attention_pool(
     t, h, w = (int(v) for v in thw)
     n_patch = t * h * w
     b, n, _, c = tensor.shape
-    cls_tok = tensor[:, :, :start]
-    patches = tensor[:, :, start : start + n_patch]
-    extra = tensor[:, :, start + n_patch :]
+    # one split (its backward is one concatenation) rather than three slices (each backward a zero
+    # tensor of the full size plus a copy, then two adds)
+    cls_tok, patches, extra = torch.split(tensor, [start, n_patch, tensor.shape[2] - start - n_patch], dim=2)
 
     grid = patches.reshape(b * n, t, h, w, c).permute(0, 4, 1, 2, 3)
     grid = pool(grid)
@@ -218,7 +218,8 @@ def attention_pool(
     if extra.shape[2] > 0 and isinstance(pool, nn.Conv3d):
         extra = extra * conv_constant_volume_scale(pool).to(extra.dtype)
 
-    out = torch.cat((cls_tok, patches, extra), dim=2)
+    pieces = [p for p in (cls_tok, patches, extra) if p.shape[2] > 0]
+    out = pieces[0] if len(pieces) == 1 else torch.cat(pieces, dim=2)
     if norm is not None:
         out = norm(out)
     if squeeze:
