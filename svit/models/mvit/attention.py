@@ -163,7 +163,8 @@ class MultiScaleAttention(nn.Module):
         if self.separate_qkv:
             return self._split_heads(self.q(x)), self._split_heads(self.k(x)), self._split_heads(self.v(x))
         qkv = self.qkv(x).reshape(b, n, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
-        return qkv[0], qkv[1], qkv[2]
+        q, k, v = qkv.unbind(0)  # backward: one stack (three selects would each zero-fill the full size)
+        return q, k, v
 
     def _bias(self, q: torch.Tensor, q_thw: list[int], k_thw: list[int], n_k: int) -> torch.Tensor | None:
         """Full ``(B, heads, Nq, Nk)`` additive bias (zero outside the patch×patch block)."""

@@ -168,7 +168,7 @@ def conv_constant_volume_scale(conv: nn.Conv3d) -> torch.Tensor:
     Multiplying a token by it equals broadcasting the token into a kernel-sized volume, applying
     ``conv`` and averaging over output positions (exactly, up to float rounding).
     """
-    weight = conv.weight[:, 0]  # (C, kT, kH, kW); depthwise: one input channel per group
+    weight = conv.weight.flatten(1)  # (C, kT·kH·kW); depthwise: one input channel per group
     key = (tuple(conv.kernel_size), tuple(conv.stride), tuple(conv.padding), str(weight.device), weight.dtype)
     taps = _TAPS.get(key)
     if taps is None:  # built once per device: a host-to-device copy in every step would be a host sync
@@ -178,8 +178,8 @@ def conv_constant_volume_scale(conv: nn.Conv3d) -> torch.Tensor:
             * tap_weights(k_h, s_h, p_h)[None, :, None]
             * tap_weights(k_w, s_w, p_w)[None, None, :]
         )
-        taps = _TAPS[key] = taps.to(dtype=weight.dtype, device=weight.device)
-    return (weight * taps).sum(dim=(1, 2, 3))
+        taps = _TAPS[key] = taps.flatten().to(dtype=weight.dtype, device=weight.device)
+    return torch.mv(weight, taps)
 
 
 _TAPS: dict[tuple, torch.Tensor] = {}
