@@ -25,6 +25,7 @@ from svit.models.mvit.rel_pos import resample_rel_pos
 from svit.models.mvit.schedule import block_schedule
 from svit.models.mvit.sincos import sincos_3d
 from svit.models.registry import MODEL_REGISTRY
+from svit.models.vit_common import init_vit_weights
 
 REL_POS_NAMES = ("rel_pos_h", "rel_pos_w", "rel_pos_t")
 
@@ -236,23 +237,13 @@ class MViT(nn.Module):
         if self.use_fixed_sincos_pos:
             with torch.no_grad():
                 self.pos_embed.copy_(sincos_3d(self.pos_embed.shape[-1], *self.patch_dims, self.cls_embed_on))
-        self.apply(self._init_module)
+        self.apply(init_vit_weights)
         scale = self.head_init_scale
         proj = getattr(self.head, "projection", None)
         if isinstance(proj, nn.Linear) and scale != 1.0:
             with torch.no_grad():
                 proj.weight.mul_(scale)
                 proj.bias.mul_(scale)
-
-    @staticmethod
-    def _init_module(mod: nn.Module) -> None:
-        if isinstance(mod, nn.Linear):
-            trunc_normal_(mod.weight, std=0.02)
-            if mod.bias is not None:
-                nn.init.zeros_(mod.bias)
-        elif isinstance(mod, nn.LayerNorm):
-            nn.init.ones_(mod.weight)
-            nn.init.zeros_(mod.bias)
 
     # ------------------------------------------------------------------ options
     def set_grad_checkpointing(self, enable: bool = True) -> None:
