@@ -230,3 +230,18 @@ def test_gathered_terms_equal_the_einsum_terms_with_gradients(q_thw, k_thw, temp
     g_got = torch.autograd.grad((got * weight).sum(), leaves)
     for a, b in zip(g_ref, g_got):
         torch.testing.assert_close(b, a, atol=1e-12, rtol=1e-12)
+
+
+def test_constants_first_built_in_inference_mode_serve_training():
+    """The cached index/tap/mask tensors may first be built by an inference-mode forward (predict,
+    test); a later training step must still be able to save them for backward."""
+    model = build_model(micro_cfg("SViT", SMALL))
+    x = torch.randn(2, 3, 4, 32, 32)
+    model.eval()
+    with torch.inference_mode():
+        model(x)
+    model.train()
+    out = model(x)
+    out = out if isinstance(out, dict) else {"logits": out}
+    out["logits"].sum().backward()
+    assert all(p.grad is not None for n, p in model.named_parameters() if "pool_q" in n)

@@ -23,24 +23,25 @@ from timm.layers import trunc_normal_
 from torch.nn.modules.utils import _triple
 
 from svit.models.mvit.pooling import POOL_CONV_IMPLS, PoolConv3d, attention_pool
-from svit.models.mvit.rel_pos import decomposed_rel_pos_bias, decomposed_rel_pos_terms, rel_pos_qk_augment
+from svit.models.mvit.rel_pos import (
+    cached_constant,
+    decomposed_rel_pos_bias,
+    decomposed_rel_pos_terms,
+    rel_pos_qk_augment,
+)
 
 ATTN_IMPLS = ("sdpa", "sdpa_mask", "explicit", "flex")
 
 
-_MASKS: dict[tuple, torch.Tensor] = {}
-
-
 def _all_but_first(n: int, device, dtype) -> torch.Tensor:
     """``(n, 1)`` column of ones with a zero first row, built once per shape and device."""
-    key = (n, str(device), dtype)
-    m = _MASKS.get(key)
-    if m is None:
-        with torch.inference_mode(False):
-            m = torch.ones(n, 1, device=device, dtype=dtype)
-            m[0] = 0
-        _MASKS[key] = m
-    return m
+
+    def make() -> torch.Tensor:
+        m = torch.ones(n, 1, device=device, dtype=dtype)
+        m[0] = 0
+        return m
+
+    return cached_constant(("all_but_first", n, str(device), dtype), make)
 
 
 class PaddedAvgPool3d(nn.AvgPool3d):

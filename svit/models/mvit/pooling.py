@@ -25,6 +25,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from svit.models.mvit.rel_pos import cached_constant
+
 POOL_CONV_IMPLS = ("auto", "fast", "plain")
 
 
@@ -169,20 +171,18 @@ def conv_constant_volume_scale(conv: nn.Conv3d) -> torch.Tensor:
     ``conv`` and averaging over output positions (exactly, up to float rounding).
     """
     weight = conv.weight.flatten(1)  # (C, kT·kH·kW); depthwise: one input channel per group
-    key = (tuple(conv.kernel_size), tuple(conv.stride), tuple(conv.padding), str(weight.device), weight.dtype)
-    taps = _TAPS.get(key)
-    if taps is None:  # built once per device: a host-to-device copy in every step would be a host sync
-        (k_t, k_h, k_w), (s_t, s_h, s_w), (p_t, p_h, p_w) = key[:3]
+    (k_t, k_h, k_w), (s_t, s_h, s_w), (p_t, p_h, p_w) = conv.kernel_size, conv.stride, conv.padding
+
+    def make() -> torch.Tensor:
         taps = (
             tap_weights(k_t, s_t, p_t)[:, None, None]
             * tap_weights(k_h, s_h, p_h)[None, :, None]
             * tap_weights(k_w, s_w, p_w)[None, None, :]
         )
-        taps = _TAPS[key] = taps.flatten().to(dtype=weight.dtype, device=weight.device)
-    return torch.mv(weight, taps)
+        return taps.flatten().to(dtype=weight.dtype, device=weight.device)
 
-
-_TAPS: dict[tuple, torch.Tensor] = {}
+    key = ("taps", tuple(conv.kernel_size), tuple(conv.stride), tuple(conv.padding), str(weight.device), weight.dtype)
+    return torch.mv(weight, cached_constant(key, make))
 
 
 def attention_pool(

@@ -42,9 +42,10 @@ def rel_pos_index(n_q: int, n_k: int) -> torch.Tensor:
 _CONSTANTS: dict[tuple, torch.Tensor] = {}
 
 
-def _cached(key: tuple, make) -> torch.Tensor:
-    """Index/code tensors built once per shape and device: no host-to-device copy (a host sync) and
-    no small index kernels in every step."""
+def cached_constant(key: tuple, make) -> torch.Tensor:
+    """``make()`` built once per ``key`` (which names shape, device and dtype) and kept: the MViT
+    index/code/mask tensors, so no step pays a host-to-device copy (a host sync) or small index kernels.
+    Built outside inference mode, so autograd can use it even if a no-grad forward built it first."""
     t = _CONSTANTS.get(key)
     if t is None:
         with torch.inference_mode(False):  # usable later by autograd even if first built in inference
@@ -54,7 +55,7 @@ def _cached(key: tuple, make) -> torch.Tensor:
 
 def index_on(n_q: int, n_k: int, device) -> torch.Tensor:
     """``rel_pos_index(n_q, n_k)`` on ``device``, cached."""
-    return _cached(("index", n_q, n_k, str(device)), lambda: rel_pos_index(n_q, n_k).to(device))
+    return cached_constant(("index", n_q, n_k, str(device)), lambda: rel_pos_index(n_q, n_k).to(device))
 
 
 def decomposed_rel_pos_terms(
@@ -123,7 +124,7 @@ def gathered_rel_pos_terms(
         tables += [resample_rel_pos(rel_pos_h, 2 * max(qh, kh) - 1), resample_rel_pos(rel_pos_w, 2 * max(qw, kw) - 1)]
     lengths = [t.shape[0] for t in tables]
     key = ("columns", tuple(q_thw), tuple(k_thw), tuple(parts), tuple(lengths), str(q_patch.device))
-    cols = _cached(key, lambda: _query_columns(q_thw, k_thw, parts, lengths, q_patch.device))
+    cols = cached_constant(key, lambda: _query_columns(q_thw, k_thw, parts, lengths, q_patch.device))
     stacked = torch.cat(tables, dim=0) if len(tables) > 1 else tables[0]
     scores = q_patch @ stacked.to(q_patch.dtype).t()  # (B, heads, Nq, Σ table lengths)
     b, n_h = q_patch.shape[:2]
@@ -169,7 +170,9 @@ def rel_pos_qk_augment(
     pad = (-(c + extra)) % multiple
     a = F.pad(a, (0, pad, start, n_q - start - nq_p))  # zero rows for CLS and extra queries
     key = ("codes", tuple(k_thw), tuple(parts), n_k, start, pad, str(k.device), k.dtype)
-    codes = _cached(key, lambda: F.pad(key_position_codes(k_thw, parts, n_k, start, k.device, k.dtype), (0, pad)))
+    codes = cached_constant(
+        key, lambda: F.pad(key_position_codes(k_thw, parts, n_k, start, k.device, k.dtype), (0, pad))
+    )
     q_aug = torch.cat((q * scale, a.to(q.dtype)), dim=-1)
     k_aug = torch.cat((k, codes.expand(b, n_h, n_k, extra + pad)), dim=-1)
     return q_aug, k_aug
