@@ -203,13 +203,33 @@ def test_unknown_impls_rejected():
     assert set_pool_conv_impl(model, "fast") > 0
 
 
+def _einsum_rel_pos_terms(q_patch, q_thw, k_thw, rel_pos_h, rel_pos_w, rel_pos_t):
+    """Reference: ``{"t": (B, heads, Nq, kt), "h": .., "w": ..}`` by one einsum per table (the form of
+    the original code's decomposed bias), ``entry[.., q, m] = q·R[δ(q's coordinate, m)]``."""
+    from svit.models.mvit.rel_pos import rel_pos_index, resample_rel_pos
+
+    b, n_h, _, c = q_patch.shape
+    (qt, qh, qw), (kt, kh, kw) = q_thw, k_thw
+    r_q = q_patch.reshape(b, n_h, qt, qh, qw, c)
+    terms = {}
+    if rel_pos_t is not None:
+        r_t = resample_rel_pos(rel_pos_t, 2 * max(qt, kt) - 1)[rel_pos_index(qt, kt)]
+        terms["t"] = torch.einsum("bythwc,tkc->bythwk", r_q, r_t)
+    if rel_pos_h is not None:
+        r_h = resample_rel_pos(rel_pos_h, 2 * max(qh, kh) - 1)[rel_pos_index(qh, kh)]
+        r_w = resample_rel_pos(rel_pos_w, 2 * max(qw, kw) - 1)[rel_pos_index(qw, kw)]
+        terms["h"] = torch.einsum("bythwc,hkc->bythwk", r_q, r_h)
+        terms["w"] = torch.einsum("bythwc,wkc->bythwk", r_q, r_w)
+    return {k: v.reshape(b, n_h, qt * qh * qw, -1) for k, v in terms.items()}
+
+
 @pytest.mark.parametrize("q_thw,k_thw,temporal,spatial", [([2, 4, 4], [2, 2, 2], True, True),
                                                           ([4, 8, 8], [4, 2, 2], True, True),
                                                           ([3, 6, 6], [3, 6, 6], False, True),
                                                           ([4, 5, 5], [2, 5, 5], True, False)])
 def test_gathered_terms_equal_the_einsum_terms_with_gradients(q_thw, k_thw, temporal, spatial):
     """One product with the stacked tables + a gather == the three einsums, values and gradients."""
-    from svit.models.mvit.rel_pos import decomposed_rel_pos_terms, gathered_rel_pos_terms
+    from svit.models.mvit.rel_pos import gathered_rel_pos_terms
 
     torch.manual_seed(0)
     c = 6
@@ -219,7 +239,7 @@ def test_gathered_terms_equal_the_einsum_terms_with_gradients(q_thw, k_thw, temp
             "w": torch.randn(length, c, dtype=torch.float64, requires_grad=True) if spatial else None,
             "t": torch.randn(2 * max(q_thw[0], k_thw[0]) - 1, c, dtype=torch.float64, requires_grad=True)
             if temporal else None}
-    ref = decomposed_rel_pos_terms(q, q_thw, k_thw, tabs["h"], tabs["w"], tabs["t"])
+    ref = _einsum_rel_pos_terms(q, q_thw, k_thw, tabs["h"], tabs["w"], tabs["t"])
     got, parts = gathered_rel_pos_terms(q, q_thw, k_thw, tabs["h"], tabs["w"], tabs["t"])
     assert parts == list(ref)
     want = torch.cat([ref[p] for p in parts], dim=-1)

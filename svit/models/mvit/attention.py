@@ -26,7 +26,7 @@ from svit.models.mvit.pooling import POOL_CONV_IMPLS, PoolConv3d, attention_pool
 from svit.models.mvit.rel_pos import (
     cached_constant,
     decomposed_rel_pos_bias,
-    decomposed_rel_pos_terms,
+    gathered_rel_pos_terms,
     rel_pos_qk_augment,
 )
 
@@ -235,7 +235,9 @@ class MultiScaleAttention(nn.Module):
         nq_p = math.prod(q_thw)
         kt, kh, kw = k_thw
         nk_p = kt * kh * kw
-        terms = decomposed_rel_pos_terms(q[:, :, start : start + nq_p], q_thw, k_thw, *self._tables())
+        a, parts = gathered_rel_pos_terms(q[:, :, start : start + nq_p], q_thw, k_thw, *self._tables())
+        sizes = {"t": kt, "h": kh, "w": kw}
+        terms = dict(zip(parts, a.split([sizes[p] for p in parts], dim=-1)))
         zero = torch.zeros((), dtype=q.dtype, device=q.device)
         rel_t, rel_h, rel_w = terms.get("t"), terms.get("h"), terms.get("w")
 

@@ -53,40 +53,6 @@ def cached_constant(key: tuple, make) -> torch.Tensor:
     return t
 
 
-def index_on(n_q: int, n_k: int, device) -> torch.Tensor:
-    """``rel_pos_index(n_q, n_k)`` on ``device``, cached."""
-    return cached_constant(("index", n_q, n_k, str(device)), lambda: rel_pos_index(n_q, n_k).to(device))
-
-
-def decomposed_rel_pos_terms(
-    q_patch: torch.Tensor,
-    q_thw: list[int],
-    k_thw: list[int],
-    rel_pos_h: torch.Tensor | None,
-    rel_pos_w: torch.Tensor | None,
-    rel_pos_t: torch.Tensor | None,
-) -> dict[str, torch.Tensor]:
-    """Per-query terms ``{"t": (B, heads, Nq_patch, kt), "h": (.., kh), "w": (.., kw)}`` (present tables
-    only): entry [.., q, m] is ``q·R[δ(q's coordinate, m)]``."""
-    b, n_h, _, c = q_patch.shape
-    qt, qh, qw = q_thw
-    kt, kh, kw = k_thw
-    r_q = q_patch.reshape(b, n_h, qt, qh, qw, c)
-    terms = {}
-    if rel_pos_t is not None:
-        table_t = resample_rel_pos(rel_pos_t, 2 * max(qt, kt) - 1)
-        r_t = table_t[index_on(qt, kt, table_t.device)]
-        terms["t"] = torch.einsum("bythwc,tkc->bythwk", r_q, r_t.to(r_q.dtype))
-    if rel_pos_h is not None:
-        table_h = resample_rel_pos(rel_pos_h, 2 * max(qh, kh) - 1)
-        table_w = resample_rel_pos(rel_pos_w, 2 * max(qw, kw) - 1)
-        r_h = table_h[index_on(qh, kh, table_h.device)]
-        r_w = table_w[index_on(qw, kw, table_w.device)]
-        terms["h"] = torch.einsum("bythwc,hkc->bythwk", r_q, r_h.to(r_q.dtype))
-        terms["w"] = torch.einsum("bythwc,wkc->bythwk", r_q, r_w.to(r_q.dtype))
-    return {k: v.reshape(b, n_h, qt * qh * qw, -1) for k, v in terms.items()}
-
-
 def _query_columns(q_thw: list[int], k_thw: list[int], parts: list[str], lengths: list[int], device) -> torch.Tensor:
     """``(Nq_patch, Σ k sizes)`` column of ``q·[R_t | R_h | R_w]ᵀ`` that holds each query's term for each key
     coordinate, in the order of ``parts`` (the tables concatenated in that order, ``lengths`` rows each)."""
@@ -109,10 +75,11 @@ def gathered_rel_pos_terms(
     rel_pos_w: torch.Tensor | None,
     rel_pos_t: torch.Tensor | None,
 ) -> tuple[torch.Tensor, list[str]]:
-    """``decomposed_rel_pos_terms`` concatenated (``(B, heads, Nq_patch, kt+kh+kw)``, parts t, h, w of the
-    tables present) from ONE product of the queries with all tables stacked, then one gather of the
-    columns each query needs: three einsums (whose backward is mostly permutes and copies) become a
-    matmul and a gather, about 30 fewer kernels per block in a training step. Same values."""
+    """Per-query terms ``(B, heads, Nq_patch, kt+kh+kw)`` for the parts ``t, h, w`` of the tables present
+    (returned too): entry [.., q, m] of part x is ``q·R_x[δ(q's x coordinate, m)]``. ONE product of the
+    queries with all tables stacked, then one gather of the columns each query needs; three einsums
+    (whose backward is mostly permutes and copies) would cost about 30 more kernels per block in a
+    training step for the same values (tests/models/test_mvit_fast_paths.py compares them)."""
     parts, tables = [], []
     qt, qh, qw = q_thw
     kt, kh, kw = k_thw
