@@ -84,11 +84,11 @@ class CudaGraphForward(nn.Module):
 _ATTR = "_svit_cuda_graph_forward"
 
 
-def graphed_eval(cfg, model: nn.Module, device: torch.device, use_autocast: bool = True) -> nn.Module:
-    """``model`` wrapped in a ``CudaGraphForward`` when ``TEST.CUDA_GRAPHS`` is on and ``device`` is
-    CUDA, else ``model``. One wrapper per model, kept on the model (outside its submodules, so not in
-    its state dict) and reused across validation epochs. The graph's autocast dtype is
-    TRAIN.MIXED_PRECISION's, as the evaluators use it (``use_autocast=False``: fp32, as predict runs)."""
+def graphed_eval(cfg, model: nn.Module, device: torch.device, dtype: torch.dtype | None = None) -> nn.Module:
+    """``model`` wrapped in a ``CudaGraphForward`` with autocast ``dtype`` (the caller's: the evaluators'
+    TRAIN.MIXED_PRECISION dtype, None for predict's fp32) when ``TEST.CUDA_GRAPHS`` is on and ``device``
+    is CUDA, else ``model``. One wrapper per model, kept on the model (outside its submodules, so not in
+    its state dict) and reused across validation epochs."""
     if not cfg.TEST.CUDA_GRAPHS:
         return model
     if device.type != "cuda":
@@ -96,9 +96,6 @@ def graphed_eval(cfg, model: nn.Module, device: torch.device, use_autocast: bool
             logger.warning("TEST.CUDA_GRAPHS needs a CUDA device; evaluating on %s without graphs", device)
             object.__setattr__(model, _ATTR + "_warned", True)
         return model
-    dtype = None
-    if use_autocast and cfg.TRAIN.MIXED_PRECISION:
-        dtype = torch.bfloat16 if cfg.TRAIN.MIXED_PRECISION_DTYPE == "bfloat16" else torch.float16
     wrapper = getattr(model, _ATTR, None)
     if wrapper is None or wrapper.dtype != dtype:
         wrapper = CudaGraphForward(model, dtype)

@@ -40,12 +40,17 @@ def to_device(batch: Any, device: torch.device) -> Any:
     return batch
 
 
+def amp_dtype(cfg: CfgNode) -> torch.dtype | None:
+    """The autocast dtype of TRAIN.MIXED_PRECISION (bf16 or fp16), or None without it."""
+    if not cfg.TRAIN.MIXED_PRECISION:
+        return None
+    return torch.bfloat16 if cfg.TRAIN.MIXED_PRECISION_DTYPE == "bfloat16" else torch.float16
+
+
 def autocast(cfg: CfgNode, device: torch.device):
     """torch.amp autocast for TRAIN.MIXED_PRECISION (bf16 or fp16), else a no-op context."""
-    if not cfg.TRAIN.MIXED_PRECISION:
-        return nullcontext()
-    dtype = torch.bfloat16 if cfg.TRAIN.MIXED_PRECISION_DTYPE == "bfloat16" else torch.float16
-    return torch.autocast(device_type=device.type, dtype=dtype)
+    dtype = amp_dtype(cfg)
+    return nullcontext() if dtype is None else torch.autocast(device_type=device.type, dtype=dtype)
 
 
 def as_models(model: nn.Module | dict[str, nn.Module]) -> dict[str, nn.Module]:
@@ -81,7 +86,7 @@ def validate(
         labels = labels[keep]
         for name, net in nets.items():
             with autocast(cfg, device):
-                logits = task.eval_logits(graphed_eval(cfg, net, device), batch)
+                logits = task.eval_logits(graphed_eval(cfg, net, device, amp_dtype(cfg)), batch)
             logits = logits.float()[keep]
             c1, c5 = topk_correct(logits, labels)
             acc = sums[name]
@@ -144,7 +149,7 @@ def run_test(
         b = to_device(batch, device)
         for name, net in nets.items():
             with autocast(cfg, device):
-                logits = task.eval_logits(graphed_eval(cfg, net, device), b)
+                logits = task.eval_logits(graphed_eval(cfg, net, device, amp_dtype(cfg)), b)
             scores[name].append(torch.softmax(logits.float(), dim=-1).cpu().numpy())
         idx.append(batch["index"].numpy())
         views.append(batch["view"].numpy())

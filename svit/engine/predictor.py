@@ -171,7 +171,7 @@ class Predictor:
         rng = np.random.default_rng(self.cfg.RNG_SEED)
         views = [dataset.load(vid_index, v, rng)["inputs"] for v in range(dataset.num_views)]
         clips = torch.stack(views).to(self.device)
-        out = graphed_eval(self.cfg, self.model, self.device, use_autocast=False)(clips)
+        out = graphed_eval(self.cfg, self.model, self.device)(clips)  # fp32, as predict runs
         logits = out["logits"] if isinstance(out, dict) else out
         probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         views = np.arange(len(probs))
