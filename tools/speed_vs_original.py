@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 import types
+from collections import Counter
 from typing import Any
 
 import torch
@@ -160,11 +161,12 @@ def conv_micro(model: nn.Module, cfg, batch: int, device: torch.device, iters: i
     on cuDNN (NCDHW), cuDNN with channels-last-3d, and the native depthwise kernels (cuDNN off)."""
     from svit.models.mvit.pooling import PoolConv3d, _no_cudnn, depthwise_conv3d
 
-    shapes: dict[tuple, int] = {}
-    hooks = [m.register_forward_hook(lambda m, i, o: shapes.__setitem__(
-        (tuple(i[0].shape), tuple(m.weight.shape), tuple(m.stride), tuple(m.padding)),
-        shapes.get((tuple(i[0].shape), tuple(m.weight.shape), tuple(m.stride), tuple(m.padding)), 0) + 1))
-        for m in model.modules() if isinstance(m, PoolConv3d)]
+    shapes: Counter = Counter()
+
+    def record(conv: nn.Module, inputs: tuple, output) -> None:
+        shapes[(tuple(inputs[0].shape), tuple(conv.weight.shape), tuple(conv.stride), tuple(conv.padding))] += 1
+
+    hooks = [m.register_forward_hook(record) for m in model.modules() if isinstance(m, PoolConv3d)]
     model.eval()
     with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16):
         model(torch.randn(batch, 3, cfg.DATA.NUM_FRAMES, cfg.DATA.TRAIN_CROP_SIZE, cfg.DATA.TRAIN_CROP_SIZE,

@@ -98,12 +98,11 @@ def time_steps(fn: Callable[[], None], warmup: int, iters: int, device: torch.de
             fn()
             times.append(time.perf_counter() - t)
             cpu.append(time.process_time() - c)
-        # process CPU seconds per step: steadier than wall time on a machine shared with other jobs
-        return {"warmup_s": warmup_s, "s_per_step": statistics.fmean(times),
-                "s_per_step_median": statistics.median(times), "s_per_step_min": min(times),
-                "cpu_s_per_step": statistics.fmean(cpu), "cpu_s_per_step_min": min(cpu)}
-    return {"warmup_s": warmup_s, "s_per_step": statistics.fmean(times), "s_per_step_median": statistics.median(times),
-            "s_per_step_min": min(times)}
+    row = {"warmup_s": warmup_s, "s_per_step": statistics.fmean(times), "s_per_step_median": statistics.median(times),
+           "s_per_step_min": min(times)}
+    if device.type != "cuda":  # process CPU seconds per step: steadier than wall time on a shared machine
+        row.update(cpu_s_per_step=statistics.fmean(cpu), cpu_s_per_step_min=min(cpu))
+    return row
 
 
 def count_launches(fn: Callable[[], None], device: torch.device) -> dict[str, int | None]:
