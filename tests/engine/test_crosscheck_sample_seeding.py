@@ -60,3 +60,24 @@ def test_main_process_rngs_are_restored_and_attributes_forwarded():
     assert (torch.rand(()), np.random.rand(), random.random()) == expected
     assert ds.video_ids == ["a", "b"] and len(ds) == 12
     assert torch.equal(ds[(4, 7)], ds[(4, 7)]) and ds[3][0] == 3
+
+
+def test_seed_all_seeds_the_cpu_streams_without_queueing_cuda_seeding():
+    """seed_all gives the streams torch.manual_seed/random.seed/np.random.seed give, but leaves CUDA's
+    lazy seeding alone (queueing it records a stack trace on every sample)."""
+    from svit.utils.sample_seeding import seed_all
+
+    torch.manual_seed(11)
+    random.seed(11)
+    np.random.seed(11)
+    want = (random.random(), float(np.random.rand()), torch.rand(3))
+    tracker = torch.cuda._lazy_seed_tracker
+    before = tracker.manual_seed_all_cb
+    tracker.manual_seed_all_cb = None  # start from an empty queue
+    try:
+        seed_all(11)
+        got = (random.random(), float(np.random.rand()), torch.rand(3))
+        assert tracker.manual_seed_all_cb is None
+    finally:
+        tracker.manual_seed_all_cb = before
+    assert got[:2] == want[:2] and torch.equal(got[2], want[2])
