@@ -159,14 +159,15 @@ def check_equal(original: nn.Module, ours: nn.Module, cfg, device: torch.device)
 def conv_micro(model: nn.Module, cfg, batch: int, device: torch.device, iters: int = 10) -> list[dict[str, Any]]:
     """Forward + backward time of every distinct pooling-conv shape of ``model`` at ``batch`` in bf16,
     on cuDNN (NCDHW), cuDNN with channels-last-3d, and the native depthwise kernels (cuDNN off)."""
-    from svit.models.mvit.pooling import PoolConv3d, _no_cudnn, depthwise_conv3d
+    from svit.models.layers.depthwise import DepthwiseConv3d
+    from svit.models.layers.depthwise_conv3d import _no_cudnn, depthwise_conv3d
 
     shapes: Counter = Counter()
 
     def record(conv: nn.Module, inputs: tuple, output) -> None:
         shapes[(tuple(inputs[0].shape), tuple(conv.weight.shape), tuple(conv.stride), tuple(conv.padding))] += 1
 
-    hooks = [m.register_forward_hook(record) for m in model.modules() if isinstance(m, PoolConv3d)]
+    hooks = [m.register_forward_hook(record) for m in model.modules() if isinstance(m, DepthwiseConv3d)]
     model.eval()
     with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16):
         model(torch.randn(batch, 3, cfg.DATA.NUM_FRAMES, cfg.DATA.TRAIN_CROP_SIZE, cfg.DATA.TRAIN_CROP_SIZE,
@@ -184,7 +185,7 @@ def conv_micro(model: nn.Module, cfg, batch: int, device: torch.device, iters: i
             xi = (x.contiguous(memory_format=torch.channels_last_3d) if kind == "cudnn_cl" else x).requires_grad_()
             wi = w.detach().requires_grad_()
             if kind == "native":
-                y = depthwise_conv3d(xi, wi, list(st), list(pad))
+                y = depthwise_conv3d(xi, wi, None, list(st), list(pad), [1, 1, 1])
             else:
                 with _no_cudnn(False):
                     y = torch.nn.functional.conv3d(xi, wi, None, st, pad, 1, ws[0])
@@ -323,9 +324,10 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     if args.conv_micro:
         out["conv_micro"] = conv_micro(ours, cfg, args.profile_batch, device)
         dump()
-    from svit.models.mvit.attention import set_attention_impl, set_pool_conv_impl
+    from svit.models.layers.depthwise import set_depthwise_conv_impl
+    from svit.models.mvit.attention import set_attention_impl
 
-    attn0, pool0 = str(cfg.MODEL.ATTN_IMPL), str(cfg.MVIT.POOL_CONV_IMPL)
+    attn0, pool0 = str(cfg.MODEL.ATTN_IMPL), str(cfg.MODEL.DEPTHWISE_CONV_IMPL)
     for variant in args.variants:
         is_orig = variant.startswith("original")
         amp = "fp16" if "fp16" in variant else "off" if "fp32" in variant else "bf16"
@@ -333,7 +335,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         if not is_orig:
             today = variant.startswith("today")
             set_attention_impl(ours, "sdpa_mask" if today else attn0)
-            set_pool_conv_impl(ours, "plain" if today else pool0)
+            set_depthwise_conv_impl(ours, "plain" if today else pool0)
         runner = torch.compile(model) if variant.endswith("compile") else model
         if variant.endswith("compile-blocks"):
             for blk in ours.blocks:

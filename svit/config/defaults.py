@@ -348,6 +348,10 @@ _C.MODEL.LABEL_SMOOTHING = 0.0
 # Attention implementation for MViT/SViT/VideoSwin/UniFormer/ViViT: "sdpa" (scaled_dot_product_attention) or "explicit";
 # MViT/SViT also take "sdpa_mask" (rel-pos bias as a float mask, the former sdpa) and "flex" (FlexAttention score_mod).
 _C.MODEL.ATTN_IMPL = "sdpa"
+# Every depthwise Conv3d (groups == in_channels, any family): "fast" = svit::depthwise_conv3d (CUDA: native kernels,
+# cuDNN off, one opaque op under torch.compile; CPU: grouped-conv weight grad), "plain" = nn.Conv3d, "auto" = fast on
+# CUDA and where it is faster on CPU, plain while torch.jit traces (FLOP counts); svit/models/layers/depthwise.py.
+_C.MODEL.DEPTHWISE_CONV_IMPL = "auto"
 
 _C.MVIT = CfgNode()
 # Pooling operator of the attention pooling: conv, max, avg.
@@ -410,10 +414,6 @@ _C.MVIT.REL_POS_TEMPORAL = False
 _C.MVIT.REL_POS_ZERO_INIT = False
 # Add the pooled query to the attention output (MViTv2 residual pooling).
 _C.MVIT.RESIDUAL_POOLING = False
-# Depthwise pooling convs: "auto" (= fast; plain while torch.jit traces, for FLOP counts and export), "fast" (CUDA:
-# native kernels, cuDNN off, kept as one operator under torch.compile;
-# CPU: grouped-conv weight gradient) or "plain" (nn.Conv3d); same function, see svit/models/mvit/pooling.py.
-_C.MVIT.POOL_CONV_IMPL = "auto"
 # Change the width inside the attention of a stage's first block (MViTv2).
 _C.MVIT.DIM_MUL_IN_ATT = False
 # Separate qkv linear layers instead of one (MViTv1 pool-first).

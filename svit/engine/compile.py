@@ -1,6 +1,6 @@
 """Speed switches applied where the engine builds the model and the optimiser (one call each):
 
-* ``MVIT.POOL_CONV_IMPL``: how MViT's depthwise pooling convs run (``svit.models.mvit.pooling``);
+* ``MODEL.DEPTHWISE_CONV_IMPL``: how every depthwise Conv3d of any family runs (``svit.models.layers.depthwise``);
 * ``TRAIN.COMPILE``: ``torch.compile`` of the (DDP-wrapped) model the train step calls, with
   ``TRAIN.COMPILE_MODE``; checkpoints keep using the unwrapped module, so names do not change;
 * ``SOLVER.FUSED_ADAMW``: AdamW's single-kernel (fused) step when every parameter is on a CUDA device,
@@ -21,11 +21,13 @@ COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-
 
 
 def apply_model_speed_options(cfg: CfgNode, model: nn.Module) -> nn.Module:
-    """Sets the pooling-conv implementation on every MViT attention of ``model`` (a no-op for other
-    families); returns ``model``."""
-    from svit.models.mvit.attention import set_pool_conv_impl
+    """Turns every depthwise Conv3d of ``model`` into a ``DepthwiseConv3d`` running MODEL.DEPTHWISE_CONV_IMPL
+    (parameters and state-dict keys unchanged); returns ``model``."""
+    from svit.models.layers.depthwise import set_depthwise_conv_impl
 
-    set_pool_conv_impl(model, str(cfg.MVIT.POOL_CONV_IMPL))
+    impl = str(cfg.MODEL.DEPTHWISE_CONV_IMPL)
+    count = set_depthwise_conv_impl(model, impl)
+    logger.info("MODEL.DEPTHWISE_CONV_IMPL %s: %d depthwise Conv3d modules", impl, count)
     return model
 
 

@@ -261,7 +261,7 @@ def run_model_benchmark(args: Namespace) -> list[dict[str, Any]]:
         for batch in batches:
             for mode in modes:
                 base = {"model": cfg.MODEL.MODEL_NAME, "cfg": args.cfg, "attn_impl": impl or cfg.MODEL.ATTN_IMPL,
-                        "pool_conv_impl": cfg.MVIT.POOL_CONV_IMPL, "amp": amp, "compile": use_compile,
+                        "depthwise_conv_impl": cfg.MODEL.DEPTHWISE_CONV_IMPL, "amp": amp, "compile": use_compile,
                         "cuda_graphs": bool(getattr(args, "cuda_graphs", False)),
                         "device": str(device), "device_name": device_name,
                         "torch": torch.__version__, "threads": torch.get_num_threads(), "params": n_params,

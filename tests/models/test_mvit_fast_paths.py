@@ -2,8 +2,8 @@
 
 * relative-position bias folded into the queries/keys (``sdpa``) and added inside FlexAttention
   (``flex``) against the materialised bias (``explicit``, ``sdpa_mask``): outputs and gradients;
-* the pooling convs' ``fast`` backward (grouped-conv weight gradient, contiguous input gradient)
-  against autograd's default one, for the strides MViT uses, and under bf16 autocast.
+* whole MViT/SViT models with the pooling convs on ``svit::depthwise_conv3d`` ("fast") against
+  ``nn.Conv3d`` ("plain"); the operator itself is tested in test_depthwise_conv3d.py.
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import torch.nn.functional as F
 from mvit_cfgs import micro_cfg
 
 from svit.models import build_model
-from svit.models.mvit.attention import set_attention_impl, set_pool_conv_impl
-from svit.models.mvit.pooling import PoolConv3d, fast_depthwise_conv3d
+from svit.models.layers.depthwise import set_depthwise_conv_impl
+from svit.models.mvit.attention import set_attention_impl
 from svit.models.mvit.rel_pos import decomposed_rel_pos_bias, key_position_codes, rel_pos_qk_augment
 
 # three blocks (one q-pooling stage change) keep these float64 comparisons fast
@@ -33,7 +33,7 @@ def _perturbed(cfg, dtype=torch.float32):
 
 def _run(model, x, impl, pool="plain", train=True):
     set_attention_impl(model, impl)
-    set_pool_conv_impl(model, pool)
+    set_depthwise_conv_impl(model, pool)
     model.train(train)
     model.zero_grad(set_to_none=True)
     torch.manual_seed(1)  # same drop-path draws in every run
@@ -122,85 +122,14 @@ def test_key_position_codes_one_hot():
     assert codes[p].nonzero().flatten().tolist() == [1, 2 + 2, 2 + 3 + 3]
 
 
-@pytest.mark.parametrize("shape,stride", [((2, 5, 4, 12, 12), (1, 1, 1)), ((2, 5, 4, 16, 16), (1, 8, 8)),
-                                          ((1, 7, 3, 9, 9), (2, 2, 2)), ((3, 4, 2, 6, 6), (1, 2, 2))])
-@pytest.mark.parametrize("channels_last", [True, False])
-def test_fast_depthwise_conv_forward_and_gradients(shape, stride, channels_last):
-    torch.manual_seed(0)
-    n, c = shape[:2]
-    conv = PoolConv3d(c, c, 3, stride=stride, padding=1, groups=c, bias=False).double()
-    x = torch.randn(n, *shape[2:], c, dtype=torch.float64).permute(0, 4, 1, 2, 3) if channels_last else \
-        torch.randn(*shape, dtype=torch.float64)
-    outs = {}
-    for impl in ("plain", "fast"):
-        conv.impl = impl
-        xi = x.clone().requires_grad_()
-        conv.zero_grad(set_to_none=True)
-        y = conv(xi)
-        g = torch.randn(y.shape, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
-        (y * g).sum().backward()
-        outs[impl] = (y.detach(), xi.grad, conv.weight.grad.clone())
-    for a, b in zip(outs["plain"], outs["fast"]):
-        torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-12)
-    # and against finite differences, on a tiny input (2 channels, 2x5x5 grid)
-    small = torch.randn(1, 2, 2, 5, 5, dtype=torch.float64, requires_grad=True)
-    w = conv.weight[:2].detach().clone().requires_grad_()
-    assert torch.autograd.gradcheck(lambda t, w: fast_depthwise_conv3d(t, w, stride, (1, 1, 1)), (small, w),
-                                    eps=1e-6, atol=1e-7)
-
-
-def test_fast_depthwise_conv_under_bf16_autocast():
-    torch.manual_seed(0)
-    conv = PoolConv3d(6, 6, 3, stride=(1, 2, 2), padding=1, groups=6, bias=False)
-    x = torch.randn(2, 6, 4, 10, 10)
-    res = {}
-    for impl in ("plain", "fast"):
-        conv.impl = impl
-        conv.zero_grad(set_to_none=True)
-        xi = x.clone().requires_grad_()
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            y = conv(xi)
-        assert y.dtype == torch.bfloat16
-        y.float().square().sum().backward()
-        assert conv.weight.grad.dtype == torch.float32 and xi.grad.dtype == torch.float32
-        res[impl] = (y.float(), xi.grad, conv.weight.grad)
-    for a, b in zip(res["plain"], res["fast"]):
-        torch.testing.assert_close(a, b, atol=0.05, rtol=0.02)
-
-
-def test_fast_depthwise_conv_is_a_checked_operator_kept_by_compile():
-    """The fast conv is a registered operator (fake/meta shapes and autograd checked by opcheck), so
-    ``torch.compile`` keeps it as one call with the same outputs and gradients as eager."""
-    torch.manual_seed(0)
-    x, w = torch.randn(2, 4, 3, 9, 9, requires_grad=True), torch.randn(4, 1, 3, 3, 3, requires_grad=True)
-    torch.library.opcheck(torch.ops.svit.depthwise_conv3d.default, (x, w, [1, 2, 2], [1, 1, 1]))
-    conv = PoolConv3d(4, 4, 3, stride=(1, 2, 2), padding=1, groups=4, bias=False)
-    conv.impl = "auto"
-    graphs = []
-
-    def backend(gm, example_inputs):
-        graphs.append(str(gm.graph))
-        return gm
-
-    outs = {}
-    for name, fn in (("eager", conv), ("compiled", torch.compile(conv, backend=backend, fullgraph=True))):
-        conv.zero_grad(set_to_none=True)
-        xi = x.detach().clone().requires_grad_()
-        y = fn(xi)
-        (y * torch.linspace(-1, 1, y.numel()).view(y.shape)).sum().backward()
-        outs[name] = (y.detach(), xi.grad, conv.weight.grad.clone())
-    assert any("svit.depthwise_conv3d" in g for g in graphs) and not any("conv3d(" in g for g in graphs)
-    for a, b in zip(outs["eager"], outs["compiled"]):
-        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6)
-
-
 def test_unknown_impls_rejected():
     model = build_model(micro_cfg("MViT", SMALL))
     with pytest.raises(ValueError, match="attention implementation"):
         set_attention_impl(model, "fast")
-    with pytest.raises(ValueError, match="POOL_CONV_IMPL"):
-        set_pool_conv_impl(model, "cudnn")
-    assert set_pool_conv_impl(model, "fast") > 0
+    with pytest.raises(ValueError, match="DEPTHWISE_CONV_IMPL"):
+        set_depthwise_conv_impl(model, "cudnn")
+    # every attention of the three blocks has a q, k and v pooling conv
+    assert set_depthwise_conv_impl(model, "fast") == 9
 
 
 def _einsum_rel_pos_terms(q_patch, q_thw, k_thw, rel_pos_h, rel_pos_w, rel_pos_t):

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from timm.layers import trunc_normal_
 from torch.nn.modules.utils import _triple
 
-from svit.models.mvit.pooling import POOL_CONV_IMPLS, PoolConv3d, attention_pool
+from svit.models.mvit.pooling import PoolConv3d, attention_pool
 from svit.models.mvit.rel_pos import (
     cached_constant,
     decomposed_rel_pos_bias,
@@ -282,14 +282,4 @@ def set_attention_impl(model: nn.Module, impl: str) -> int:
     mods = [m for m in model.modules() if isinstance(m, MultiScaleAttention)]
     for m in mods:
         m.attn_impl = impl
-    return len(mods)
-
-
-def set_pool_conv_impl(model: nn.Module, impl: str) -> int:
-    """Sets ``impl`` (``POOL_CONV_IMPLS``) on every pooling conv of ``model``; returns how many."""
-    if impl not in POOL_CONV_IMPLS:
-        raise ValueError(f"MVIT.POOL_CONV_IMPL must be one of {POOL_CONV_IMPLS}, got {impl!r}")
-    mods = [m for m in model.modules() if isinstance(m, PoolConv3d)]
-    for m in mods:
-        m.impl = impl
     return len(mods)
