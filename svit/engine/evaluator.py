@@ -21,7 +21,7 @@ from svit.engine import protocols
 from svit.engine.bad_samples import check_bad_fraction, evaluation_keep, readable_batches
 from svit.engine.cuda_graphs import graphed_eval
 from svit.engine.errors import ResultsError
-from svit.engine.meters import topk_correct
+from svit.engine.meters import topk_correct_counts
 from svit.engine.progress import eval_progress
 from svit.engine.results import aggregate_views, model_metrics, write_results
 from svit.utils.distributed import all_gather_objects, all_reduce_sum, is_main_process
@@ -73,32 +73,32 @@ def validate(
     was_training = {name: net.training for name, net in nets.items()}
     for net in nets.values():
         net.eval()
-    sums = {name: [0.0, 0.0, 0.0, 0.0] for name in nets}  # loss*n, top1, top5, n
-    bad_seen = [0, 0]  # unreadable samples (no prediction), samples
+    # loss*n, top1, top5 per model, summed on the device and read once at the end (no wait per batch)
+    sums = {name: torch.zeros(3, dtype=torch.float64, device=device) for name in nets}
+    bad_seen_n = [0, 0, 0]  # unreadable samples (no prediction), samples, samples with a prediction
     for batch in eval_progress(loader, "val", is_main_process(), cfg.LOG_PERIOD):
-        batch = to_device(batch, device)
-        labels = batch["labels"]
-        bad_seen[0] += int(batch.get("num_bad", 0))
-        bad_seen[1] += labels.numel()
-        keep = evaluation_keep(batch)
-        if not keep.any():
+        keep = evaluation_keep(batch)  # on the host copy of the batch: no device read
+        bad_seen_n[0] += int(batch.get("num_bad", 0))
+        bad_seen_n[1] += keep.numel()
+        n_keep = int(keep.sum())
+        if n_keep == 0:
             continue
-        labels = labels[keep]
+        bad_seen_n[2] += n_keep
+        batch = to_device(batch, device)
+        rows = None if n_keep == keep.numel() else keep.nonzero()[:, 0].to(device, non_blocking=True)
+        labels = batch["labels"] if rows is None else batch["labels"].index_select(0, rows)
         for name, net in nets.items():
             with autocast(cfg, device):
                 logits = task.eval_logits(graphed_eval(cfg, net, device, amp_dtype(cfg)), batch)
-            logits = logits.float()[keep]
-            c1, c5 = topk_correct(logits, labels)
-            acc = sums[name]
-            acc[0] += float(F.cross_entropy(logits, labels, reduction="sum"))
-            acc[1] += c1
-            acc[2] += c5
-            acc[3] += labels.numel()
-    bad, seen = all_reduce_sum(bad_seen, device)
+            logits = logits.float() if rows is None else logits.float().index_select(0, rows)
+            hits = topk_correct_counts(logits, labels)
+            loss = F.cross_entropy(logits, labels, reduction="sum")
+            sums[name] += torch.cat([loss.reshape(1), hits]).to(torch.float64)
+    bad, seen = all_reduce_sum(bad_seen_n[:2], device)
     check_bad_fraction(cfg, bad, seen, "validation", replaced=False)
     out: dict[str, float] = {"num_bad": int(bad)}
     for name, net in nets.items():
-        loss, c1, c5, n = all_reduce_sum(sums[name], device)
+        loss, c1, c5, n = all_reduce_sum(sums[name].tolist() + [bad_seen_n[2]], device)
         net.train(was_training[name])
         if n == 0:
             values = {"loss": float("nan"), "top1": float("nan"), "top5": float("nan"), "num_samples": 0}

@@ -4,12 +4,18 @@ from __future__ import annotations
 import torch
 
 
-def topk_correct(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...] = (1, 5)) -> list[int]:
-    """Number of rows whose label is among the top-k logits, for each k (k capped at K)."""
+def topk_correct_counts(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...] = (1, 5)) -> torch.Tensor:
+    """Number of rows whose label is among the top-k logits, for each k (k capped at K), as an int64
+    tensor on the logits' device: reading it is left to the caller, so a training or evaluation step
+    does not wait for the device."""
     maxk = min(max(ks), logits.shape[-1])
-    top = logits.topk(maxk, dim=-1).indices
-    hit = top == labels.view(-1, 1)
-    return [int(hit[:, : min(k, maxk)].any(dim=1).sum()) for k in ks]
+    hit = (logits.topk(maxk, dim=-1).indices == labels.view(-1, 1)).cumsum(1).clamp_(max=1)  # hit within top-j
+    return hit[:, [min(k, maxk) - 1 for k in ks]].sum(0)
+
+
+def topk_correct(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...] = (1, 5)) -> list[int]:
+    """``topk_correct_counts`` as Python ints (waits for the device)."""
+    return topk_correct_counts(logits, labels, ks).tolist()
 
 
 class Average:

@@ -8,6 +8,8 @@ optimisers with one GradScaler, updates the model EMA and calls the hooks' ``aft
 boundaries reseed every RNG from (RNG_SEED, epoch, rank) and the sampler orders by (RNG_SEED,
 epoch), which is what makes "train 2 epochs" and "train 1, resume, train 1" produce identical
 weights (EMA, hook modules and hook optimisers included: they are all in the checkpoint).
+Nothing in the step waits for the device: each step's loss terms, top-k hits and non-finite flag are
+read one step late (svit/engine/step_stats.py), and a NaN/inf loss stops every rank there.
 """
 from __future__ import annotations
 
@@ -31,13 +33,14 @@ from svit.engine.errors import DataQualityError, NonFiniteLossError
 from svit.engine.evaluator import autocast, to_device, validate
 from svit.engine.experiment import Experiment, build_experiment, load_ema_state
 from svit.engine.lr_policy import lr_at_epoch, set_lr
-from svit.engine.meters import Average, topk_correct
+from svit.engine.meters import Average, topk_correct_counts
 from svit.engine.optim import build_optimizer, clip_gradients
 from svit.engine.output_dir import prune_checkpoints
 from svit.engine.precise_bn import has_bn, recompute_bn_stats
 from svit.engine.progress import ProgressReporter
 from svit.engine.resume_check import check_resume
 from svit.engine.step import StepOutput
+from svit.engine.step_stats import DeferredStepStats, StepAccumulator, StepRecord
 from svit.engine.train_state import HookSlot, restore_hooks, restore_slot, save_train_checkpoint
 from svit.models.build import train_checkpoint_type
 from svit.models.prepare import load_init_checkpoints
@@ -235,34 +238,39 @@ class Trainer:
         self.last_ckpt = path
 
     # ------------------------------------------------------------------------------------------
-    def _check_finite(self, terms: dict[str, torch.Tensor], epoch: int, step: int) -> None:
-        """Stops every rank before backward when any rank's loss is NaN/inf."""
-        bad = float(not all(torch.isfinite(t.detach()).all() for t in terms.values()))
-        if is_dist():
-            bad = all_reduce_sum([bad], self.device)[0]
-        if bad:
-            values = {k: float(v.detach().float()) for k, v in terms.items()}
+    def _report_step(self, rec: StepRecord, meters: dict[str, Average], step_times: Average,
+                     steps: int) -> None:
+        """Logs one finished step (read one step late, see svit/engine/step_stats.py); a non-finite loss
+        on any rank stops every rank here, before anything is saved."""
+        got = rec.read()
+        if got["non_finite"]:
             raise NonFiniteLossError(
-                f"Non-finite loss at epoch {epoch + 1}, step {step + 1} (terms on rank {self.rank}: "
-                f"{values}); stopping. Last good checkpoint: {self.last_ckpt or 'none'} (left intact)."
+                f"Non-finite loss at epoch {rec.epoch + 1}, step {rec.step + 1} on {got['non_finite']} rank(s) "
+                f"(loss terms, mean over ranks: {got['terms']}); stopping. Last good checkpoint: "
+                f"{self.last_ckpt or 'none'} (left intact)."
             )
+        if rec.step > 0 or steps == 1:
+            step_times.update(rec.step_time)
+        terms = got["terms"]
+        values = {"lr": rec.lr, "loss": sum(terms.values()), **{term_key(k): v for k, v in terms.items()}}
+        if rec.count_known and got["count"]:
+            values["top1"] = got["correct"][0] / got["count"] * 100
+            values["top5"] = got["correct"][1] / got["count"] * 100
+        for k, v in values.items():
+            meters.setdefault(k, Average()).update(v)
+        remaining = (steps - rec.step - 1) + steps * (self.cfg.SOLVER.MAX_EPOCH - rec.epoch - 1)
+        eta = step_times.mean * remaining if step_times.count else math.inf
+        self.progress.step(rec.epoch, rec.step, steps, rec.epoch * steps + rec.step + 1, values, rec.data_time,
+                           rec.step_time, eta)
 
-    def _global_step_stats(
-        self, terms: dict[str, float], correct: list, count: int, check_keys: bool
-    ) -> tuple[dict[str, float], list, int]:
-        """Loss terms averaged and top-k counts summed over ranks, so logs describe the global batch
-        (not rank 0's shard). One small all-reduce per step; the term names are checked to agree
-        across ranks once per epoch, since a mismatch would make the reduction meaningless."""
-        keys = sorted(terms)
-        if check_keys:
-            from svit.utils.distributed import all_gather_objects
+    def _check_term_names(self, keys: list[str]) -> None:
+        """The loss terms are summed over ranks by position, so their names must agree (checked once per
+        epoch: a mismatch would make the reduction meaningless)."""
+        from svit.utils.distributed import all_gather_objects
 
-            names = all_gather_objects(keys)
-            if any(n != keys for n in names):
-                raise RuntimeError(f"Ranks returned different loss terms: {names}")
-        red = all_reduce_sum([terms[k] for k in keys] + [correct[0], correct[1], count], self.device)
-        world = get_world_size()
-        return {k: red[i] / world for i, k in enumerate(keys)}, [red[-3], red[-2]], int(red[-1])
+        names = all_gather_objects(keys)
+        if any(n != keys for n in names):
+            raise RuntimeError(f"Ranks returned different loss terms: {names}")
 
     def _forward(self, batch: dict) -> tuple[StepOutput, dict[str, torch.Tensor]]:
         """Hooks then task on one micro-batch, under autocast; returns the task's output and all
@@ -318,6 +326,7 @@ class Trainer:
         it = iter(self.loader)
         meters: dict[str, Average] = {}
         step_times = Average()
+        stats = DeferredStepStats(self.device)
         seen, bad = 0, 0
         for step in range(steps):
             t_start = time.perf_counter()
@@ -330,9 +339,7 @@ class Trainer:
                     set_lr(slot.optimizer.optimizer, slot.optimizer.lr_at(epoch + step / steps))
                     slot.optimizer.optimizer.zero_grad(set_to_none=True)
             data_time = 0.0
-            step_terms: dict[str, float] = {}
-            correct = [0, 0]
-            count = 0
+            acc = StepAccumulator(accum)
             for micro in range(accum):
                 t0 = time.perf_counter()
                 batch = next(it)
@@ -344,31 +351,20 @@ class Trainer:
                 sync = nullcontext() if micro == accum - 1 or not is_dist() else self.model.no_sync()
                 with sync:
                     out, terms = self._forward(batch)
-                    self._check_finite(terms, epoch, step)
                     loss = sum(terms.values())
                     self.scaler.scale(loss / accum).backward()
-                for k, v in terms.items():
-                    step_terms[k] = step_terms.get(k, 0.0) + float(v.detach()) / accum
+                hits = None
                 if out.logits is not None and out.labels is not None and out.labels.dim() == 1:
-                    c1, c5 = topk_correct(out.logits.detach().float(), out.labels)
-                    correct[0] += c1
-                    correct[1] += c5
-                    count += out.labels.numel()
+                    hits = topk_correct_counts(out.logits.detach().float(), out.labels)
+                acc.add(terms, loss, hits, 0 if hits is None else out.labels.numel())
             self._optimizer_step()
-            step_time = time.perf_counter() - t_start
-            if step > 0 or steps == 1:
-                step_times.update(step_time)
-            if is_dist():
-                step_terms, correct, count = self._global_step_stats(step_terms, correct, count, step == 0)
-            values = {"lr": lr, "loss": sum(step_terms.values()), **{term_key(k): v for k, v in step_terms.items()}}
-            if count:
-                values["top1"] = correct[0] / count * 100
-                values["top5"] = correct[1] / count * 100
-            for k, v in values.items():
-                meters.setdefault(k, Average()).update(v)
-            remaining = (steps - step - 1) + steps * (cfg.SOLVER.MAX_EPOCH - epoch - 1)
-            eta = step_times.mean * remaining if step_times.count else math.inf
-            self.progress.step(epoch, step, steps, epoch * steps + step + 1, values, data_time, step_time, eta)
+            if step == 0 and is_dist():
+                self._check_term_names(sorted(acc.terms))
+            stats.push(acc, epoch, step, lr, data_time, time.perf_counter() - t_start)
+            for rec in stats.pop(keep=1):  # the previous step: its numbers are on the host by now
+                self._report_step(rec, meters, step_times, steps)
+        for rec in stats.pop():
+            self._report_step(rec, meters, step_times, steps)
         bad_all, seen_all = all_reduce_sum([bad, seen], self.device)
         if seen_all and bad_all / seen_all > cfg.DATA.MAX_BAD_FRACTION:
             raise DataQualityError(
