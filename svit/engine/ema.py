@@ -67,17 +67,25 @@ class ModelEma:
         if self.num_calls % self.update_period:
             return False
         d = self.decay
+        # multi-tensor (foreach) kernels: a handful of launches per step instead of two per tensor (an
+        # MViT/SViT EMA step was ~900 small kernels); same arithmetic, e*d + o*(1-d), bit for bit
         online = dict(model.named_parameters())
+        ema_t, online_t = [], []
         for name, e in self.module.named_parameters():
-            e.mul_(d).add_(online[name].detach().to(e.dtype), alpha=1.0 - d)
+            ema_t.append(e)
+            online_t.append(online[name].detach().to(e.dtype))
         if self.update_buffers:
             buffers = dict(model.named_buffers())
             for name, e in self.module.named_buffers():
                 o = buffers[name].detach()
                 if e.is_floating_point():
-                    e.mul_(d).add_(o.to(e.dtype), alpha=1.0 - d)
+                    ema_t.append(e)
+                    online_t.append(o.to(e.dtype))
                 else:
                     e.copy_(o)
+        if ema_t:
+            torch._foreach_mul_(ema_t, d)
+            torch._foreach_add_(ema_t, online_t, alpha=1.0 - d)
         return True
 
     def copy_from(self, model: nn.Module) -> None:

@@ -235,3 +235,29 @@ def test_two_process_run_with_ema_hook_and_task_modules_matches_one_process(tmp_
         for k in a:
             torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
     assert ck[2]["hook_state"]["toy_gate"]["state"] == {"after_calls": 3}
+
+
+def test_ema_update_is_bit_identical_to_the_per_tensor_formula():
+    """The multi-tensor update computes e*d + o*(1-d) exactly as e.mul_(d).add_(o, alpha=1-d) per tensor."""
+    import copy
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 7), nn.BatchNorm1d(7), nn.Linear(7, 3))
+    ema = ModelEma(model, decay=0.9, update_buffers=True, update_period=1)
+    ref = copy.deepcopy(ema.module)
+    for _ in range(3):
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(torch.randn_like(p))
+            model[1].running_mean.add_(1.0)
+            model[1].num_batches_tracked.add_(1)
+        ema.update(model)
+        with torch.no_grad():
+            online = {**dict(model.named_parameters()), **dict(model.named_buffers())}
+            for name, e in [*ref.named_parameters(), *ref.named_buffers()]:
+                if e.is_floating_point():
+                    e.mul_(0.9).add_(online[name], alpha=0.1)
+                else:
+                    e.copy_(online[name])
+    for k, v in ref.state_dict().items():
+        assert torch.equal(ema.module.state_dict()[k], v), k
