@@ -127,11 +127,12 @@ def build_optimizer(cfg: CfgNode, model: nn.Module, extra_groups: list[dict] | N
     return make_optimizer(cfg, groups)
 
 
-def clip_gradients(cfg: CfgNode, parameters) -> float | None:
-    """Clips by value (SOLVER.CLIP_GRAD_VAL) and/or by global L2 norm; returns the norm if clipped."""
+def clip_gradients(cfg: CfgNode, parameters) -> torch.Tensor | None:
+    """Clips by value (SOLVER.CLIP_GRAD_VAL) and/or by global L2 norm; returns the norm (a device tensor:
+    reading it would make the training step wait for the device) if clipped by norm."""
     params = [p for p in parameters if p.grad is not None]
     if cfg.SOLVER.CLIP_GRAD_VAL:
         torch.nn.utils.clip_grad_value_(params, cfg.SOLVER.CLIP_GRAD_VAL)
     if cfg.SOLVER.CLIP_GRAD_L2NORM:
-        return float(torch.nn.utils.clip_grad_norm_(params, cfg.SOLVER.CLIP_GRAD_L2NORM))
+        return torch.nn.utils.clip_grad_norm_(params, cfg.SOLVER.CLIP_GRAD_L2NORM)
     return None
