@@ -1,0 +1,63 @@
+"""Nothing in the training or validation step reads a tensor on the host except where it is meant to.
+
+On a GPU every such read (``float(loss)``, ``int(hits.sum())``, ``.item()``, ``.tolist()``...) stops the
+host until the device has caught up, which idles a launch-bound GPU (svit/engine/step_stats.py). The
+CPU cannot show the wait, but it can show the reads: a TorchFunctionMode records every tensor-to-host
+conversion with the svit frame that asked for it, over a whole run (hooks, EMA, clipping, accumulation,
+validation). Allowed: the one-step-late read of the step's numbers, validation's read at the end of the
+split, and the data pipeline (its tensors live on the host anyway).
+"""
+from __future__ import annotations
+
+import collections
+import traceback
+
+import engine_toy
+import torch
+from torch.overrides import TorchFunctionMode
+
+from svit.config import load_config
+from svit.engine.launch import launch_job
+
+_READS = {torch.Tensor.item, torch.Tensor.tolist, torch.Tensor.__float__, torch.Tensor.__int__,
+          torch.Tensor.__bool__, torch.Tensor.__index__, torch.Tensor.numpy}
+# the step's numbers (one step late) and the data pipeline, whose tensors live on the host
+_ALLOWED = ("engine/step_stats.py", "data/", "utils/")
+# mixing's numpy generator is seeded from torch's CPU generator (a host tensor); reads inside the
+# DataLoader (its sampler's seed) are not recorded at all
+_HOST_TENSOR_FUNCTIONS = {"torch_seeded_rng"}
+
+
+class _RecordReads(TorchFunctionMode):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: collections.Counter = collections.Counter()
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func in _READS:
+            stack = traceback.extract_stack()[:-1]
+            if any("torch/utils/data/" in f.filename.replace("\\", "/") for f in stack):
+                return func(*args, **(kwargs or {}))  # the loader's sampler: host tensors
+            frames = [f for f in stack if "/svit/" in f.filename.replace("\\", "/")]
+            where = frames[-1] if frames else None
+            self.reads[(func.__name__, f"{where.filename.split('svit/', 1)[-1]}:{where.lineno} {where.name}"
+                        if where else "?")] += 1
+        return func(*args, **(kwargs or {}))
+
+
+def test_training_and_validation_read_the_device_only_where_meant(tmp_path):
+    cfg = load_config(None, engine_toy.toy_opts(str(tmp_path / "out"), **{
+        "TEST.ENABLE": False, "MODEL_EMA.ENABLE": True, "MODEL_EMA.DECAY": 0.9, "MIXUP.ENABLE": True,
+        "MODEL.LOSS_FUNC": "soft_cross_entropy", "TRAIN.HOOKS": "['toy_gate']", "TRAIN.GRAD_ACCUM_STEPS": 2,
+        "SOLVER.CLIP_GRAD_L2NORM": 1.0, "SOLVER.MAX_EPOCH": 1}))
+    mode = _RecordReads()
+    with mode:
+        launch_job(cfg, func=engine_toy.run_toy)
+    where = {w for _, w in mode.reads}
+    assert any(w.startswith("engine/step_stats.py") for w in where)  # the mode sees the reads at all
+    # validate: the host-side keep mask of each batch, and the device sums once at the end of the split
+    evaluator_reads = {w for w in where if w.startswith("engine/evaluator.py")}
+    assert all(w.endswith(" validate") for w in evaluator_reads) and len(evaluator_reads) <= 2, evaluator_reads
+    unexpected = {w for w in where - evaluator_reads if not w.startswith(_ALLOWED)
+                  and w.split(" ")[-1] not in _HOST_TENSOR_FUNCTIONS}
+    assert not unexpected, f"tensors read on the host inside the step: {sorted(unexpected)}"
