@@ -76,11 +76,12 @@ def grouped_conv_weight_grad(
 def use_grouped_weight_grad(kernel: list[int], stride: list[int]) -> bool:
     """Whether the CPU weight gradient is faster as ``grouped_conv_weight_grad`` than from aten (oneDNN).
 
-    Measured on 2 shared cores, fp32, batch 1-8 (docs/ARCHITECTURE.md, "Depthwise Conv3d"): for stride 1 and a
-    kernel with a spatial extent (UniFormer's 3x3x3 / 5x5x5, MViT's stride-1 pooling, dilated 3x3x3) the grouped
-    conv was 2.5-20x faster, and aten's time jumped by 10-100x in some rounds; with a stride the grouped conv
-    (then dilated by the stride, computing taps it discards) was 1.3-3.5x slower, and on purely temporal
-    ``(k, 1, 1)`` kernels (CNN, Side4Video, H2CN) 1.2-2.5x slower: there aten's gradient is used.
+    Measured per conv on the shared 2-core machine, fp32 (docs/ARCHITECTURE.md, "Depthwise Conv3d"): for
+    stride 1 and a kernel with a spatial extent (UniFormer's 3x3x3 / 5x5x5, MViT's stride-1 pooling, dilated
+    3x3x3) the grouped conv was 2.9-8.6x faster at one thread, and at two threads aten's time stalled for
+    10-100x in some rounds while the grouped conv's did not; with a stride (then the grouped conv is dilated by
+    it and computes taps it drops) it was 1.8-3.6x slower, and on most purely temporal ``(k, 1, 1)`` kernels
+    (CNN, Side4Video, H2CN) 1.3-3.3x slower: there aten's weight gradient is used.
     """
     return kernel[1] * kernel[2] > 1 and all(s == 1 for s in stride)
 
