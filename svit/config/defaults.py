@@ -640,8 +640,9 @@ _C.SOLVER.NESTEROV = True
 _C.SOLVER.BETAS = [0.9, 0.999]
 # Optimiser epsilon (AdamW).
 _C.SOLVER.EPS = 1e-8
-# Use AdamW's fused single-kernel step when every parameter is on a CUDA device.
-_C.SOLVER.FUSED_ADAMW = True
+# Use the fused step of AdamW/SGD when every parameter is on a CUDA device (fewer kernels; no host wait
+# for the fp16 GradScaler's overflow check).
+_C.SOLVER.FUSED = True
 # L2 weight decay.
 _C.SOLVER.WEIGHT_DECAY = 1e-4
 # Linear warm-up length in epochs (fractional allowed).

@@ -3,8 +3,9 @@
 * ``MODEL.DEPTHWISE_CONV_IMPL``: how every depthwise Conv3d of any family runs (``svit.models.layers.depthwise``);
 * ``TRAIN.COMPILE``: ``torch.compile`` of the (DDP-wrapped) model the train step calls, with
   ``TRAIN.COMPILE_MODE``; checkpoints keep using the unwrapped module, so names do not change;
-* ``SOLVER.FUSED_ADAMW``: AdamW's single-kernel (fused) step when every parameter is on a CUDA device,
-  which removes hundreds of small kernels per step (same update up to float rounding).
+* ``SOLVER.FUSED``: the fused multi-tensor step of AdamW and SGD when every parameter is on a CUDA
+  device: it removes hundreds of small kernels per step and, under fp16's GradScaler, the host wait of
+  the unfused step (which reads whether any gradient overflowed); same update up to float rounding.
 """
 from __future__ import annotations
 
@@ -42,10 +43,10 @@ def maybe_compile(cfg: CfgNode, model: nn.Module) -> nn.Module:
     return torch.compile(model, mode=mode)
 
 
-def adamw_kwargs(cfg: CfgNode, groups: list[dict]) -> dict[str, Any]:
-    """``{"fused": True}`` for AdamW when SOLVER.FUSED_ADAMW and all parameters are floating-point CUDA
-    tensors (what the fused kernel supports), else ``{}``."""
-    if not cfg.SOLVER.FUSED_ADAMW:
+def fused_kwargs(cfg: CfgNode, groups: list[dict]) -> dict[str, Any]:
+    """``{"fused": True}`` for AdamW/SGD when SOLVER.FUSED and all parameters are floating-point CUDA
+    tensors (what the fused kernels support), else ``{}``."""
+    if not cfg.SOLVER.FUSED:
         return {}
     params = [p for g in groups for p in g["params"]]
     if params and all(p.is_cuda and p.is_floating_point() for p in params):

@@ -107,14 +107,15 @@ def make_optimizer(cfg: CfgNode, groups: list[dict]) -> torch.optim.Optimizer:
     """SOLVER.OPTIMIZING_METHOD over ``groups``; the lr is overwritten every step by the lr policy."""
     lr = lr_at_epoch(cfg, 0.0)
     s = cfg.SOLVER
+    from svit.engine.compile import fused_kwargs
+
     if s.OPTIMIZING_METHOD == "sgd":
         return torch.optim.SGD(
-            groups, lr=lr, momentum=s.MOMENTUM, dampening=s.DAMPENING, nesterov=s.NESTEROV
+            groups, lr=lr, momentum=s.MOMENTUM, dampening=s.DAMPENING, nesterov=s.NESTEROV,
+            **fused_kwargs(cfg, groups),
         )
     if s.OPTIMIZING_METHOD == "adamw":
-        from svit.engine.compile import adamw_kwargs
-
-        return torch.optim.AdamW(groups, lr=lr, betas=tuple(s.BETAS), eps=s.EPS, **adamw_kwargs(cfg, groups))
+        return torch.optim.AdamW(groups, lr=lr, betas=tuple(s.BETAS), eps=s.EPS, **fused_kwargs(cfg, groups))
     raise ValueError(f"SOLVER.OPTIMIZING_METHOD '{s.OPTIMIZING_METHOD}' is not supported")
 
 

@@ -69,3 +69,36 @@ def test_clipping_by_norm_and_value():
     p.grad = torch.tensor([3.0, -4.0, 0.1, 0.0])
     clip_gradients(cfg_of("SOLVER.CLIP_GRAD_VAL", "0.5"), [p])
     assert p.grad.tolist() == pytest.approx([0.5, -0.5, 0.1, 0.0])
+
+
+@pytest.mark.parametrize("method", ["sgd", "adamw"])
+def test_fused_step_only_where_every_parameter_is_on_cuda(method):
+    """SOLVER.FUSED picks the fused kernels for CUDA parameters only (they do not exist on the CPU) and
+    keeps the same update: on the CPU the optimiser is the plain one; on a GPU (when present) the fused
+    step matches the plain one to float rounding and steps under the fp16 GradScaler without a host read."""
+    net = nn.Linear(6, 3)
+    cpu = build_optimizer(cfg_of("SOLVER.OPTIMIZING_METHOD", method, "SOLVER.FUSED", "True"), net)
+    assert not cpu.defaults.get("fused")
+    if not torch.cuda.is_available():
+        return
+    nets = [nn.Linear(6, 3).cuda() for _ in range(2)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    opts = [build_optimizer(cfg_of("SOLVER.OPTIMIZING_METHOD", method, "SOLVER.FUSED", str(f)), n)
+            for f, n in zip((True, False), nets)]
+    assert opts[0].defaults["fused"] and not opts[1].defaults.get("fused")
+    x = torch.randn(4, 6, device="cuda")
+    for _ in range(3):
+        for n, o in zip(nets, opts):
+            o.zero_grad()
+            n(x).square().sum().backward()
+            o.step()
+    for a, b in zip(nets[0].parameters(), nets[1].parameters()):
+        torch.testing.assert_close(a, b)
+    scaler = torch.amp.GradScaler("cuda")
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        scaler.scale(nets[0](x).square().sum()).backward()
+        scaler.step(opts[0])
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    scaler.update()
