@@ -1,25 +1,44 @@
 #!/usr/bin/env bash
-# GPU speed check of SViT (configs/ssv2.yaml) against the original code (issue 13), on one H100/H200,
-# about 8 minutes: tools/speed_vs_original.py side by side in one process (equal-output check; the
-# original in fp16 and bf16; ours; ours with CUDA graphs: evaluation via TEST.CUDA_GRAPHS, training via
-# make_graphed_callables), pooling-conv micro-benchmark and top kernels; then ours under torch.compile
-# (per block, then the whole model: compilation takes minutes); then tools/benchmark.py model once (MFU,
-# launches). JSON rows and logs land in OUT_DIR.
-# Usage: bash tools/gpu_check.sh ORIGINAL_ROOT [OUT_DIR]   (ORIGINAL_ROOT: a checkout of eladb3/SViT)
+# GPU speed check of issue 13 on one H100/H200, in sections (each fits one 10-minute device call):
+#   svit      (~4.5 min) tools/speed_vs_original.py: SViT (configs/ssv2.yaml) against the original eladb3/SViT
+#             side by side in one process after the equal-output check; the original in fp16 and bf16, ours in
+#             bf16, ours with CUDA graphs (evaluation via TEST.CUDA_GRAPHS, training via make_graphed_callables);
+#             batch 8/16/32; pooling-conv micro-benchmark and top kernels
+#   families  (~3.5 min) tools/benchmark.py model, bf16 training at batch 8, MODEL.DEPTHWISE_CONV_IMPL plain
+#             (cuDNN) against auto (native depthwise kernels) for UniFormer-S, H2CN-R50 and S3D-Inception
+#   compile   (~2.5 min) ours under torch.compile, each transformer block compiled alone, batch 8 and 32
+# JSON rows and logs land in OUT_DIR.
+# Usage: bash tools/gpu_check.sh ORIGINAL_ROOT [OUT_DIR] [SECTION ...]   (default sections: svit families;
+#        ORIGINAL_ROOT: a checkout of eladb3/SViT, used by the svit and compile sections)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-ROOT=${1:?usage: gpu_check.sh ORIGINAL_ROOT [OUT_DIR]}
+ROOT=${1:?usage: gpu_check.sh ORIGINAL_ROOT [OUT_DIR] [SECTION ...]}
 OUT_DIR=${2:-gpu_check_out}
+shift $(( $# < 2 ? $# : 2 ))
+SECTIONS=${*:-svit families}
 mkdir -p "$OUT_DIR"
 export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT_DIR/gpu.txt"
 python -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)" | tee -a "$OUT_DIR/gpu.txt"
 S="python tools/speed_vs_original.py --original-root $ROOT"
-timeout 240 $S --batch-size 8 16 32 --variants original-fp16 original-bf16 ours-bf16 ours-bf16-graphs \
-  --conv-micro --top-kernels --json "$OUT_DIR/eager.json" 2>&1 | grep -v Warning | tee "$OUT_DIR/eager.log"
-timeout 150 $S --no-check --batch-size 8 32 --variants ours-bf16-compile-blocks \
-  --json "$OUT_DIR/compile_blocks.json" 2>&1 | grep -v Warning | tail -20
-timeout 150 $S --no-check --batch-size 8 --variants ours-bf16-compile \
-  --json "$OUT_DIR/compile.json" 2>&1 | grep -v Warning | tail -8
-timeout 45 python tools/benchmark.py model --cfg configs/ssv2.yaml --amp bf16 --batch-size 8 --modes train \
-  --warmup 2 --iters 3 --json "$OUT_DIR/bench.json" 2>&1 | grep -v Warning | tail -6
+for section in $SECTIONS; do
+  case $section in
+    svit)
+      timeout 270 $S --batch-size 8 16 32 --variants original-fp16 original-bf16 ours-bf16 ours-bf16-graphs \
+        --conv-micro --top-kernels --json "$OUT_DIR/eager.json" 2>&1 | grep -v Warning | tee "$OUT_DIR/eager.log" ;;
+    families)
+      for cfg in configs/uniformer/ssv2_uniformer_s16.yaml configs/cnn/ssv2/h2cn_r50_f8.yaml \
+                 configs/cnn/ssv2/s3d_inception_f8.yaml; do
+        for impl in plain auto; do
+          name=$(basename "$cfg" .yaml)_$impl
+          timeout 35 python tools/benchmark.py model --cfg "$cfg" --amp bf16 --batch-size 8 --modes train \
+            --warmup 2 --iters 4 --no-flops --json "$OUT_DIR/$name.json" MODEL.DEPTHWISE_CONV_IMPL $impl \
+            CNN.DW_T_CONV True 2>&1 | grep -v Warning | tail -2 | sed "s|^|$name: |"
+        done
+      done ;;
+    compile)
+      timeout 150 $S --no-check --batch-size 8 32 --variants ours-bf16 ours-bf16-compile-blocks \
+        --json "$OUT_DIR/compile_blocks.json" 2>&1 | grep -v Warning | tail -20 ;;
+    *) echo "unknown section $section (svit, families, compile)"; exit 2 ;;
+  esac
+done

@@ -43,6 +43,7 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from svit.config import load_config  # noqa: E402
+from svit.utils.model_stats import input_frames, test_view_input  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Config sections that do not change the network (hashing them would recount FLOPs for nothing).
@@ -138,24 +139,13 @@ def build(cfg) -> tuple[torch.nn.Module, bool]:
         return build_model(cfg), False
 
 
-def view_input(cfg) -> torch.Tensor:
-    """One test view ``(1, C, T, S, S)``: T = DATA.NUM_FRAMES x DATA.FRAMES_PER_SEGMENT input frames
-    (H2CN's snippets), S = DATA.TEST_CROP_SIZE."""
-    s = int(cfg.DATA.TEST_CROP_SIZE)
-    return torch.zeros(1, int(cfg.DATA.INPUT_CHANNEL_NUM[0]), input_frames(cfg), s, s)
-
-
-def input_frames(cfg) -> int:
-    return int(cfg.DATA.NUM_FRAMES) * max(1, int(cfg.DATA.FRAMES_PER_SEGMENT))
-
-
 def meta_gflops(cfg, model: torch.nn.Module) -> float:
     """Multiply-adds that ``torch.utils.flop_counter`` counts for one view on the meta device."""
     from torch.utils.flop_counter import FlopCounterMode
 
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
-        model.eval()(view_input(cfg).to("meta"))
+        model.eval()(test_view_input(cfg).to("meta"))
     return counter.get_total_flops() / 2 / 1e9  # multiply-adds: fvcore's unit
 
 
@@ -170,7 +160,7 @@ def fvcore_gflops(cfg, device: str) -> float:
             model = build_model(cfg)
     except Exception:  # noqa: BLE001 - a builder that mixes devices: build on the CPU, then move
         model = build_model(cfg)
-    report = flop_count(model.to(device), view_input(cfg).to(device))
+    report = flop_count(model.to(device), test_view_input(cfg).to(device))
     del model
     if report.uncounted:
         raise RuntimeError(f"fvcore has no handle for {sorted(report.uncounted)}: register one in "

@@ -27,6 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from svit.models import build_model
+from svit.utils.model_stats import input_frames
 
 AMP_DTYPES = {"off": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -175,7 +176,7 @@ def benchmark_one(model: nn.Module, runner: nn.Module, cfg, batch: int, mode: st
     c = cfg.DATA.INPUT_CHANNEL_NUM[0]
     crop = cfg.DATA.TRAIN_CROP_SIZE if mode == "train" else cfg.DATA.TEST_CROP_SIZE
     gen = torch.Generator().manual_seed(0)
-    x = torch.randn(batch, c, cfg.DATA.NUM_FRAMES, crop, crop, generator=gen).to(device)
+    x = torch.randn(batch, c, input_frames(cfg), crop, crop, generator=gen).to(device)
     y = torch.randint(0, cfg.MODEL.NUM_CLASSES, (batch,), generator=gen).to(device)
     _reset_peak(device)
     if mode == "train":
@@ -245,7 +246,7 @@ def run_model_benchmark(args: Namespace) -> list[dict[str, Any]]:
     if not getattr(args, "no_flops", False):
         for mode in modes:
             crop = cfg.DATA.TRAIN_CROP_SIZE if mode == "train" else cfg.DATA.TEST_CROP_SIZE
-            shape = (cfg.DATA.INPUT_CHANNEL_NUM[0], cfg.DATA.NUM_FRAMES, crop, crop)
+            shape = (cfg.DATA.INPUT_CHANNEL_NUM[0], input_frames(cfg), crop, crop)
             if shape not in gmacs:
                 gmacs[shape] = gmacs_per_clip(model, shape, device)
     rows: list[dict[str, Any]] = []

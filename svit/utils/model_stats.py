@@ -143,11 +143,17 @@ def count_params(model: nn.Module) -> tuple[int, int]:
     return total, trainable
 
 
+def input_frames(cfg: CfgNode) -> int:
+    """Frames of one input clip: DATA.NUM_FRAMES x DATA.FRAMES_PER_SEGMENT (H2CN's snippets of consecutive
+    frames per segment; 1 for every other family)."""
+    return int(cfg.DATA.NUM_FRAMES) * max(1, int(cfg.DATA.FRAMES_PER_SEGMENT))
+
+
 def test_view_input(cfg: CfgNode) -> torch.Tensor:
-    """A zero clip ``(1, C, NUM_FRAMES, TEST_CROP_SIZE, TEST_CROP_SIZE)``."""
+    """A zero clip ``(1, C, input_frames, TEST_CROP_SIZE, TEST_CROP_SIZE)``."""
     c = cfg.DATA.INPUT_CHANNEL_NUM[0]
     s = cfg.DATA.TEST_CROP_SIZE
-    return torch.zeros(1, c, cfg.DATA.NUM_FRAMES, s, s)
+    return torch.zeros(1, c, input_frames(cfg), s, s)
 
 
 @dataclass
@@ -221,6 +227,6 @@ def log_model_info(cfg: CfgNode, model: nn.Module, logger: logging.Logger) -> di
         return None
     logger.info("Model %s: %.2f M params (%.2f M trainable), %.3f GFLOPs per view (1x%d x %d x %dx%d)",
                 cfg.MODEL.MODEL_NAME, total / 1e6, trainable / 1e6, stats["gflops"],
-                cfg.DATA.INPUT_CHANNEL_NUM[0], cfg.DATA.NUM_FRAMES, cfg.DATA.TEST_CROP_SIZE,
+                cfg.DATA.INPUT_CHANNEL_NUM[0], input_frames(cfg), cfg.DATA.TEST_CROP_SIZE,
                 cfg.DATA.TEST_CROP_SIZE)
     return stats

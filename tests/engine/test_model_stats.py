@@ -94,3 +94,15 @@ def test_model_info_config_error_exits_2(capsys, tmp_path):
     assert tool.main(["--cfg", str(cfg_file), "MODEL.NUM_CLASSESS", "3"]) == 2
     err = capsys.readouterr().err
     assert "MODEL.NUM_CLASSESS" in err and "MODEL.NUM_CLASSES" in err
+
+
+def test_h2cn_view_has_its_snippet_frames_and_is_counted():
+    """H2CN takes NUM_FRAMES segments x FRAMES_PER_SEGMENT frames: the counted view (and the benchmark's
+    clip) must have all of them, else its forward refuses the clip and no GFLOPs are logged."""
+    from svit.config import load_config
+    from svit.utils.model_stats import input_frames, test_view_input
+
+    cfg = load_config("configs/synthetic/h2cn_tiny.yaml", [])
+    assert cfg.DATA.FRAMES_PER_SEGMENT > 1
+    assert test_view_input(cfg).shape[2] == input_frames(cfg) == cfg.DATA.NUM_FRAMES * cfg.DATA.FRAMES_PER_SEGMENT
+    assert model_stats(cfg)["gflops"] > 0
