@@ -21,6 +21,7 @@ from svit.engine import protocols
 from svit.engine.bad_samples import check_bad_fraction, evaluation_keep, readable_batches
 from svit.engine.cuda_graphs import graphed_eval
 from svit.engine.errors import ResultsError
+from svit.engine.host_copy import HostCopy
 from svit.engine.meters import topk_correct_counts
 from svit.engine.progress import eval_progress
 from svit.engine.results import aggregate_views, model_metrics, write_results
@@ -142,17 +143,26 @@ def run_test(
     nets = {name: unwrap(m).eval() for name, m in as_models(model).items()}
     idx, views = [], []
     scores: dict[str, list] = {name: [] for name in nets}
+    # each batch's scores are copied to the host behind the next batch and read then, so the loop never
+    # waits for the device (copied out of the pinned buffer, which the next copies reuse)
+    in_flight: list[tuple[str, HostCopy]] = []
     # readable_batches: unreadable videos get no prediction (the aggregation reports them as incomplete)
     for batch in readable_batches(eval_progress(loader, "test", is_main_process())):
         if "index" not in batch or "view" not in batch:
             raise ResultsError("Test dataset items must carry 'index' and 'view' (docs/ARCHITECTURE.md).")
         b = to_device(batch, device)
+        launched: list[tuple[str, HostCopy]] = []
         for name, net in nets.items():
             with autocast(cfg, device):
                 logits = task.eval_logits(graphed_eval(cfg, net, device, amp_dtype(cfg)), b)
-            scores[name].append(torch.softmax(logits.float(), dim=-1).cpu().numpy())
+            launched.append((name, HostCopy(torch.softmax(logits.float(), dim=-1))))
+        for name, copy in in_flight:
+            scores[name].append(copy.wait().numpy().copy())
+        in_flight = launched
         idx.append(batch["index"].numpy())
         views.append(batch["view"].numpy())
+    for name, copy in in_flight:
+        scores[name].append(copy.wait().numpy().copy())
     local = (
         np.concatenate(idx) if idx else np.zeros(0, np.int64),
         np.concatenate(views) if views else np.zeros(0, np.int64),

@@ -10,7 +10,8 @@ So each step puts its numbers (loss terms, a non-finite flag, top-1/top-5 hits, 
 one small device tensor, sums it over ranks with an all-reduce queued on the device (no host wait),
 and starts a non-blocking copy into pinned host memory followed by an event. The trainer reads step
 ``s-1`` after it has launched step ``s``: by then the copy is (nearly) done and the device still has
-step ``s`` queued. On the CPU the values are simply there.
+step ``s`` queued; the wait, if any, counts in step ``s``'s ``step_time``, so step times add up to the
+wall time. On the CPU the values are simply there.
 
 The non-finite check moves with it: a NaN/inf loss at step ``s`` is reported while step ``s+1`` is in
 flight, before any checkpoint or result is written (the trainer drains every pending step before it
@@ -25,6 +26,7 @@ from typing import Any
 
 import torch
 
+from svit.engine.host_copy import HostCopy
 from svit.utils.distributed import is_dist
 
 
@@ -39,16 +41,13 @@ class StepRecord:
     step_time: float
     keys: list[str]
     count_known: bool  # whether top-k counts were taken (labels were hard labels)
-    values: torch.Tensor  # host (pinned on CUDA) copy: [terms..., non-finite, top1 hits, top5 hits, count]
-    event: Any = None  # torch.cuda.Event recorded after the copy (None on CPU)
+    values: HostCopy  # [terms..., non-finite, top1 hits, top5 hits, count] on their way to the host
 
     def read(self) -> dict[str, Any]:
         """Waits for this step's copy (if still in flight) and returns ``terms`` (means over ranks),
         ``non_finite`` (number of ranks whose loss was NaN/inf), ``correct`` [top1, top5] and ``count``
         (global sums)."""
-        if self.event is not None:
-            self.event.synchronize()
-        v = self.values.tolist()
+        v = self.values.wait().tolist()
         n = len(self.keys)
         return {"terms": dict(zip(self.keys, v[:n])), "non_finite": int(v[n]),
                 "correct": [v[n + 1], v[n + 2]], "count": int(v[n + 3])}
@@ -101,20 +100,11 @@ class DeferredStepStats:
             n = len(keys)
             world = torch.distributed.get_world_size()
             vec = torch.cat([vec[:n] / world, vec[n:]])  # terms: mean over ranks; flags and counts: sums
-        event = None
-        if vec.is_cuda:
-            host = torch.empty(vec.shape, dtype=vec.dtype, pin_memory=True)
-            host.copy_(vec, non_blocking=True)
-            event = torch.cuda.Event()
-            event.record()
-        else:
-            host = vec
         self.pending.append(StepRecord(epoch, step, lr, data_time, step_time, keys, acc.correct is not None,
-                                       host, event))
+                                       HostCopy(vec)))
 
-    def pop(self, keep: int = 0) -> list[StepRecord]:
-        """The oldest pending steps, leaving the newest ``keep`` in flight (``keep=0``: all of them)."""
-        out = []
-        while len(self.pending) > keep:
-            out.append(self.pending.popleft())
+    def pop(self) -> list[StepRecord]:
+        """Every pending step, oldest first (the trainer pops after launching the next step)."""
+        out = list(self.pending)
+        self.pending.clear()
         return out

@@ -360,9 +360,10 @@ class Trainer:
             self._optimizer_step()
             if step == 0 and is_dist():
                 self._check_term_names(sorted(acc.terms))
-            stats.push(acc, epoch, step, lr, data_time, time.perf_counter() - t_start)
-            for rec in stats.pop(keep=1):  # the previous step: its numbers are on the host by now
+            for rec in stats.pop():  # the previous step, read while this one runs on the device
                 self._report_step(rec, meters, step_times, steps)
+            # step_time includes that read's wait, so it is the step's real period when the device is the bound
+            stats.push(acc, epoch, step, lr, data_time, time.perf_counter() - t_start)
         for rec in stats.pop():
             self._report_step(rec, meters, step_times, steps)
         bad_all, seen_all = all_reduce_sum([bad, seen], self.device)
