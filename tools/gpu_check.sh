@@ -7,6 +7,9 @@
 #   families  (~3.5 min) tools/benchmark.py model, bf16 training at batch 8, MODEL.DEPTHWISE_CONV_IMPL plain
 #             (cuDNN) against auto (native depthwise kernels) for UniFormer-S, H2CN-R50 and S3D-Inception
 #   compile   (~2.5 min) ours under torch.compile, each transformer block compiled alone, batch 8 and 32
+#   engine    (~4 min) the engine's real step (tools/run_net.py, configs/ssv2.yaml, bf16, batch 8, 14 data workers)
+#             on generated synthetic SSv2 (240x240 frames): video-only classification, then SViT co-training;
+#             step_time/data_time per 10 steps in OUT_DIR/engine_*.jsonl, to set against the bare step's clips/s
 # JSON rows and logs land in OUT_DIR.
 # Usage: bash tools/gpu_check.sh ORIGINAL_ROOT [OUT_DIR] [SECTION ...]   (default sections: svit families;
 #        ORIGINAL_ROOT: a checkout of eladb3/SViT, used by the svit and compile sections)
@@ -39,6 +42,18 @@ for section in $SECTIONS; do
     compile)
       timeout 150 $S --no-check --batch-size 8 32 --variants ours-bf16 ours-bf16-compile-blocks \
         --json "$OUT_DIR/compile_blocks.json" 2>&1 | grep -v Warning | tail -20 ;;
-    *) echo "unknown section $section (svit, families, compile)"; exit 2 ;;
+    engine)
+      E="python tools/run_net.py --cfg configs/ssv2.yaml TRAIN.DATASET synthetic_ssv2 TEST.ENABLE False
+         TRAIN.EVAL_PERIOD 0 SYNTHETIC.NUM_VIDEOS 160 SYNTHETIC.FRAME_SIZE 240 SYNTHETIC.WORKERS 16
+         SYNTHETIC.WRITE_VIDEOS False SYNTHETIC.ROOT /tmp/svit_synthetic NUM_GPUS 1 TRAIN.BATCH_SIZE 8
+         DATA_LOADER.NUM_WORKERS 14 TRAIN.MAX_STEPS_PER_EPOCH 60 SOLVER.MAX_EPOCH 1 LOG_PERIOD 10
+         TRAIN.MIXED_PRECISION_DTYPE bfloat16 TRAIN.OVERWRITE True"
+      timeout 150 $E OUTPUT_DIR /tmp/svit_engine_cls TRAIN.TASK classification IMAGE_TRAIN.ENABLE False 2>&1 \
+        | grep -v Warning | grep "iter\|Error" | tail -7
+      cp /tmp/svit_engine_cls/stats.jsonl "$OUT_DIR/engine_cls.jsonl"
+      timeout 150 $E OUTPUT_DIR /tmp/svit_engine_cotrain IMAGE_TRAIN.BATCH_SIZE 8 \
+        IMAGE_TRAIN.DATASETS "['synthetic_ssv2_frames']" 2>&1 | grep -v Warning | grep "iter\|Error" | tail -7
+      cp /tmp/svit_engine_cotrain/stats.jsonl "$OUT_DIR/engine_cotrain.jsonl" ;;
+    *) echo "unknown section $section (svit, families, compile, engine)"; exit 2 ;;
   esac
 done
