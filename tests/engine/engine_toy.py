@@ -179,6 +179,15 @@ def _register() -> None:
 
         MODEL_REGISTRY.register("TinyNaN")(nan_model)
 
+        def nan_model_rank1(cfg):
+            from svit.utils.distributed import get_rank
+
+            m = TinyLinear(cfg)
+            m.nan_after = 2 if get_rank() == 1 else -1  # only rank 1's loss turns NaN (epoch 2, step 1)
+            return m
+
+        MODEL_REGISTRY.register("TinyNaNRank1")(nan_model_rank1)
+
 
 _register()
 

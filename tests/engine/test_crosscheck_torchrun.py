@@ -59,3 +59,34 @@ def test_torchrun_two_processes_match_one_process(tmp_path):
     assert [s["epoch"] for s in multi_epochs] == [1, 2]
     for s1, s2 in zip(single_epochs, multi_epochs):
         assert abs(s1["loss"] - s2["loss"]) < 1e-5 and abs(s1["top1"] - s2["top1"]) < 1e-6
+
+
+def test_torchrun_non_finite_loss_on_one_rank_stops_every_rank(tmp_path):
+    """The non-finite flag is summed over ranks with the step's numbers (read one step late), so a NaN on
+    rank 1 alone stops both ranks at the same step with the same error: no rank is left waiting in a
+    collective, and the last checkpoint stays intact."""
+    script = tmp_path / "entry.py"
+    opts = {**OPTS, "MODEL.MODEL_NAME": "TinyNaNRank1", "TEST.ENABLE": False, "TRAIN.MAX_STEPS_PER_EPOCH": 2}
+    script.write_text(textwrap.dedent(f"""
+        import sys
+        sys.path[:0] = [{str(REPO)!r}, {str(HERE)!r}]
+        import engine_toy
+        from svit.config import load_config
+        from svit.engine.launch import launch_job
+        cfg = load_config(None, engine_toy.toy_opts(sys.argv[1], **{opts!r}))
+        launch_job(cfg, func=engine_toy.run_toy)
+    """))
+    out = str(tmp_path / "nan")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(k, None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script), out],
+        env=env, capture_output=True, text=True, timeout=240,
+    )
+    assert proc.returncode != 0
+    log = proc.stdout + proc.stderr
+    # both ranks raise the same error at the same step
+    assert log.count("NonFiniteLossError: Non-finite loss at epoch 2, step 1 on 1 rank(s)") == 2, log[-3000:]
+    weights = read_checkpoint(checkpoint_path(out, 1))["model_state"]
+    assert all(torch.isfinite(v).all() for v in weights.values())
