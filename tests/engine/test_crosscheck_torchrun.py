@@ -20,10 +20,8 @@ REPO = HERE.parents[1]
 OPTS = {"SOLVER.MAX_EPOCH": 2, "TEST.BATCH_SIZE": 6, "TRAIN.EVAL_PERIOD": 0}
 
 
-def test_torchrun_two_processes_match_one_process(tmp_path):
-    single = str(tmp_path / "single")
-    launch_job(load_config(None, engine_toy.toy_opts(single, **OPTS)), func=engine_toy.run_toy)
-
+def _torchrun(tmp_path, out: str, opts: dict) -> subprocess.CompletedProcess:
+    """Runs the toy job with ``opts`` under ``torch.distributed.run`` (2 CPU processes) into ``out``."""
     script = tmp_path / "entry.py"
     script.write_text(textwrap.dedent(f"""
         import sys
@@ -31,18 +29,24 @@ def test_torchrun_two_processes_match_one_process(tmp_path):
         import engine_toy
         from svit.config import load_config
         from svit.engine.launch import launch_job
-        cfg = load_config(None, engine_toy.toy_opts(sys.argv[1], **{OPTS!r}))
+        cfg = load_config(None, engine_toy.toy_opts(sys.argv[1], **{opts!r}))
         launch_job(cfg, func=engine_toy.run_toy)
     """))
-    multi = str(tmp_path / "torchrun")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(k, None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         str(script), multi],
+    return subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script), out],
         env=env, capture_output=True, text=True, timeout=240,
     )
+
+
+def test_torchrun_two_processes_match_one_process(tmp_path):
+    single = str(tmp_path / "single")
+    launch_job(load_config(None, engine_toy.toy_opts(single, **OPTS)), func=engine_toy.run_toy)
+
+    multi = str(tmp_path / "torchrun")
+    proc = _torchrun(tmp_path, multi, OPTS)
     assert proc.returncode == 0, proc.stderr[-3000:]
     a = read_checkpoint(checkpoint_path(single, 2))["model_state"]
     b = read_checkpoint(checkpoint_path(multi, 2))["model_state"]
@@ -65,25 +69,9 @@ def test_torchrun_non_finite_loss_on_one_rank_stops_every_rank(tmp_path):
     """The non-finite flag is summed over ranks with the step's numbers (read one step late), so a NaN on
     rank 1 alone stops both ranks at the same step with the same error: no rank is left waiting in a
     collective, and the last checkpoint stays intact."""
-    script = tmp_path / "entry.py"
     opts = {**OPTS, "MODEL.MODEL_NAME": "TinyNaNRank1", "TEST.ENABLE": False, "TRAIN.MAX_STEPS_PER_EPOCH": 2}
-    script.write_text(textwrap.dedent(f"""
-        import sys
-        sys.path[:0] = [{str(REPO)!r}, {str(HERE)!r}]
-        import engine_toy
-        from svit.config import load_config
-        from svit.engine.launch import launch_job
-        cfg = load_config(None, engine_toy.toy_opts(sys.argv[1], **{opts!r}))
-        launch_job(cfg, func=engine_toy.run_toy)
-    """))
     out = str(tmp_path / "nan")
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
-        env.pop(k, None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script), out],
-        env=env, capture_output=True, text=True, timeout=240,
-    )
+    proc = _torchrun(tmp_path, out, opts)
     assert proc.returncode != 0
     log = proc.stdout + proc.stderr
     # both ranks raise the same error at the same step
