@@ -5,7 +5,7 @@ host until the device has caught up, which idles a launch-bound GPU (svit/engine
 CPU cannot show the wait, but it can show the reads: a TorchFunctionMode records every tensor-to-host
 conversion with the svit frame that asked for it, over a whole run (hooks, EMA, clipping, accumulation,
 validation). Allowed: the one-step-late read of the step's numbers, validation's read at the end of the
-split, and the data pipeline (its tensors live on the host anyway).
+split (and of each batch's host-side keep mask), and the data pipeline (its tensors live on the host).
 """
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ from svit.engine.launch import launch_job
 
 _READS = {torch.Tensor.item, torch.Tensor.tolist, torch.Tensor.__float__, torch.Tensor.__int__,
           torch.Tensor.__bool__, torch.Tensor.__index__, torch.Tensor.numpy}
-# the step's numbers (one step late) and the data pipeline, whose tensors live on the host
-_ALLOWED = ("engine/step_stats.py", "data/", "utils/")
+# the step's numbers, read one step late (the data pipeline's reads happen inside the DataLoader and
+# are not recorded: its tensors live on the host)
+_ALLOWED = ("engine/step_stats.py",)
 # mixing's numpy generator is seeded from torch's CPU generator (a host tensor); reads inside the
 # DataLoader (its sampler's seed) are not recorded at all
 _HOST_TENSOR_FUNCTIONS = {"torch_seeded_rng"}
