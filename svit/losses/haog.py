@@ -65,13 +65,12 @@ def haog_node_losses(
         present = mask.reshape(-1).bool()
     exist_logit, boxes = pred[:, 0], pred[:, 1:]
     bce = F.binary_cross_entropy_with_logits(exist_logit, present.to(exist_logit.dtype))
-    if present.any():
-        p, t = boxes[present], target[present]
-        l1 = (p - t).abs().mean()
-        giou = (1 - generalized_iou(cxcywh_to_xyxy(p), cxcywh_to_xyxy(t))).mean()
-    else:
-        zero = boxes.sum() * 0  # keeps the graph (and dtype/device) when no slot is annotated
-        l1, giou = zero, zero
+    # Means over the present slots as masked sums (0 when no slot is annotated) rather than boolean
+    # indexing, whose output size would make the training step wait for the device to count the slots.
+    n = present.sum().clamp(min=1).to(boxes.dtype)
+    zero = boxes.new_zeros(())
+    l1 = torch.where(present, (boxes - target).abs().mean(-1), zero).sum() / n
+    giou = torch.where(present, 1 - generalized_iou(cxcywh_to_xyxy(boxes), cxcywh_to_xyxy(target)), zero).sum() / n
     return {"boxes_l1_loss": l1, "boxes_giou_loss": giou, "boxes_bce_loss": bce}
 
 
@@ -83,9 +82,9 @@ def contact_state_loss(pred_contact: torch.Tensor, target: torch.Tensor) -> torc
     if labels.shape[0] != logits.shape[0]:
         raise ValueError(f"pred_contact_state has {logits.shape[0]} hands, contact_state {labels.shape[0]}")
     keep = labels >= 0
-    if not keep.any():
-        return logits.sum() * 0
-    return F.cross_entropy(logits[keep], labels[keep])
+    # mean over the kept hands as a masked sum (0 when none is left): no device read in the step
+    ce = F.cross_entropy(logits, labels.clamp(min=0), reduction="none")
+    return torch.where(keep, ce, ce.new_zeros(())).sum() / keep.sum().clamp(min=1).to(ce.dtype)
 
 
 @LOSS_REGISTRY.register("haog_nodes")

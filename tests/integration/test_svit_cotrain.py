@@ -137,3 +137,28 @@ def test_mvit_tiny_is_svit_tiny_without_object_tokens() -> None:
     assert names_b < names_a
     assert {n.split(".")[0] for n in names_a - names_b} == {"object_queries", "pos_embed_temporal", "head"}
     assert mvit.TRAIN.TASK == "classification" and not mvit.IMAGE_TRAIN.ENABLE
+
+
+def test_cotrain_step_reads_nothing_on_the_host(synthetic_root: str, tmp_path: Path) -> None:
+    """The co-training step (clip + annotated frames, HAOG box losses, contact states, frame-clip
+    consistency) and its backward convert no tensor to a Python value outside the data loaders: nothing in
+    it waits for the device (tests/engine/test_step_device_reads.py covers the engine around it)."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests" / "engine"))
+    from test_step_device_reads import _RecordReads
+
+    cfg = tiny_cfg(synthetic_root, tmp_path, "MODEL.NUM_CLASSES", "12")
+    torch.manual_seed(0)
+    model = build_model(cfg).train()
+    task = build_task(cfg, model, torch.device("cpu"))
+    task.on_epoch_start(0)
+    batches = iter(build_loader(cfg, "train"))
+    mode = _RecordReads()
+    for _ in range(2):
+        batch = next(batches)
+        with mode:
+            out = task.training_step(model, batch)
+            sum(out.terms.values()).backward()
+    assert len(out.terms) == 6
+    assert not mode.reads, dict(mode.reads)

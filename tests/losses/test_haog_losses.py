@@ -87,3 +87,42 @@ def test_loss_weights():
     assert w["loss_contact_state"] == pytest.approx(0.3)
     assert w["video_image_desc_l1_loss"] == pytest.approx(1.5)
     assert svit_branch_weights(cfg) == {"video": 0.875, "image": 0.125}
+
+
+@pytest.mark.parametrize("present_slots", [[0, 2, 5], [], [0, 1, 2, 3, 4, 5]])
+def test_masked_means_equal_the_indexed_ones_with_gradients(present_slots):
+    """The box and contact losses average over present slots / labelled hands by masked sums (no device
+    read in the step); values and gradients equal the boolean-indexed means, and 0 with a finite, zero
+    gradient when nothing is annotated."""
+    from svit.losses.haog import contact_state_loss, haog_node_losses
+
+    g = torch.Generator().manual_seed(0)
+    pred = torch.randn(2, 3, 6, 5, generator=g).requires_grad_()  # the losses compute in fp32
+    target = torch.rand(2, 3, 6, 4, generator=g)
+    mask = torch.zeros(2, 3, 6, dtype=torch.bool)
+    mask[..., present_slots] = True
+    out = haog_node_losses(pred, target, mask)
+    p, t, m = pred.reshape(-1, 5)[:, 1:], target.reshape(-1, 4), mask.reshape(-1)
+    if m.any():
+        want_l1 = (p[m] - t[m]).abs().mean()
+        want_giou = (1 - generalized_iou(cxcywh_to_xyxy(p[m]), cxcywh_to_xyxy(t[m]))).mean()
+    else:
+        want_l1 = want_giou = p.sum() * 0
+    for got, want in ((out["boxes_l1_loss"], want_l1), (out["boxes_giou_loss"], want_giou)):
+        torch.testing.assert_close(got, want)
+        (g_got,) = torch.autograd.grad(got, pred, retain_graph=True)
+        (g_want,) = torch.autograd.grad(want, pred, retain_graph=True)
+        torch.testing.assert_close(g_got, g_want)
+        assert torch.isfinite(g_got).all()
+
+    logits = torch.randn(2, 3, 2, 5, generator=g).requires_grad_()
+    labels = torch.randint(0, 5, (2, 3, 2), generator=g)
+    labels[..., 1] = -1
+    if not present_slots:
+        labels[:] = -1
+    got = contact_state_loss(logits, labels)
+    keep = labels.reshape(-1) >= 0
+    flat = logits.reshape(-1, 5)
+    want = F.cross_entropy(flat[keep], labels.reshape(-1)[keep]) if keep.any() else flat.sum() * 0
+    torch.testing.assert_close(got, want)
+    torch.testing.assert_close(torch.autograd.grad(got, logits)[0], torch.autograd.grad(want, logits)[0])
