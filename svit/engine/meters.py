@@ -13,11 +13,6 @@ def topk_correct_counts(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[in
     return hit[:, [min(k, maxk) - 1 for k in ks]].sum(0)
 
 
-def topk_correct(logits: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...] = (1, 5)) -> list[int]:
-    """``topk_correct_counts`` as Python ints (waits for the device)."""
-    return topk_correct_counts(logits, labels, ks).tolist()
-
-
 class Average:
     """Weighted running mean."""
 

@@ -20,7 +20,6 @@ then, which does not matter: the run stops and what is on disk is the last good 
 """
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,13 +39,12 @@ class StepRecord:
     data_time: float
     step_time: float
     keys: list[str]
-    count_known: bool  # whether top-k counts were taken (labels were hard labels)
     values: HostCopy  # [terms..., non-finite, top1 hits, top5 hits, count] on their way to the host
 
     def read(self) -> dict[str, Any]:
         """Waits for this step's copy (if still in flight) and returns ``terms`` (means over ranks),
         ``non_finite`` (number of ranks whose loss was NaN/inf), ``correct`` [top1, top5] and ``count``
-        (global sums)."""
+        (global sums; 0 when no micro-batch had hard labels to count hits against)."""
         v = self.values.wait().tolist()
         n = len(self.keys)
         return {"terms": dict(zip(self.keys, v[:n])), "non_finite": int(v[n]),
@@ -89,7 +87,7 @@ class DeferredStepStats:
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
-        self.pending: deque[StepRecord] = deque()
+        self.pending: list[StepRecord] = []
 
     def push(self, acc: StepAccumulator, epoch: int, step: int, lr: float, data_time: float,
              step_time: float) -> None:
@@ -100,11 +98,9 @@ class DeferredStepStats:
             n = len(keys)
             world = torch.distributed.get_world_size()
             vec = torch.cat([vec[:n] / world, vec[n:]])  # terms: mean over ranks; flags and counts: sums
-        self.pending.append(StepRecord(epoch, step, lr, data_time, step_time, keys, acc.correct is not None,
-                                       HostCopy(vec)))
+        self.pending.append(StepRecord(epoch, step, lr, data_time, step_time, keys, HostCopy(vec)))
 
     def pop(self) -> list[StepRecord]:
         """Every pending step, oldest first (the trainer pops after launching the next step)."""
-        out = list(self.pending)
-        self.pending.clear()
+        out, self.pending = self.pending, []
         return out

@@ -253,7 +253,7 @@ class Trainer:
             step_times.update(rec.step_time)
         terms = got["terms"]
         values = {"lr": rec.lr, "loss": sum(terms.values()), **{term_key(k): v for k, v in terms.items()}}
-        if rec.count_known and got["count"]:
+        if got["count"]:
             values["top1"] = got["correct"][0] / got["count"] * 100
             values["top5"] = got["correct"][1] / got["count"] * 100
         for k, v in values.items():
