@@ -21,7 +21,7 @@ from svit.models.layers.depthwise_conv3d import (
     grouped_conv_weight_grad,
     use_grouped_weight_grad,
 )
-from svit.models.mvit.pooling import PoolConv3d
+from svit.models.mvit.attention import _build_pool
 from svit.utils.model_stats import flop_count
 
 # name: (input shape N,C,T,H,W; multiplier; kernel; stride; padding; dilation; bias; channels-last input)
@@ -199,7 +199,8 @@ def test_compile_keeps_the_operator():
 
 
 def test_module_refuses_a_non_depthwise_conv():
-    assert PoolConv3d is DepthwiseConv3d
+    conv, _ = _build_pool("conv", 8, [3, 3, 3], [1, 2, 2], torch.nn.LayerNorm)
+    assert type(conv) is DepthwiseConv3d  # MViT's pooling convs are the shared module
     with pytest.raises(ValueError, match="groups 1"):
         DepthwiseConv3d(4, 4, 3)
     with pytest.raises(ValueError, match="padding_mode 'reflect'"):

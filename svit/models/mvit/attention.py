@@ -22,7 +22,8 @@ import torch.nn.functional as F
 from timm.layers import trunc_normal_
 from torch.nn.modules.utils import _triple
 
-from svit.models.mvit.pooling import PoolConv3d, attention_pool
+from svit.models.layers.depthwise import DepthwiseConv3d
+from svit.models.mvit.pooling import attention_pool
 from svit.models.mvit.rel_pos import (
     cached_constant,
     decomposed_rel_pos_bias,
@@ -65,7 +66,7 @@ def _build_pool(
         op = nn.MaxPool3d if mode == "max" else PaddedAvgPool3d
         return op(kernel, stride, padding, ceil_mode=False), None
     if mode in ("conv", "conv_unshared"):
-        conv = PoolConv3d(
+        conv = DepthwiseConv3d(
             dim_conv, dim_conv, kernel, stride=stride, padding=padding, groups=dim_conv, bias=False
         )
         return conv, norm_layer(dim_conv)

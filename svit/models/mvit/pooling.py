@@ -7,7 +7,7 @@ object token into a kernel-sized constant volume, convolved it and averaged the 
 per-channel rescaling whose factor depends only on the conv weights, stride and padding, so it is
 computed here directly (``conv_constant_volume_scale``) instead of running the convolution.
 
-The depthwise pooling convs are ``PoolConv3d`` modules, i.e. the shared ``DepthwiseConv3d``
+The depthwise pooling convs (built in attention.py) are the shared ``DepthwiseConv3d``
 (svit/models/layers/depthwise.py: an ``nn.Conv3d`` with the same parameter names whose ``impl`` picks plain
 ``F.conv3d`` or the registered operator ``svit::depthwise_conv3d`` on the device's fast kernels).
 """
@@ -16,11 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from svit.models.layers.depthwise import DepthwiseConv3d
 from svit.models.mvit.rel_pos import cached_constant
-
-# the pooling convs are the shared depthwise conv (kept under the name MViT's code uses)
-PoolConv3d = DepthwiseConv3d
 
 
 def tap_weights(kernel: int, stride: int, padding: int) -> torch.Tensor:
