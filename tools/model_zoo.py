@@ -43,7 +43,7 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from svit.config import load_config  # noqa: E402
-from svit.utils.model_stats import input_frames, test_view_input  # noqa: E402
+from svit.utils.model_stats import count_params, flop_count, input_frames, test_view_input  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Config sections that do not change the network (hashing them would recount FLOPs for nothing).
@@ -153,7 +153,6 @@ def fvcore_gflops(cfg, device: str) -> float:
     """fvcore GFLOPs of one view, the model built (initialised) directly on ``device`` and traced
     there; fails naming any op that fvcore left uncounted."""
     from svit.models import build_model
-    from svit.utils.model_stats import flop_count
 
     try:
         with torch.device(device):
@@ -171,7 +170,6 @@ def fvcore_gflops(cfg, device: str) -> float:
 def count_flops(cfg, model: torch.nn.Module, on_meta: bool, max_cpu_params: int, device: str = "cpu",
                 use_meta: bool = False) -> tuple[float, str]:
     """(GFLOPs of one view, method): ``fvcore`` (the default) or, with ``use_meta``, ``meta``."""
-    from svit.utils.model_stats import count_params
 
     if use_meta:
         if not on_meta:
@@ -215,7 +213,6 @@ def collect(configs_dir: str, cache: dict, flops: bool, max_cpu_params: int, onl
             used: set | None = None) -> tuple[list, list]:
     """(rows, errors) for every model config; updates ``cache`` in place (saved after every count,
     so an interrupted run keeps what it counted) and adds the keys the configs use to ``used``."""
-    from svit.utils.model_stats import count_params
 
     rows, errors = [], []
     used = set() if used is None else used
