@@ -9,20 +9,16 @@ split (and of each batch's host-side keep mask), and the data pipeline (its tens
 """
 from __future__ import annotations
 
-import collections
-import traceback
 from pathlib import Path
 
 import engine_toy
 import pytest
 import torch
-from torch.overrides import TorchFunctionMode
+from host_reads import RecordReads
 
 from svit.config import load_config
 from svit.engine.launch import launch_job
 
-_READS = {torch.Tensor.item, torch.Tensor.tolist, torch.Tensor.__float__, torch.Tensor.__int__,
-          torch.Tensor.__bool__, torch.Tensor.__index__, torch.Tensor.numpy}
 # the step's numbers, read one step late (the data pipeline's reads happen inside the DataLoader and
 # are not recorded: its tensors live on the host)
 _ALLOWED = ("engine/step_stats.py",)
@@ -31,29 +27,12 @@ _ALLOWED = ("engine/step_stats.py",)
 _HOST_TENSOR_FUNCTIONS = {"torch_seeded_rng"}
 
 
-class _RecordReads(TorchFunctionMode):
-    def __init__(self) -> None:
-        super().__init__()
-        self.reads: collections.Counter = collections.Counter()
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        if func in _READS:
-            stack = traceback.extract_stack()[:-1]
-            if any("torch/utils/data/" in f.filename.replace("\\", "/") for f in stack):
-                return func(*args, **(kwargs or {}))  # the loader's sampler: host tensors
-            frames = [f for f in stack if "/svit/" in f.filename.replace("\\", "/")]
-            where = frames[-1] if frames else None
-            self.reads[(func.__name__, f"{where.filename.split('svit/', 1)[-1]}:{where.lineno} {where.name}"
-                        if where else "?")] += 1
-        return func(*args, **(kwargs or {}))
-
-
 def test_training_and_validation_read_the_device_only_where_meant(tmp_path):
     cfg = load_config(None, engine_toy.toy_opts(str(tmp_path / "out"), **{
         "TEST.ENABLE": False, "MODEL_EMA.ENABLE": True, "MODEL_EMA.DECAY": 0.9, "MIXUP.ENABLE": True,
         "MODEL.LOSS_FUNC": "soft_cross_entropy", "TRAIN.HOOKS": "['toy_gate']", "TRAIN.GRAD_ACCUM_STEPS": 2,
         "SOLVER.CLIP_GRAD_L2NORM": 1.0, "SOLVER.MAX_EPOCH": 1}))
-    mode = _RecordReads()
+    mode = RecordReads()
     with mode:
         launch_job(cfg, func=engine_toy.run_toy)
     where = {w for _, w in mode.reads}
@@ -84,7 +63,7 @@ def test_model_training_step_reads_nothing_on_the_host(family):
     torch.manual_seed(0)
     model = apply_model_speed_options(cfg, build_model(cfg)).train()
     x = torch.randn(2, 3, input_frames(cfg), cfg.DATA.TRAIN_CROP_SIZE, cfg.DATA.TRAIN_CROP_SIZE)
-    mode = _RecordReads()
+    mode = RecordReads()
     with mode:
         for _ in range(2):  # the second step runs with every lazily built constant cached
             out = model(x)

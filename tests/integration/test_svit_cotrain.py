@@ -146,7 +146,7 @@ def test_cotrain_step_reads_nothing_on_the_host(synthetic_root: str, tmp_path: P
     import sys
 
     sys.path.insert(0, str(REPO / "tests" / "engine"))
-    from test_step_device_reads import _RecordReads
+    from host_reads import RecordReads
 
     cfg = tiny_cfg(synthetic_root, tmp_path, "MODEL.NUM_CLASSES", "12")
     torch.manual_seed(0)
@@ -154,7 +154,7 @@ def test_cotrain_step_reads_nothing_on_the_host(synthetic_root: str, tmp_path: P
     task = build_task(cfg, model, torch.device("cpu"))
     task.on_epoch_start(0)
     batches = iter(build_loader(cfg, "train"))
-    mode = _RecordReads()
+    mode = RecordReads()
     for _ in range(2):
         batch = next(batches)
         with mode:
