@@ -731,7 +731,11 @@ _C.SVMIX.WEIGHT_DECAY = 1e-4
 _C.SVMIX.GRAD_CLIP = -1.0
 # Selector lr over time: "main" (BASE_LR times the main policy's lr / SOLVER.BASE_LR), "constant"
 # (BASE_LR), or "as_shipped" (the original's never-stepped scheduler: BASE_LR, or BASE_LR x
-# SOLVER.WARMUP_START_LR / SOLVER.BASE_LR constant when SOLVER.WARMUP_EPOCHS > 0).
+# SOLVER.WARMUP_START_LR / SOLVER.BASE_LR constant when SOLVER.WARMUP_EPOCHS > 0). The paper's numbers
+# come from "as_shipped" (the SV-Mix trainer never stepped the selector's scheduler, spec svmix §2.7 B2),
+# which the configs/svmix recipes of those rows set; "main" (the default for new setups) is what the
+# authors evidently intended (run names say "mixlr002") and follows warm-up and decay, but it is not
+# what was run: e.g. it warms a UniFormer selector up to 0.02, 100x the published runs' 2e-4.
 _C.SVMIX.LR_SCHEDULE = "main"
 # OPTIMIZER "shared": the selective module's lr multiplier relative to the main lr.
 _C.SVMIX.SHARED_LR_SCALE = 5.0

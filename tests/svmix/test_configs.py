@@ -73,3 +73,44 @@ def test_tiny_config_builds_hook_and_mixes(name):
     out, terms = hook.before_step(batch, ctx)
     assert out["inputs"].shape == batch["inputs"].shape and out["targets"].shape == (2, cfg.MODEL.NUM_CLASSES)
     assert torch.isfinite(terms["svmix_offline"]) and terms["svmix_offline"].requires_grad
+
+
+# The selector's effective lr in the original trainer (shared/spec/svmix.md §2.7): its scheduler was built
+# and never stepped, so the lr stayed at BASE_LR_MIXBLOCK (MultiStep) or BASE_LR_MIXBLOCK / 100 (the
+# warm-up scheduler's start) for the whole run. R(2+1)D and Mini-K TSM have no original config: their
+# recipes are the same trainer's TSM recipe of SSv1 (0.05).
+AS_SHIPPED_SELECTOR_LR = {
+    **{(d, "tsm_r50"): 0.05 for d in ("ssv1", "ssv2", "mini_k400")},
+    **{(d, "r2plus1d_r50"): 0.05 for d in ("ssv1", "ssv2", "mini_k400")},
+    ("ucf101", "tsm_r50"): 0.01, ("diving48", "tsm_r50"): 0.04, ("egtea", "tsm_r50"): 0.04,
+    **{(d, m): 2e-4 for d in ("ucf101", "diving48", "egtea") for m in ("swin_s", "uniformer_s")},
+    ("ucf101", "vivit_s"): 2e-4, ("diving48", "vivit_s"): 4e-4, ("egtea", "vivit_s"): 4e-4,
+}
+
+
+@pytest.mark.parametrize("dataset,model", sorted(AS_SHIPPED_SELECTOR_LR))
+def test_paper_recipes_keep_the_originals_constant_selector_lr(dataset, model):
+    """Issue 19 item 12: a recipe standing for a paper row trains the selector with the lr that produced
+    the row (constant), at the start, through the warm-up, and past the main schedule's decay steps."""
+    from svit.engine.hooks.svmix import selector_lr_fn
+
+    cfg = load_config(str(REPO / "configs" / "svmix" / dataset / f"{model}.yaml"), [])
+    assert cfg.SVMIX.OPTIMIZER == "sgd" and cfg.SVMIX.LR_SCHEDULE == "as_shipped"
+    lr = selector_lr_fn(cfg)
+    epochs = [0.0, 0.5, 1.0, 2.5, 4.9, 5.0, 10.0, 30.0, cfg.SOLVER.MAX_EPOCH - 0.01]
+    assert [lr(e) for e in epochs] == pytest.approx([AS_SHIPPED_SELECTOR_LR[dataset, model]] * len(epochs), rel=1e-9)
+    # the switch stays: "main" follows the main schedule (it differs from the constant somewhere)
+    main = selector_lr_fn(load_config(str(REPO / "configs" / "svmix" / dataset / f"{model}.yaml"),
+                                      ["SVMIX.LR_SCHEDULE", "main"]))
+    assert any(abs(main(e) - lr(e)) > 1e-12 for e in epochs)
+
+
+def test_every_own_sgd_selector_recipe_is_accounted_for():
+    """New recipes with their own SGD selector must state which lr produced their row (MViT: the MViT
+    project trained the selector inside the main optimiser, so ``main`` is its schedule)."""
+    own = {(d, m) for d, m in ROWS if m != "mvitv2_s"
+           and load_config(str(REPO / "configs" / "svmix" / d / f"{m}.yaml"), []).SVMIX.OPTIMIZER == "sgd"}
+    assert own == set(AS_SHIPPED_SELECTOR_LR)
+    for d in TABLE:
+        if "mvitv2_s" in TABLE[d]:
+            assert load_config(str(REPO / "configs" / "svmix" / d / "mvitv2_s.yaml"), []).SVMIX.LR_SCHEDULE == "main"

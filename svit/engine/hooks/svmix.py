@@ -20,9 +20,10 @@ Fixes of the original's bugs (shared/spec/svmix.md §7), each deliberate:
 * B1 evaluation: the engine validates and tests both the online and the EMA model (``test_results.json``
   has both); MODEL_EMA.EVAL_MODEL picks the one ``tools/predict.py`` uses.
 * B2 selector lr: the original built the selector's scheduler and never stepped it, leaving the lr at
-  BASE_LR (MultiStep) or BASE_LR/100 (the warm-up start). Default here: SVMIX.LR_SCHEDULE "main" (the
-  selector follows the main lr policy, warm-up included, scaled to SVMIX.BASE_LR); "as_shipped" keeps
-  the original's constant lr, "constant" uses SVMIX.BASE_LR throughout.
+  BASE_LR (MultiStep) or BASE_LR/100 (the warm-up start). SVMIX.LR_SCHEDULE "as_shipped" keeps that
+  constant lr: the recipes of the paper's rows set it, since it produced the published numbers. "main"
+  (the key's default) makes the selector follow the main lr policy, warm-up included, scaled to
+  SVMIX.BASE_LR; "constant" uses SVMIX.BASE_LR throughout.
 * B3 one GradScaler: the engine steps the main and the selector optimisers with the one scaler and
   updates it once per step (the original called ``update()`` twice). The selector's gradient clip runs
   inside its optimiser's ``step`` (after the scaler has unscaled its gradients).
