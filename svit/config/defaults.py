@@ -46,6 +46,11 @@ _C.LOG_MODEL_INFO = True
 _C.DDP_FIND_UNUSED_PARAMETERS = False
 # Make cuDNN deterministic (slower); CPU runs are deterministic with a fixed seed anyway.
 _C.DETERMINISTIC = False
+# Python modules imported before the config tree is built, e.g. [my_pkg.my_parts]: their registered
+# parts (models, adapters, datasets, hooks, tasks, metrics) and config sections become usable by name.
+# Read from the yaml/command line before the merge; installed packages can instead declare an entry
+# point in the "svit.plugins" group (see docs/ARCHITECTURE.md, "Plugins").
+_C.PLUGINS = []
 
 # ---------------------------------------------------------------------------------------------
 # Training phase
@@ -130,6 +135,9 @@ _C.TEST.CROP_GRID = "slowfast"
 _C.TEST.ENSEMBLE_METHOD = "mean"
 # Write per-video scores (OUTPUT_DIR/test_scores.npz + .json index) for ensembling later.
 _C.TEST.SAVE_RESULTS = True
+# Registered test metrics (svit.engine.metrics) whose entries open test_results.json, in order: "topk"
+# (top1, top5), "mean_class_accuracy", "confusion" (per_class_accuracy.csv, confusion_matrix.csv/.png).
+_C.TEST.METRICS = ["topk", "mean_class_accuracy", "confusion"]
 # Split evaluated by the test phase: "val" (SSv2 validation) or "test" (a labelled test list).
 _C.TEST.SPLIT = "val"
 # Named test protocol of a seed paper ("" = the TEST.* keys as set): tdn, ibm, svmix, side4video, side4video_ss.
@@ -756,6 +764,6 @@ _C.WANDB.RUN_NAME = ""
 _C.WANDB.MODE = "online"
 
 
-def get_cfg() -> CfgNode:
-    """Returns a fresh copy of the defaults tree."""
+def shared_cfg() -> CfgNode:
+    """A fresh copy of the shared keys only; ``svit.config.get_cfg`` adds every part's section."""
     return _C.clone()

@@ -74,11 +74,15 @@ def synth_root(tmp_path_factory):
     return root
 
 
+# No data worker can reach this: every clip is at least read and decoded, i.e. far more than a
+# femtosecond. The verdict of the end-to-end test below so depends on no machine's speed or load.
+UNREACHABLE_CLIPS_PER_S = 1e15
+
+
 def test_bound_report_uses_model_json(tmp_path, synth_root):
     model_json = tmp_path / "gpu.json"
-    # a model 1000x faster than any CPU data worker here: loader-bound at every W
-    model_json.write_text(json.dumps([{"model": "SViT", "mode": "train", "clips_per_s": 1000.0},
-                                      {"model": "SViT", "mode": "eval", "clips_per_s": 5000.0}]))
+    model_json.write_text(json.dumps([{"model": "SViT", "mode": "train", "clips_per_s": UNREACHABLE_CLIPS_PER_S},
+                                      {"model": "SViT", "mode": "eval", "clips_per_s": 5.0}]))
     rows = benchmark.main(["bound", "--cfg", os.path.join(REPO, "configs", "ssv2.yaml"), "--workers-per-gpu", "1", "4",
                            "--model-json", str(model_json), "--batches", "1", "--batch-size", "1",
                            "--synthetic-dir", str(synth_root), "--opts", *MICRO,
@@ -86,5 +90,33 @@ def test_bound_report_uses_model_json(tmp_path, synth_root):
     assert [r["workers_per_gpu"] for r in rows] == [1, 4]
     per = rows[0]["data_clips_per_s_per_worker"]
     assert per > 0 and rows[1]["data_clips_per_s"] == pytest.approx(4 * per)
-    assert all(r["loader_bound"] and r["model_train_clips_per_s"] == 1000.0 for r in rows)
-    assert rows[0]["workers_needed"] >= 1000.0 / per
+    # the train rate is taken from the file (not the eval row, not measured here)
+    assert all(r["model_train_clips_per_s"] == UNREACHABLE_CLIPS_PER_S and r["model_rate_from"] == str(model_json)
+               for r in rows)
+    assert all(r["loader_bound"] for r in rows)
+    assert rows[0]["workers_needed"] >= UNREACHABLE_CLIPS_PER_S / per
+
+
+@pytest.mark.parametrize("model_rate,expected", [(1000.0, {1: True, 3: True, 4: False}),
+                                                 (299.0, {1: False, 3: False, 4: False}),
+                                                 (1200.0, {1: True, 3: True, 4: False})])
+def test_bound_verdict_from_fed_rates(tmp_path, monkeypatch, model_rate, expected):
+    """The loader-bound arithmetic on a fed data rate (one worker at 300 clips/s): W workers are bound
+    when W x 300 is below the model's rate (4 x 300 = 1200 is not below 1200)."""
+    seen = []
+
+    def fake_data_benchmark(args):
+        seen.append((args.workers, args.backends, args.cfg))
+        return [{"clips_per_s": 300.0}]
+
+    monkeypatch.setattr(benchmark, "run_data_benchmark", fake_data_benchmark)
+    model_json = tmp_path / "gpu.json"
+    model_json.write_text(json.dumps({"rows": [{"model": "SViT", "mode": "train", "clips_per_s": model_rate / 2},
+                                               {"model": "SViT", "mode": "train", "clips_per_s": model_rate}]}))
+    cfg = os.path.join(REPO, "configs", "ssv2.yaml")
+    rows = benchmark.main(["bound", "--cfg", cfg, "--workers-per-gpu", "1", "3", "4", "--model-json", str(model_json),
+                           "--opts", *MICRO])
+    assert seen == [([0], ["frames"], cfg)]  # one worker's rate, measured in this process
+    assert {r["workers_per_gpu"]: r["loader_bound"] for r in rows} == expected
+    assert all(r["model_train_clips_per_s"] == model_rate for r in rows)  # the best train row
+    assert {r["workers_needed"] for r in rows} == {-(-int(model_rate) // 300)}
