@@ -767,3 +767,10 @@ _C.WANDB.MODE = "online"
 def shared_cfg() -> CfgNode:
     """A fresh copy of the shared keys only; ``svit.config.get_cfg`` adds every part's section."""
     return _C.clone()
+
+
+def get_cfg() -> CfgNode:
+    """The whole defaults tree, as ``svit.config.get_cfg`` (this module's old entry point)."""
+    from svit.config.assemble import get_cfg as assembled  # assemble imports this module: no cycle at import
+
+    return assembled()

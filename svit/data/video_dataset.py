@@ -46,6 +46,7 @@ class VideoRecord:
     # num_frames must equal the folder's count (TSN lists); False = an explicit start..end range
     # of a possibly longer folder (IBM lists), where only holes inside the range are errors.
     whole_folder: bool = True
+    line: int = 0  # line of the list file that defined it (0 = not from a list file), for error messages
 
 
 def item_rng() -> np.random.Generator:

@@ -54,10 +54,16 @@ class Experiment:
 
 
 def settle_num_classes(cfg: CfgNode, num_classes: int | None, source: str) -> None:
-    """MODEL.NUM_CLASSES from ``source`` (the dataset's label map, class names), logged when it
-    changes the config. Must run before the config is frozen."""
+    """MODEL.NUM_CLASSES from ``source`` (the dataset's label map, class names, declared count).
+    The config's own number is never replaced silently: a disagreement is a WARNING naming both
+    numbers (the data decides: a head that does not fit the labels cannot train). Must run before
+    the config is frozen."""
     if num_classes and int(num_classes) != cfg.MODEL.NUM_CLASSES:
-        logger.info("MODEL.NUM_CLASSES %d -> %d (from %s)", cfg.MODEL.NUM_CLASSES, int(num_classes), source)
+        logger.warning(
+            "MODEL.NUM_CLASSES is %d in the config but the data has %d classes (from %s): using %d. "
+            "Set MODEL.NUM_CLASSES %d to silence this, or fix the data if %d was meant",
+            cfg.MODEL.NUM_CLASSES, int(num_classes), source, int(num_classes), int(num_classes), cfg.MODEL.NUM_CLASSES,
+        )
         cfg.MODEL.NUM_CLASSES = int(num_classes)
 
 
@@ -107,7 +113,8 @@ def _load_eval_weights(
     """Weights of a model to evaluate; the EMA comes from ``ema_state`` (or is dropped with a warning
     when the file has none and the online model is the one evaluated)."""
     report = load_checkpoint(
-        path, net, strict=strict, checkpoint_type=ckpt_type, replace_patterns=cfg.TRAIN.CHECKPOINT_REPLACE_NAME_PATTERN
+        path, net, strict=strict, checkpoint_type=ckpt_type, replace_patterns=cfg.TRAIN.CHECKPOINT_REPLACE_NAME_PATTERN,
+        min_loaded=None if strict else cfg.TRAIN.CHECKPOINT_MIN_LOADED,
     )
     if ema is None:
         return None
@@ -155,7 +162,9 @@ def build_experiment(
         settle_num_classes(cfg, num_classes, "the class names")
     else:
         dataset = build_dataset(cfg, phase)
-        settle_num_classes(cfg, getattr(dataset, "num_classes", None), f"the {phase} dataset's label map")
+        info = getattr(dataset, "split_info", None) or {}
+        source = info.get("num_classes_from") or f"the {phase} dataset's label map"
+        settle_num_classes(cfg, getattr(dataset, "num_classes", None), source)
     resolve_model_config(cfg)  # keys the builder derives (Side4Video TOWER auto from its weights file)
     cfg.freeze()
     if phase != "predict":

@@ -10,7 +10,8 @@ Fields are separated by LIST_DATA.SEPARATOR ("auto": ";" when the line contains 
 folders contain spaces — else whitespace); with whitespace the path is everything before the last
 numeric fields, so paths with spaces also work. Paths are relative to DATA.PATH_PREFIX (absolute
 paths are kept). Class names come from LIST_DATA.CLASS_NAMES (one per line) when given; the number
-of classes is LIST_DATA.NUM_CLASSES, else the number of names, else ``max(label) + 1``.
+of classes is LIST_DATA.NUM_CLASSES, else the number of names, else the train list's
+``max(label) + 1`` guarded against typos (``svit.data.sources.class_count`` has the whole rule).
 Train/val videos shorter than LIST_DATA.MIN_FRAMES are dropped (test lists are never filtered).
 Every malformed line raises ``AnnotationError`` with the file and line number.
 """
@@ -22,6 +23,7 @@ import os
 
 from svit.data.errors import AnnotationError
 from svit.data.registry import DATASET_REGISTRY
+from svit.data.sources.class_count import list_class_count
 from svit.data.sources.paths import data_dir, prefix_dir, under
 from svit.data.ssv2_annotations import pairs_to_swap
 from svit.data.video_dataset import VideoClipDataset, VideoRecord
@@ -84,7 +86,9 @@ def parse_list_file(
         if video_ext and not os.path.splitext(full)[1]:
             full += video_ext
         vid = os.path.splitext(os.path.basename(rel.rstrip("/")))[0]
-        records.append(VideoRecord(vid, label, full, None, num_frames, start, whole_folder=fmt != "ibm"))
+        records.append(
+            VideoRecord(vid, label, full, None, num_frames, start, whole_folder=fmt != "ibm", line=lineno)
+        )
     if not records:
         raise AnnotationError(path, "list file has no entries")
     return records
@@ -115,15 +119,11 @@ def build_list_dataset(cfg, split: str, fmt: str, source_name: str) -> VideoClip
         L.SEPARATOR,
         allow_unlabelled=split == "test",
     )
-    names = read_class_names(under(root, L.CLASS_NAMES)) if L.CLASS_NAMES else None
-    num_classes = int(L.NUM_CLASSES) or (len(names) if names else max(r.label for r in records) + 1)
-    if names is not None and len(names) != num_classes:
-        raise AnnotationError(
-            under(root, L.CLASS_NAMES), f"has {len(names)} names but LIST_DATA.NUM_CLASSES is {num_classes}"
-        )
-    for r in records:
-        if not -1 <= r.label < num_classes:
-            raise AnnotationError(list_path, f"label {r.label} outside 0..{num_classes - 1}", r.video_id)
+    names_path = under(root, L.CLASS_NAMES) if L.CLASS_NAMES else ""
+    names = read_class_names(names_path) if names_path else None
+    num_classes, num_classes_from = list_class_count(
+        list_path, split, records, int(L.NUM_CLASSES), names, names_path, int(cfg.MODEL.NUM_CLASSES)
+    )
     listed = len(records)
     if split != "test" and L.MIN_FRAMES > 0:
         records = [r for r in records if r.num_frames is None or r.num_frames >= L.MIN_FRAMES]
@@ -135,6 +135,7 @@ def build_list_dataset(cfg, split: str, fmt: str, source_name: str) -> VideoClip
         "num_listed": listed,
         "num_kept": len(records),
         "num_too_short": listed - len(records),
+        "num_classes_from": num_classes_from,
     }
     logger.info("%s %s: %d of %d listed videos", source_name, split, len(records), listed)
     return VideoClipDataset(cfg, split, records, names, num_classes, pairs_to_swap(L.FLIP_SWAP_PAIRS), info)

@@ -5,7 +5,8 @@ Annotations under DATA.PATH_TO_DATA_DIR: SSV2.LABEL_MAP, SSV2.TRAIN_LIST / VAL_L
 fewshot-10finetune — are whatever files these keys name) and SSV2.BOX_DIR/<id>.json. Frames under
 DATA.PATH_PREFIX/SSV2.FRAMES_DIR/<id>/ (DATA.FRAME_TEMPLATE from DATA.FRAME_START_INDEX), or videos
 DATA.PATH_PREFIX/SSV2.VIDEOS_DIR/<id>.webm (DATA.DECODING_BACKEND pyav). ``num_classes`` is the
-size of the label map (the engine overrides MODEL.NUM_CLASSES with it).
+size of the label map (the engine sets MODEL.NUM_CLASSES to it, with a WARNING naming both counts
+when the config said another number); every list entry's template must be in the map.
 
 Videos without a box file follow DATA.MISSING_BOXES: "skip" drops them (the original SViT, also on
 val/test), "keep" keeps them with empty box masks. ``split_info`` records the policy and the
@@ -120,6 +121,7 @@ def build_ssv2_dataset(cfg, split: str, source_name: str = "ssv2") -> VideoClipD
         "num_without_boxes": n_without,
         "num_skipped": n_without if policy == "skip" else 0,
         "num_kept": len(records),
+        "num_classes_from": f"the label map {label_map_path}",
     }
     logger.info(
         "%s %s: %d of %d listed videos (%d without boxes, policy %s)",
