@@ -106,7 +106,11 @@ def _is_torchscript_archive(path: str) -> bool:
 def read_checkpoint(path: str) -> Any:
     """Reads ``path`` on CPU: ``torch.load(weights_only=True)``, or for a TorchScript archive (e.g. an
     OpenAI CLIP ``.pt``) the state dict of ``torch.jit.load`` (tensors as stored, fp16 stays fp16).
-    CheckpointError naming the file on failure."""
+    CheckpointError naming the file on failure. ``path`` may also be a catalogue name or a URL
+    (svit.weights.resolve downloads it once and returns the cached file)."""
+    from svit.weights import resolve
+
+    path = str(resolve(path))
     if not os.path.isfile(path):
         raise CheckpointError(f"Checkpoint not found: {path}")
     if _is_torchscript_archive(path):
