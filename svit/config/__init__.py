@@ -1,6 +1,8 @@
 """Config API: ``get_cfg()`` (the defaults) and ``load_config(cfg_file, opts)`` (yaml + overrides).
 
-Order of precedence: defaults < yaml (with fvcore ``_BASE_`` inheritance) < command line.
+Order of precedence: defaults < yaml (with fvcore ``_BASE_`` inheritance) < command line. The
+defaults are the shared keys of ``defaults.py`` plus the sections the parts declare beside their code
+(``svit.config.sections``); modules in ``PLUGINS`` are imported first (``svit.config.parts``).
 """
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ from typing import Sequence
 import yaml
 from fvcore.common.config import CfgNode
 
-from svit.config.defaults import get_cfg
+from svit.config.assemble import get_cfg
 from svit.config.errors import ConfigError, LegacyConfigWarning
 from svit.config.merge import Merger
+from svit.config.parts import plugins_of
 from svit.config.validate import validate_config, validate_world_size
 
 
@@ -52,10 +55,12 @@ def load_config(cfg_file: str | None = None, opts: Sequence[str] | None = None) 
 
     Keys inherited from SViT/PySlowFast that do nothing here produce one ``LegacyConfigWarning``.
     """
-    cfg = get_cfg()
+    data = read_yaml(cfg_file) if cfg_file else {}
+    # PLUGINS are imported before the tree exists, so the sections they declare can be merged.
+    cfg = get_cfg(plugins_of(data, opts or ()))
     merger = Merger(cfg)
     if cfg_file:
-        merger.merge_dict(read_yaml(cfg_file), source=str(cfg_file))
+        merger.merge_dict(data, source=str(cfg_file))
     if opts:
         merger.merge_list(opts)
     if not merger.notes.empty():

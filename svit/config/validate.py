@@ -8,6 +8,7 @@ from __future__ import annotations
 from fvcore.common.config import CfgNode
 
 from svit.config.errors import ConfigError
+from svit.config.sections import check_key_choices
 
 
 def _choice(cfg: CfgNode, key: str, allowed: set) -> None:
@@ -86,9 +87,9 @@ def validate_semantics(cfg: CfgNode) -> None:
     _pair(cfg, "DATA.TRAIN_JITTER_ASPECT_RELATIVE")
     _pair(cfg, "DATA.RESIZE_HW", ordered=False)
     _choice(cfg, "DATA.CHANNEL_ORDER", {"RGB", "BGR"})
-    _choice(cfg, "DATA.DECODING_BACKEND", {"frames", "pyav", "torchcodec", "decord"})
+    # DATA.DECODING_BACKEND, TEST.PROTOCOL, TEST.METRICS: the names their registries hold.
+    check_key_choices(cfg)
     _choice(cfg, "DATA.FRAME_GAPS", {"error", "skip"})
-    _choice(cfg, "TEST.PROTOCOL", {"", "tdn", "ibm", "svmix", "side4video", "side4video_ss"})
     _choice(cfg, "DATA.SAMPLING", {"segment", "dense"})
 
 

@@ -200,7 +200,7 @@ def run_test(
     chosen = cfg.MODEL_EMA.EVAL_MODEL if cfg.MODEL_EMA.EVAL_MODEL in nets else "online"
     per_model = None
     if len(nets) > 1:
-        per_model = {name: model_metrics(s, labels) for name, s in video_scores.items()}
+        per_model = {name: model_metrics(s, labels, cfg.TEST.METRICS) for name, s in video_scores.items()}
     protocol = {
         "num_ensemble_views": cfg.TEST.NUM_ENSEMBLE_VIEWS,
         "num_spatial_crops": cfg.TEST.NUM_SPATIAL_CROPS,
@@ -229,8 +229,9 @@ def run_test(
         per_model=per_model,
         extra={**({"protocol_results": readouts} if readouts else {}),
                "missing_videos": missing_videos, "num_missing_videos": len(missing_videos)},
+        metrics=cfg.TEST.METRICS,
     )
-    pct = {k: "n/a" if results[k] is None else f"{results[k]:.2f}" for k in ("top1", "top5", "mean_class_accuracy")}
+    pct = {k: "n/a" if results.get(k) is None else f"{results[k]:.2f}" for k in ("top1", "top5", "mean_class_accuracy")}
     logger.info(
         "Test (%s model): top1 %s top5 %s mean class acc %s over %d videos (%d unlabelled) x %d views -> "
         "%s/test_results.json",
@@ -238,5 +239,5 @@ def run_test(
         results["num_unlabelled_videos"], num_views, cfg.OUTPUT_DIR,
     )
     for name, m in (per_model or {}).items():
-        logger.info("Test (%s model): top1 %s top5 %s", name, m["top1"], m["top5"])
+        logger.info("Test (%s model): top1 %s top5 %s", name, m.get("top1"), m.get("top5"))
     return results

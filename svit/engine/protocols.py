@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from svit.config.sections import register_key_choices
 from svit.engine.results import aggregate_views, model_metrics
 
 
@@ -72,6 +73,8 @@ PROTOCOLS: dict[str, Protocol] = {
         ProtocolPass("views", 2, 3, False, (Readout("3crop_2clip"),)),
     )),
 }
+# TEST.PROTOCOL takes these names ("" = the TEST.* keys as set); validate_config checks it.
+register_key_choices("TEST.PROTOCOL", PROTOCOLS, also=("",))
 
 
 def get_protocol(name: str) -> Protocol | None:

@@ -9,6 +9,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from svit.config.sections import register_key_choices
 from svit.data.errors import SampleError
 
 
@@ -80,6 +81,8 @@ BACKENDS: dict[str, tuple[Callable[..., VideoSource], str | None]] = {
     "torchcodec": (_torchcodec, "torchcodec"),
     "decord": (_decord, "decord"),
 }
+# DATA.DECODING_BACKEND takes these names; validate_config checks it.
+register_key_choices("DATA.DECODING_BACKEND", BACKENDS)
 
 
 @functools.lru_cache(maxsize=None)
