@@ -15,7 +15,8 @@ The original's defects (HJYao00/Side4Video, Recognition/) and what this port doe
    the shift's unused RNG draw, unused config keys) is not ported.
 3. ``n_emb`` is not a key: the head width is ``SIDE4VIDEO.SIDE_DIM``.
 4. Single-process runs work (the engine); nothing calls ``dist`` unconditionally.
-5. No hard-coded paths: ``SIDE4VIDEO.CLIP_WEIGHTS``, ``DATA.PATH_*``, ``OUTPUT_DIR``; nothing downloads.
+5. No hard-coded paths: ``SIDE4VIDEO.CLIP_WEIGHTS`` (a path, URL or catalogue name resolved by svit.weights),
+   ``DATA.PATH_*``, ``OUTPUT_DIR``.
 6. Data-loader quirks are not copied: frame counts, filters and unreadable frames follow the data
    pipeline's rules (errors name the file; no silent fallback to frame 1).
 7. Evaluation gathers every prediction once (no padded duplicates) and computes exact accuracy.
