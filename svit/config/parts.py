@@ -4,7 +4,8 @@ A registered part declares its keys in a ``config.py`` beside its code, so the t
 after those files ran. ``load_parts`` imports, once each:
 
 * the packages whose import fills svit's registries (``PART_PACKAGES``);
-* every ``config.py`` below ``svit/`` (a part's section; found by name, so a new family adds a file);
+* every ``config.py`` / ``<part>_config.py`` below ``svit/`` (a part's section; found by name, so a
+  new family adds a file);
 * the modules of the ``svit.plugins`` entry-point group of installed distributions;
 * the modules a config lists in ``PLUGINS`` (mmengine's ``custom_imports``), read from the raw yaml
   and command line before the merge, so a plugin's section exists when its keys are merged.
@@ -33,19 +34,24 @@ PART_PACKAGES = (
     "svit.engine.metrics",
 )
 ENTRY_POINT_GROUP = "svit.plugins"
-SECTION_FILE = "config.py"
+SECTION_FILE = "config.py"  # or "<part>_config.py" where a folder holds several parts
 _SVIT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _loaded: set[str] = set()
 
 
+def is_section_file(name: str) -> bool:
+    return name == SECTION_FILE or (name.endswith("_" + SECTION_FILE) and not name.startswith("_"))
+
+
 def section_modules() -> list[str]:
-    """Dotted names of every ``config.py`` below ``svit/`` except the config package itself."""
+    """Dotted names of every section file below ``svit/`` except the config package itself."""
     names = []
     for folder, dirs, files in os.walk(_SVIT_ROOT):
         dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
         rel = os.path.relpath(folder, os.path.dirname(_SVIT_ROOT))
-        if SECTION_FILE in files and rel != os.path.join("svit", "config"):
-            names.append(rel.replace(os.sep, ".") + "." + SECTION_FILE[:-3])
+        if rel == os.path.join("svit", "config"):
+            continue
+        names += [rel.replace(os.sep, ".") + "." + f[:-3] for f in sorted(files) if is_section_file(f)]
     return names
 
 
