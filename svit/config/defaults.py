@@ -476,30 +476,6 @@ _C.SIDE4VIDEO.BACKBONE_DTYPE = "float32"
 # ---------------------------------------------------------------------------------------------
 # Transformer backbones of the seeds: Video Swin, UniFormer, ViViT (svit/models/{swin,uniformer,vivit})
 # ---------------------------------------------------------------------------------------------
-_C.SWIN = CfgNode()
-# Patch (tubelet) size [t, h, w] of the Conv3d embedding.
-_C.SWIN.PATCH_SIZE = [2, 4, 4]
-# Channels of the first stage (doubles at every patch merging): 96 for T/S, 128 for B.
-_C.SWIN.EMBED_DIM = 96
-# Blocks per stage: [2, 2, 6, 2] (T), [2, 2, 18, 2] (S, B).
-_C.SWIN.DEPTHS = [2, 2, 6, 2]
-# Attention heads per stage: [3, 6, 12, 24] (T, S), [4, 8, 16, 32] (B).
-_C.SWIN.NUM_HEADS = [3, 6, 12, 24]
-# Attention window [t, h, w]: [8, 7, 7] official Kinetics models, [4, 7, 7] SV-Mix (checkpoint tables are resized).
-_C.SWIN.WINDOW_SIZE = [8, 7, 7]
-# MLP hidden width / channels.
-_C.SWIN.MLP_RATIO = 4.0
-# Bias on the qkv projection.
-_C.SWIN.QKV_BIAS = True
-# LayerNorm after the patch embedding (True in every official model).
-_C.SWIN.PATCH_NORM = True
-# Stochastic depth rate, linear over all blocks (0.1 T, 0.2 S/SV-Mix, 0.3 B in the official configs).
-_C.SWIN.DROP_PATH_RATE = 0.2
-# Dropout after the attention projection and MLP layers.
-_C.SWIN.DROP_RATE = 0.0
-# Dropout on the attention weights.
-_C.SWIN.ATTN_DROP_RATE = 0.0
-
 _C.UNIFORMER = CfgNode()
 # Blocks per stage: [3, 4, 8, 3] (UniFormer-S), [5, 8, 20, 7] (UniFormer-B).
 _C.UNIFORMER.DEPTH = [3, 4, 8, 3]
