@@ -476,24 +476,6 @@ _C.SIDE4VIDEO.BACKBONE_DTYPE = "float32"
 # ---------------------------------------------------------------------------------------------
 # Transformer backbones of the seeds: Video Swin, UniFormer, ViViT (svit/models/{swin,uniformer,vivit})
 # ---------------------------------------------------------------------------------------------
-_C.UNIFORMER = CfgNode()
-# Blocks per stage: [3, 4, 8, 3] (UniFormer-S), [5, 8, 20, 7] (UniFormer-B).
-_C.UNIFORMER.DEPTH = [3, 4, 8, 3]
-# Channels per stage.
-_C.UNIFORMER.EMBED_DIM = [64, 128, 320, 512]
-# Channels per attention head in the self-attention stages (heads = EMBED_DIM // HEAD_DIM).
-_C.UNIFORMER.HEAD_DIM = 64
-# MLP hidden width / channels.
-_C.UNIFORMER.MLP_RATIO = 4.0
-# Bias on the qkv projection.
-_C.UNIFORMER.QKV_BIAS = True
-# Stochastic depth rate, linear over all blocks (0.1 K400, 0.2 SSv1/SV-Mix, 0.3 SSv2 in the official runs).
-_C.UNIFORMER.DROP_PATH_RATE = 0.1
-# Dropout inside the blocks (MLP, attention projection).
-_C.UNIFORMER.DROP_RATE = 0.0
-# Dropout on the attention weights.
-_C.UNIFORMER.ATTN_DROP_RATE = 0.0
-
 _C.VIVIT = CfgNode()
 # Spatial patch size of the tubelet embedding (the crop must be a multiple).
 _C.VIVIT.PATCH_SIZE = 16
