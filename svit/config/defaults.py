@@ -476,32 +476,6 @@ _C.SIDE4VIDEO.BACKBONE_DTYPE = "float32"
 # ---------------------------------------------------------------------------------------------
 # Transformer backbones of the seeds: Video Swin, UniFormer, ViViT (svit/models/{swin,uniformer,vivit})
 # ---------------------------------------------------------------------------------------------
-_C.VIVIT = CfgNode()
-# Spatial patch size of the tubelet embedding (the crop must be a multiple).
-_C.VIVIT.PATCH_SIZE = 16
-# Frames per tubelet (the frame count must be a multiple); the 2D init kernel is repeated and divided by it.
-_C.VIVIT.TUBELET = 2
-# Token width (384 = ViT-S / DeiT-S).
-_C.VIVIT.EMBED_DIM = 384
-# Spatial transformer blocks (run per temporal index, initialised from the image model).
-_C.VIVIT.DEPTH = 12
-# Temporal transformer blocks over the per-frame class tokens (randomly initialised).
-_C.VIVIT.TEMPORAL_DEPTH = 4
-# Attention heads of every block.
-_C.VIVIT.NUM_HEADS = 6
-# MLP hidden width / channels.
-_C.VIVIT.MLP_RATIO = 4.0
-# Bias on the qkv projection.
-_C.VIVIT.QKV_BIAS = True
-# Stochastic depth rate, linear over the spatial then temporal blocks.
-_C.VIVIT.DROP_PATH_RATE = 0.2
-# Dropout after the position embedding and inside the blocks.
-_C.VIVIT.DROP_RATE = 0.0
-# Dropout on the attention weights.
-_C.VIVIT.ATTN_DROP_RATE = 0.0
-# Add the temporal position embedding before the temporal blocks (SV-Mix defines it but never adds it).
-_C.VIVIT.TEMPORAL_POS_EMBED = False
-
 # ---------------------------------------------------------------------------------------------
 # Optimisation
 # ---------------------------------------------------------------------------------------------
