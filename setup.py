@@ -43,5 +43,8 @@ setup(
         # Optional video decoders (DATA.DECODING_BACKEND torchcodec / decord); TorchCodec also needs the
         # system's FFmpeg shared libraries (4-8), e.g. apt-get install libavcodec59 libavformat59 ... on Debian 12.
         "decoders": ["torchcodec>=0.17", "decord2>=3.4"],
+        # Weights by name (svit/weights): Google Drive files through gdown, Hugging Face hub files through
+        # huggingface_hub; plain https downloads need neither (standard library).
+        "weights": ["gdown>=4.7", "huggingface_hub>=0.20"],
     },
 )
