@@ -451,28 +451,6 @@ _C.H2CN.MOTION_WEIGHT = 0.5
 # torchvision ResNet state dict for ImageNet init; empty = CNN.IMAGENET_WEIGHTS; both empty = none.
 _C.H2CN.IMAGENET_WEIGHTS = ""
 
-_C.SIDE4VIDEO = CfgNode()
-# Image tower weights a fresh run starts from: OpenAI CLIP .pt archive, open_clip/EVA-CLIP state dict ("" = random).
-_C.SIDE4VIDEO.CLIP_WEIGHTS = ""
-# Tower: ViT-B/32, ViT-B/16, ViT-L/14, EVA02-CLIP-bigE-14, "custom" (dims below) or "auto" (read off CLIP_WEIGHTS).
-_C.SIDE4VIDEO.TOWER = "ViT-B/16"
-# Tower/side-network family of a custom tower: "clip" (pre-LN, side block per layer) or "eva" (post-norm, odd layers).
-_C.SIDE4VIDEO.VARIANT = "clip"
-# Custom tower width.
-_C.SIDE4VIDEO.WIDTH = 768
-# Custom tower depth (transformer blocks).
-_C.SIDE4VIDEO.LAYERS = 12
-# Custom tower attention heads.
-_C.SIDE4VIDEO.HEADS = 12
-# Custom tower patch size (also the side stem's spatial kernel).
-_C.SIDE4VIDEO.PATCH_SIZE = 16
-# Custom EVA tower MLP hidden width (0 = 4 * WIDTH; CLIP towers always use 4 * WIDTH).
-_C.SIDE4VIDEO.MLP_HIDDEN = 0
-# Side network width D (320 for B/32 and B/16, 512 for L/14, 576 for EVA-E); side heads = D // 64.
-_C.SIDE4VIDEO.SIDE_DIM = 320
-# Storage/compute dtype of the frozen tower: float32, bfloat16 or float16 (LayerNorms stay float32).
-_C.SIDE4VIDEO.BACKBONE_DTYPE = "float32"
-
 # ---------------------------------------------------------------------------------------------
 # Transformer backbones of the seeds: Video Swin, UniFormer, ViViT (svit/models/{swin,uniformer,vivit})
 # ---------------------------------------------------------------------------------------------
