@@ -8,8 +8,9 @@
 One row per model config (every ``configs/**/*.yaml`` except ``configs/datasets/``, ``_base*`` files
 and folders): the model, the dataset (the ``configs/datasets/<name>.yaml`` it builds on, else
 TRAIN.DATASET), frames x crops x clips of the test, the parameters (counted by building the model),
-fvcore GFLOPs of one test view, the GFLOPs and the top-1 the paper reports with their sources, and the weights
-file the config expects (``configs/model_zoo_meta.yaml``; else TRAIN.CHECKPOINT_FILE_PATH).
+fvcore GFLOPs of one test view, the GFLOPs and the top-1 the paper reports with their sources, and the weights:
+the catalogue names the config can use (svit/weights/entries.py; ``python tools/download.py --list``), else
+the file the config expects (``configs/model_zoo_meta.yaml``; else TRAIN.CHECKPOINT_FILE_PATH).
 
 Cost: parameters are counted on PyTorch's meta device when the builder allows it (no memory, no
 compute). FLOPs are fvcore's trace (``svit.utils.model_stats.flop_count``, with the op handles that
@@ -44,6 +45,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from svit.config import load_config  # noqa: E402
 from svit.utils.model_stats import count_params, flop_count, input_frames, test_view_input  # noqa: E402
+from svit.weights import entries_for_config  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Config sections that do not change the network (hashing them would recount FLOPs for nothing).
@@ -199,6 +201,16 @@ def paper_gflops(info: dict) -> str:
     return f"{info['gflops']} ({why})" if why else str(info["gflops"])
 
 
+def weights_cell(rel: str, info: dict, cfg) -> str:
+    """The catalogue names ``rel`` can use (any weights key takes them), else the file the config
+    expects (model_zoo_meta.yaml ``weights``, else TRAIN.CHECKPOINT_FILE_PATH), else a dash."""
+    names = [e.name for e in entries_for_config(rel)]
+    if names:
+        return ", ".join(f"`{n}`" for n in names)
+    weights = info.get("weights") or os.path.basename(cfg.TRAIN.CHECKPOINT_FILE_PATH or "")
+    return f"`{weights}`" if weights else "—"
+
+
 def save_cache(path: str, cache: dict) -> None:
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     tmp = path + ".tmp"
@@ -248,8 +260,7 @@ def collect(configs_dir: str, cache: dict, flops: bool, max_cpu_params: int, onl
             errors.append(f"{rel}: {type(exc).__name__}: {exc}")
             continue
         info = meta.get(rel, {})
-        weights = info.get("weights") or os.path.basename(cfg.TRAIN.CHECKPOINT_FILE_PATH or "") or "—"
-        wtext = f"`{weights}`" if weights != "—" else weights
+        wtext = weights_cell(rel, info, cfg)
         g = entry.get("gflops") if entry else None
         gtext = "not counted" if g is None else (f"{g:.1f}" if g >= 10 else f"{g:.3f}")
         gtext += " †" if entry and entry.get("method") == "meta" else ""
@@ -277,8 +288,9 @@ def render(rows: list) -> str:
                   "`torch.utils.flop_counter` on the meta device (`--meta`; no normalisation layers)."]
     lines += [
         "Paper GFLOPs: one view as the source reports it (the IBM CNN numbers count convolutions only).",
-        "Paper numbers: top-1 % as reported by the source; weights: the file the config expects",
-        "(TRAIN/TEST.CHECKPOINT_FILE_PATH).",
+        "Paper numbers: top-1 % as reported by the source; weights: the released files the config can use, by",
+        "catalogue name (any weights key takes them, e.g. `TRAIN.CHECKPOINT_FILE_PATH mvitv2_s_k400`; list, sources",
+        "and checksums: `python tools/download.py --list`).",
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "|".join("---" for _ in HEADER) + "|",

@@ -400,41 +400,6 @@ _C.IMAGE_TRAIN.SUBSET_FILE = ""
 # ---------------------------------------------------------------------------------------------
 # CNN baselines (IBM action-recognition-pytorch, TSM) and H2CN
 # ---------------------------------------------------------------------------------------------
-_C.CNN = CfgNode()
-# Backbone: resnet (2D), inception_v1 (2D), i3d_resnet, s3d_resnet, i3d (Inception), s3d (Inception).
-_C.CNN.BACKBONE = "resnet"
-# ResNet depth: 18, 34, 50, 101, 152.
-_C.CNN.DEPTH = 50
-# Temporal module of 2D backbones: none (TSN), TSM, TAM.
-_C.CNN.TEMPORAL_MODULE = "none"
-# No temporal pooling/striding inside the network (IBM --without_t_stride).
-_C.CNN.WITHOUT_T_STRIDE = True
-# Temporal pooling of 2D models: max or avg.
-_C.CNN.POOLING_METHOD = "max"
-# Depthwise temporal convolutions (S3D-ResNet option).
-_C.CNN.DW_T_CONV = False
-# R2plus1D: the SV-Mix R(2+1)D blocks ((1,3,3) conv to 9/4 width, (3,1,1) back, one BN after both).
-_C.CNN.R2PLUS1D_EXPAND = False
-# 3D ResNets: stem EARLY_STRIDEx7x7 conv with temporal stride EARLY_STRIDE, no temporal padding
-# (SV-Mix R(2+1)D, MODEL.EARLY_STRIDE there); 0 = the IBM 3x7x7 stem.
-_C.CNN.EARLY_STRIDE = 0
-# TSM: fraction of channels shifted each way is 1/SHIFT_DIV.
-_C.CNN.SHIFT_DIV = 8
-# TAM: blending frames.
-_C.CNN.TAM_BLENDING_FRAMES = 3
-# TAM: blending method: sum or max.
-_C.CNN.TAM_BLENDING_METHOD = "sum"
-# TAM: depthwise 1x1 blending convs (IBM default); False = full CxC convs (IBM --no_dw_conv).
-_C.CNN.TAM_DW_CONV = True
-# ImageNet 2D state dict (torchvision/timm names) to initialise/inflate from; empty = none.
-_C.CNN.IMAGENET_WEIGHTS = ""
-# Inflation rule for 3D models: "original" (copy along time) or "mean" (divide by temporal size).
-_C.CNN.INFLATE_RULE = "original"
-# Freeze BN statistics/affine of all but the first BN layer (TSN partial BN).
-_C.CNN.PARTIAL_BN = False
-# Input modality: rgb or flow.
-_C.CNN.MODALITY = "rgb"
-
 _C.H2CN = CfgNode()
 # Frames per segment snippet.
 _C.H2CN.SNIPPET_LEN = 5
