@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         opts += ["TEST.NUM_ENSEMBLE_VIEWS", str(args.views[0]), "TEST.NUM_SPATIAL_CROPS", str(args.views[1])]
     try:
         cfg = load_config(args.cfg, opts)
-        items = collect_inputs(args.input, args.boxes or None)
+        items = collect_inputs(args.input, args.boxes or None, cfg.DATA.FRAME_TEMPLATE)
         label_map = args.label_map or default_label_map(cfg)
         names = load_class_names(label_map, cfg.MODEL.NUM_CLASSES) if label_map else None
         device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))

@@ -188,6 +188,12 @@ _C.DATA.RANDOM_FLIP = True
 _C.DATA.INPUT_CHANNEL_NUM = [3]
 # Videos without box annotations: "skip" (the original SViT) or "keep" (empty box masks).
 _C.DATA.MISSING_BOXES = "keep"
+# Box files whose boxes do not fit the frame (beyond DATA.BOX_TOLERANCE, or wholly outside it): "error" =
+# the video is a bad sample (replaced in training, no prediction in evaluation, counted against
+# DATA.MAX_BAD_FRACTION), "drop" = the video is used without boxes, with a WARNING naming the file.
+_C.DATA.BAD_BOXES = "error"
+# How far a box may reach outside the frame, as a fraction of its width/height, and still be clipped to it.
+_C.DATA.BOX_TOLERANCE = 0.05
 # Fail the run when more than this fraction of samples were unreadable and skipped.
 _C.DATA.MAX_BAD_FRACTION = 0.01
 # Frame file name template inside a video folder (format() gets the frame number).
@@ -308,7 +314,9 @@ _C.LIST_DATA.VAL_LIST = "val.txt"
 _C.LIST_DATA.TEST_LIST = "test.txt"
 # Class names file (one per line) relative to DATA.PATH_TO_DATA_DIR; empty = numeric classes.
 _C.LIST_DATA.CLASS_NAMES = ""
-# Number of classes of the list dataset (lists carry only indices).
+# Number of classes of the list dataset (lists carry only indices); 0 = the number of CLASS_NAMES, else
+# the train list's max label + 1, refused when more than 2 classes in a row below it have no video (a
+# label typo: declare the count here for a real subset); val/test lists then keep MODEL.NUM_CLASSES.
 _C.LIST_DATA.NUM_CLASSES = 0
 # Pairs of class indices swapped by horizontal flip (SSv1/SSv2 left/right classes).
 _C.LIST_DATA.FLIP_SWAP_PAIRS = []
@@ -343,7 +351,8 @@ _C.MODEL = CfgNode()
 _C.MODEL.ARCH = "mvit"
 # Registered model builder (svit.models registry): MViT, SViT, TSN, TSM, TAM, I3D, S3D, H2CN, ...
 _C.MODEL.MODEL_NAME = "MViT"
-# Number of classes; data sources with a label map override it with their own count.
+# Number of classes; a dataset that knows its count (label map, class names, LIST_DATA.NUM_CLASSES, a
+# train list's labels) overrides it, with a WARNING naming both numbers when they differ.
 _C.MODEL.NUM_CLASSES = 174
 # Registered loss for the video term: cross_entropy, soft_cross_entropy.
 _C.MODEL.LOSS_FUNC = "cross_entropy"

@@ -10,19 +10,29 @@ fill slots 2 and 3. An object whose ``standard_category`` is the placeholder num
 goes to slot ``2 + k`` when that slot is free, so an object keeps its slot across the frames of a
 clip; other objects fill the remaining object slots in file order; extra boxes are dropped.
 Boxes stay in pixels of the frame; the transforms normalise them at the end.
+
+A box file must fit the frames it annotates (``fit_to_frame``, called once the frame size is known):
+a box reaching more than DATA.BOX_TOLERANCE of the frame size outside it, or lying wholly outside
+it, means the file is in other coordinates (boxes of the full-size video on downscaled frames) or
+corrupt. Clipping such boxes would keep nonsense ([0.09, 0.61, 0.72, 1.0] for a box file in 3x the
+frame's pixels) or drop them silently, so the whole file is refused (DATA.BAD_BOXES).
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from svit.data.errors import SampleError
 
+logger = logging.getLogger(__name__)
 NUM_HANDS = 2
+BAD_BOX_POLICIES = ("error", "drop")
+_WARNED_DROPPED: set[str] = set()  # box files already reported under "drop" (once per process)
 _FRAME_NUM_RE = re.compile(r"(\d+)\.\w+$")
 REQUIRED_RECORD_KEYS = ("name", "labels")
 REQUIRED_LABEL_KEYS = ("box2d", "standard_category")
@@ -37,6 +47,8 @@ class VideoBoxes:
     boxes: np.ndarray  # (L, O, 4) float32 pixels x1y1x2y2
     mask: np.ndarray  # (L, O) bool
     path: str
+    # every box of the file, slotted or not: (N, 5) float32 rows [record position, x1, y1, x2, y2]
+    raw: np.ndarray = field(default_factory=lambda: np.zeros((0, 5), np.float32))
 
     def __len__(self) -> int:
         return len(self.frame_numbers)
@@ -116,11 +128,54 @@ def load_box_file(path: str, video_id: str, num_slots: int) -> VideoBoxes:
     numbers = []
     boxes = np.zeros((len(data), num_slots, 4), np.float32)
     mask = np.zeros((len(data), num_slots), bool)
+    raw = []
     for pos, rec in enumerate(data):
         validate_record(rec, path, video_id, pos)
         numbers.append(int(_FRAME_NUM_RE.search(rec["name"]).group(1)))
         boxes[pos], mask[pos] = assign_slots(rec["labels"], num_slots)
-    return VideoBoxes(numbers, boxes, mask, path)
+        raw.extend([pos, *(float(lab["box2d"][k]) for k in BOX_KEYS)] for lab in rec["labels"])
+    return VideoBoxes(numbers, boxes, mask, path, np.asarray(raw, np.float32).reshape(-1, 5))
+
+
+def boxes_off_frame(raw: np.ndarray, width: float, height: float, tolerance: float) -> np.ndarray:
+    """Mask of the ``raw`` rows whose box reaches more than ``tolerance`` x the frame size outside
+    ``[0, width] x [0, height]``, or has no part inside it."""
+    x1, y1, x2, y2 = raw[:, 1], raw[:, 2], raw[:, 3], raw[:, 4]
+    tw, th = tolerance * width, tolerance * height
+    beyond = (x1 < -tw) | (y1 < -th) | (x2 > width + tw) | (y2 > height + th)
+    outside = (x1 >= width) | (y1 >= height) | (x2 <= 0) | (y2 <= 0)
+    return beyond | outside
+
+
+def fit_to_frame(
+    vb: VideoBoxes, width: int, height: int, video_id: str, tolerance: float, policy: str
+) -> VideoBoxes | None:
+    """``vb`` when every box fits the ``width x height`` frame; otherwise ``SampleError`` naming the
+    file, the first bad frame and box (policy "error": a counted bad sample), or None with a WARNING
+    (policy "drop": the video is used without boxes)."""
+    if policy not in BAD_BOX_POLICIES:
+        raise ValueError(f"DATA.BAD_BOXES must be one of {BAD_BOX_POLICIES}, got {policy!r}")
+    bad = boxes_off_frame(vb.raw, width, height, tolerance)
+    if not bad.any():
+        return vb
+    first = vb.raw[int(np.argmax(bad))]
+    box = [round(float(v), 2) for v in first[1:]]
+    reason = (
+        f"box file does not fit the {width}x{height} frames: {int(bad.sum())} of {len(bad)} boxes lie outside "
+        f"them (by more than DATA.BOX_TOLERANCE {tolerance:g} of the frame size, or entirely), first at frame "
+        f"{vb.frame_numbers[int(first[0])]}: box {box}"
+    )
+    if policy == "error":
+        raise SampleError(vb.path, video_id, reason + " (DATA.BAD_BOXES drop keeps such videos without boxes)")
+    if vb.path not in _WARNED_DROPPED:
+        _WARNED_DROPPED.add(vb.path)
+        logger.warning(
+            "%s (file: %s, video id: %s); using the video without boxes (DATA.BAD_BOXES drop)",
+            reason,
+            vb.path,
+            video_id,
+        )
+    return None
 
 
 def box_file_path(box_dir: str, video_id: str) -> str:

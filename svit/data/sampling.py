@@ -93,3 +93,14 @@ def clip_length(mode: str, num_frames: int, frames_per_segment: int) -> int:
     if mode == "dense":
         return num_frames
     raise ValueError(f"DATA.SAMPLING must be 'segment' or 'dense', got {mode!r}")
+
+
+def frames_needed(mode: str, num_frames: int, frames_per_segment: int, sampling_rate: int) -> int:
+    """Frames a video needs so that its clip repeats none: ``num_frames * frames_per_segment``
+    (segment) or the dense span ``(num_frames - 1) * sampling_rate + 1``; shorter videos are padded by
+    repeating frames (the last one, or neighbours shared by segments)."""
+    if mode == "segment":
+        return num_frames * frames_per_segment
+    if mode == "dense":
+        return (num_frames - 1) * sampling_rate + 1
+    raise ValueError(f"DATA.SAMPLING must be 'segment' or 'dense', got {mode!r}")

@@ -3,7 +3,8 @@
 A source (SSv2 JSON lists, list files, the synthetic set) only turns its annotations into
 ``VideoRecord`` s; this class does the rest the same way for all of them: frame count, temporal
 sampling (``svit.data.sampling``), reading frames (folders or PyAV), slot boxes
-(``svit.data.boxes``), the split's transform, views and robust replacement.
+(``svit.data.boxes``, checked against the frame size: DATA.BAD_BOXES), the split's transform, views
+and robust replacement.
 
 Number of frames ``L`` of a video: the length of its box file when it has one, else the record's
 known count (list files; checked against the folder: holes or a different count make a bad sample
@@ -16,6 +17,7 @@ Views: train and val have 1 view (val: centre clip, centre crop); test has
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -25,12 +27,14 @@ import torch
 from torch.utils.data import Dataset
 
 from svit.data import sampling
-from svit.data.boxes import VideoBoxes, load_box_file
+from svit.data.boxes import VideoBoxes, fit_to_frame, load_box_file
 from svit.data.decoders import open_video
 from svit.data.errors import SampleError
 from svit.data.robust import load_robust
 from svit.data.transforms.pipeline import build_clip_transform
 from svit.data.video_reader import frame_numbers_to_read, read_frame_folder
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -94,7 +98,10 @@ class VideoClipDataset(Dataset):
         self.target_fps = float(d.TARGET_FPS)
         self.num_boxes = int(d.NUM_BOXES)
         self.max_retries = int(d.MAX_RETRIES)
+        self.box_tolerance, self.bad_boxes = float(d.BOX_TOLERANCE), d.BAD_BOXES
         sampling.clip_length(self.mode, self.num_frames, self.fps_segment)  # validates DATA.SAMPLING
+        self.frames_needed = sampling.frames_needed(self.mode, self.num_frames, self.fps_segment, self.rate)
+        self._short_logged = False  # one line per dataset (and loader worker) about padded short videos
         if split == "test":
             self.num_temporal, self.num_spatial = int(cfg.TEST.NUM_ENSEMBLE_VIEWS), int(cfg.TEST.NUM_SPATIAL_CROPS)
         else:
@@ -107,6 +114,22 @@ class VideoClipDataset(Dataset):
         return self.num_videos * self.num_views
 
     # -- sampling -------------------------------------------------------------------------
+    def note_short(self, video_id: str, length: int) -> None:
+        """Logs, once per dataset, that a video is shorter than the sampling plan (its clip repeats frames)."""
+        if length >= self.frames_needed or self._short_logged:
+            return
+        self._short_logged = True
+        plan = (
+            f"{self.num_frames} segments x {self.fps_segment} frames"
+            if self.mode == "segment"
+            else f"{self.num_frames} frames {self.rate} apart"
+        )
+        logger.warning(
+            "%s video %s has %d frames but the sampling plan (%s) needs %d: its clip repeats frames to fill up. "
+            "Logged once per dataset; other short videos are padded the same way without a line each",
+            self.split, video_id, length, plan, self.frames_needed,
+        )
+
     def sample_indices(self, length: int, rng: np.random.Generator, temporal_idx: int) -> list[int]:
         train = self.split == "train"
         if self.mode == "segment":
@@ -141,6 +164,7 @@ class VideoClipDataset(Dataset):
                         whole_folder=rec.whole_folder,
                     )
                 numbers = self._numbers_cache[vid_index]
+            self.note_short(rec.video_id, len(numbers))
             idx = self.sample_indices(len(numbers), rng, temporal_idx)
             frames = read_frame_folder(rec.path, [numbers[i] for i in idx], self.template, rec.video_id)
         else:
@@ -158,8 +182,13 @@ class VideoClipDataset(Dataset):
                         )
                 else:
                     numbers = [rec.start_index + k for k in range(video.num_frames)]
+                self.note_short(rec.video_id, len(numbers))
                 idx = self.sample_indices(len(numbers), rng, temporal_idx)
                 frames = video.read([numbers[i] - rec.start_index for i in idx])
+        if boxes is not None:  # frames are (T, H, W, 3); a file that does not fit them is refused
+            boxes = fit_to_frame(
+                boxes, frames.shape[2], frames.shape[1], rec.video_id, self.box_tolerance, self.bad_boxes
+            )
         if boxes is not None:
             b, m = boxes.boxes[idx], boxes.mask[idx]
         else:

@@ -9,7 +9,9 @@ augmentation pipeline as clips with T = 1. Item: ``image (C,H,W)``, ``haog_boxes
 cx,cy,w,h (zeros = missing), ``haog_mask (O,)``, ``contact_state (2,)`` int64 (-1 also when the hand
 or its object was cropped away by the augmentation), ``index``, ``num_bad``.
 Videos are those of the split's list that have a box file (never the ones without), optionally
-restricted to the JSON id list IMAGE_TRAIN.SUBSET_FILE (relative to DATA.PATH_TO_DATA_DIR).
+restricted to the JSON id list IMAGE_TRAIN.SUBSET_FILE (relative to DATA.PATH_TO_DATA_DIR). A box
+file that does not fit the frame follows DATA.BAD_BOXES as for clips (``svit.data.boxes.fit_to_frame``):
+a counted bad sample, or ("drop") the frame without targets.
 ``synthetic_ssv2_frames`` is the same on the generated synthetic dataset.
 """
 
@@ -22,7 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from svit.data.boxes import box_file_path, load_box_file
+from svit.data.boxes import box_file_path, fit_to_frame, load_box_file
 from svit.data.decoders import open_video
 from svit.data.errors import SampleError
 from svit.data.haog import MISSING, contact_states, pair_hands_objects
@@ -88,6 +90,7 @@ class SSv2FrameDataset(Dataset):
         self.num_boxes = int(cfg.DATA.NUM_BOXES)
         self.rule, self.distance = cfg.SVIT.CONTACT_RULE, float(cfg.SVIT.CONTACT_DISTANCE)
         self.max_retries = int(cfg.DATA.MAX_RETRIES)
+        self.box_tolerance, self.bad_boxes = float(cfg.DATA.BOX_TOLERANCE), cfg.DATA.BAD_BOXES
         self.transform = build_clip_transform(cfg, split, flip_swap_for(cfg, self.class_names))
         self.split_info = {
             "source": source_name,
@@ -121,7 +124,10 @@ class SSv2FrameDataset(Dataset):
             with open_video(self.backend, path, vid) as video:  # any video backend (svit.data.decoders)
                 frame = video.read([number - self.start_index])
         h, w = frame.shape[1:3]
-        boxes, mask = pair_hands_objects(vb.boxes[pos], vb.mask[pos], w, h)
+        if fit_to_frame(vb, w, h, vid, self.box_tolerance, self.bad_boxes) is None:  # "drop": no targets
+            boxes, mask = np.zeros_like(vb.boxes[pos]), np.zeros_like(vb.mask[pos])
+        else:
+            boxes, mask = pair_hands_objects(vb.boxes[pos], vb.mask[pos], w, h)
         contact = contact_states(boxes, mask, w, h, self.rule, self.distance)
         image, nboxes, nmask, _ = self.transform(frame, boxes[None], mask[None], -1, rng)
         nmask = nmask[0]
