@@ -8,6 +8,7 @@ reported by path and skipped; they are never replaced by another video.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +21,8 @@ from fvcore.common.config import CfgNode
 from svit.engine.cuda_graphs import graphed_eval
 from svit.engine.results import aggregate_views
 
+logger = logging.getLogger(__name__)
 VIDEO_EXTENSIONS = {".webm", ".mp4", ".avi", ".mkv", ".mov", ".m4v", ".gif"}
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png"}
 
 
 class PredictInputError(ValueError):
@@ -55,8 +56,33 @@ class Prediction:
         return out
 
 
-def _is_frame_folder(path: Path) -> bool:
-    return path.is_dir() and any(p.suffix.lower() in IMAGE_EXTENSIONS for p in path.iterdir() if p.is_file())
+def _is_frame_folder(path: Path, template: str) -> bool:
+    """A folder is a frame folder only when it holds images named by the frame template (DATA.FRAME_TEMPLATE):
+    one stray ``cover.jpg`` beside videos must not turn a folder of videos into a "video" of one frame."""
+    from svit.data.video_reader import list_frame_numbers
+
+    return path.is_dir() and bool(list_frame_numbers(str(path), template, path.name))
+
+
+def _folder_items(path: Path, raw: str, box_dir: str | None, template: str) -> list[InputItem]:
+    """The videos and frame folders inside ``path``; anything else there is listed in one WARNING."""
+    found, strays = [], []
+    for child in sorted(path.iterdir()):
+        if (child.is_file() and child.suffix.lower() in VIDEO_EXTENSIONS) or _is_frame_folder(child, template):
+            found.append(child)
+        else:
+            strays.append(child.name + ("/" if child.is_dir() else ""))
+    if not found:
+        raise PredictInputError(
+            f"--input {raw}: folder holds no videos ({', '.join(sorted(VIDEO_EXTENSIONS))}), no frames named "
+            f"like {template!r} (DATA.FRAME_TEMPLATE) and no folders of them; it holds: {', '.join(strays[:10])}"
+        )
+    if strays:
+        logger.warning(
+            "--input %s: skipping %d entries that are neither videos nor frame folders (frames named like %r): %s",
+            raw, len(strays), template, ", ".join(strays[:20]) + (" ..." if len(strays) > 20 else ""),
+        )
+    return [_item_for(c, box_dir) for c in found]
 
 
 def _item_for(path: Path, box_dir: str | None) -> InputItem:
@@ -69,8 +95,12 @@ def _item_for(path: Path, box_dir: str | None) -> InputItem:
     return InputItem(video_id=vid, path=str(path), kind=kind, box_path=box)
 
 
-def collect_inputs(inputs: Sequence[str], box_dir: str | None = None) -> list[InputItem]:
-    """Expands the ``--input`` arguments into items (sorted within a folder)."""
+def collect_inputs(
+    inputs: Sequence[str], box_dir: str | None = None, template: str = "{:04d}.jpg"
+) -> list[InputItem]:
+    """Expands the ``--input`` arguments into items (sorted within a folder). A folder is a frame
+    folder when it holds frames named by ``template`` (DATA.FRAME_TEMPLATE), else a folder of videos
+    and frame folders whose other entries are skipped and listed in a WARNING."""
     items: list[InputItem] = []
     for raw in inputs:
         path = Path(raw)
@@ -87,16 +117,10 @@ def collect_inputs(inputs: Sequence[str], box_dir: str | None = None) -> list[In
                 if not p.exists():
                     raise PredictInputError(f"{raw}: listed path {p} does not exist")
                 items.append(_item_for(p, box_dir))
-        elif _is_frame_folder(path):
+        elif _is_frame_folder(path, template):
             items.append(_item_for(path, box_dir))
         elif path.is_dir():
-            children = sorted(path.iterdir())
-            found = [
-                c for c in children if (c.is_file() and c.suffix.lower() in VIDEO_EXTENSIONS) or _is_frame_folder(c)
-            ]
-            if not found:
-                raise PredictInputError(f"--input {raw}: folder holds no videos, frames or frame folders")
-            items.extend(_item_for(c, box_dir) for c in found)
+            items.extend(_folder_items(path, raw, box_dir, template))
         else:
             raise PredictInputError(
                 f"--input {raw}: not a video ({', '.join(sorted(VIDEO_EXTENSIONS))}), a frame folder, "
