@@ -19,6 +19,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import torch
 import torch.nn as nn
 
+from svit.checkpoint_files import describe_contents, unreadable_message
 from svit.utils.atomic import atomic_open
 
 logger = logging.getLogger("svit.checkpoint")
@@ -119,11 +120,13 @@ def read_checkpoint(path: str) -> Any:
                 warnings.simplefilter("ignore", FutureWarning)
                 return dict(torch.jit.load(path, map_location="cpu").state_dict())
         except Exception as e:
-            raise CheckpointError(f"Cannot read TorchScript checkpoint {path}: {type(e).__name__}: {e}") from None
+            raise CheckpointError(unreadable_message(path, e, "TorchScript archive")) from None
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # truncated zip, pickle with code, not a torch file...
-        raise CheckpointError(f"Cannot read checkpoint {path}: {type(e).__name__}: {e}") from None
+        with warnings.catch_warnings():  # the unpickler's protocol notice: the error below says it all
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # truncated zip, pickle with code, not a torch file: one line, no torch text
+        raise CheckpointError(unreadable_message(path, e)) from None
 
 
 STATE_DICT_KEYS = ("model_state", "state_dict", "model", "model_state_dict")
@@ -183,22 +186,80 @@ class LoadReport:
     epoch: int | None = None
     checkpoint: Any = None
 
+    def __repr__(self) -> str:
+        """Counts, not contents: the report holds the whole checkpoint (``checkpoint``)."""
+        return (
+            f"LoadReport(path={self.path!r}, loaded={len(self.loaded)}, missing={len(self.missing)}, "
+            f"unexpected={len(self.unexpected)}, skipped={len(self.skipped)}, "
+            f"resampled={len(self.resampled)}, dropped={len(self.dropped)}, epoch={self.epoch})"
+        )
+
+    def summary(self) -> str:
+        """One line: counts, and the first few names of each kind of mismatch."""
+        parts = [f"Loaded {len(self.loaded)} tensors from {self.path}"]
+        if self.resampled:
+            parts.append(f"resampled {len(self.resampled)} {_first([k for k, _, _ in self.resampled])}")
+        if self.dropped:
+            parts.append(f"dropped {len(self.dropped)} on purpose {_first([k for k, _ in self.dropped])}")
+        if self.missing:
+            parts.append(f"{len(self.missing)} missing in the file (kept as initialised) {_first(self.missing)}")
+        if self.unexpected:
+            parts.append(f"{len(self.unexpected)} unexpected (ignored) {_first(self.unexpected)}")
+        if self.skipped:
+            shapes = [f"{k} {tuple(got)}!={tuple(want)}" for k, got, want in self.skipped]
+            parts.append(f"{len(self.skipped)} shape-mismatched (kept as initialised) {_first(shapes)}")
+        return "; ".join(parts)
+
     def log(self) -> None:
+        """The summary line on rank 0; a WARNING when any tensor outside the head was not loaded."""
         from svit.utils.distributed import is_main_process
 
         if not is_main_process():  # every rank loads the same file: report it once
             return
-        logger.info("Loaded %d tensors from %s", len(self.loaded), self.path)
-        for k, old, new in self.resampled:
-            logger.info("  resampled %s: %s -> %s", k, old, new)
-        for k, why in self.dropped:
-            logger.info("  dropped %s (%s)", k, why)
-        for k in self.missing:
-            logger.warning("  missing in checkpoint (kept as initialised): %s", k)
-        for k in self.unexpected:
-            logger.warning("  unexpected in checkpoint (ignored): %s", k)
-        for k, got, want in self.skipped:
-            logger.warning("  skipped %s: checkpoint shape %s != model shape %s", k, got, want)
+        not_head = [k for k in self.missing + self.unexpected + [s[0] for s in self.skipped] if not is_head_key(k)]
+        logger.log(logging.WARNING if not_head else logging.INFO, "%s", self.summary())
+
+
+def _first(names: Sequence[str], n: int = 3) -> str:
+    """``[a, b, c, ...]``: the first ``n`` names, for one-line summaries."""
+    return "[" + ", ".join(names[:n]) + (", ..." if len(names) > n else "") + "]"
+
+
+# Top-level modules that are the classifier in svit's families (MViT/SViT/Swin/UniFormer/ViViT:
+# ``head``; CNNs, H2CN, Side4Video: ``fc``); a fine-tune replaces them, so coverage ignores them.
+HEAD_MODULES = ("head", "fc", "cls_head", "new_fc", "classifier")
+
+
+def is_head_key(key: str) -> bool:
+    """True for a tensor of the classifier (first name component in HEAD_MODULES)."""
+    return key.split(".", 1)[0] in HEAD_MODULES
+
+
+def check_coverage(report: LoadReport, own: Mapping[str, torch.Tensor], min_loaded: float) -> float:
+    """Share of the model's elements (floating tensors, the head aside) set from the file; raises
+    CheckpointError naming the file, what it holds and the top mismatches below ``min_loaded``."""
+    body = {k: v for k, v in own.items() if not is_head_key(k) and v.is_floating_point()}
+    total = sum(v.numel() for v in body.values())
+    loaded = set(report.loaded)
+    got = sum(v.numel() for k, v in body.items() if k in loaded)
+    share = got / total if total else 1.0
+    if share >= min_loaded:
+        return share
+    n_loaded = sum(1 for k in body if k in loaded)
+    raw = report.checkpoint
+    try:
+        holds = describe_contents(raw, extract_state_dict(raw, report.path))
+    except CheckpointError:
+        holds = describe_contents(raw)
+    missing = [k for k in report.missing if k in body]
+    raise CheckpointError(
+        f"{report.path} initialises only {share:.0%} of the model ({n_loaded}/{len(body)} tensors outside the "
+        f"head; TRAIN.CHECKPOINT_MIN_LOADED is {min_loaded:g}): the file is {holds}. "
+        f"Model tensors not in the file: {len(missing)} {_first(missing)}; file tensors the model lacks: "
+        f"{len(report.unexpected)} {_first(report.unexpected)}; shape mismatches: {len(report.skipped)} "
+        f"{_first([f'{k} {tuple(a)}!={tuple(b)}' for k, a, b in report.skipped])}. Check MODEL.MODEL_NAME and "
+        "TRAIN.CHECKPOINT_TYPE, or set TRAIN.CHECKPOINT_MIN_LOADED 0 to accept a partial load on purpose."
+    )
 
 
 PLAIN_TYPES = ("auto", "pytorch", "", None)
@@ -247,12 +308,15 @@ def load_checkpoint(
     strict: bool = False,
     checkpoint_type: str | Sequence[str] | None = "auto",
     replace_patterns: Iterable[Iterable[str]] = (),
+    min_loaded: float | None = None,
 ) -> LoadReport:
     """Loads the weights of ``path`` into ``model`` and returns a LoadReport (also logged).
 
     ``checkpoint_type`` names the adapter (or a list of adapters applied in order). Tensors whose
     shape still differs from the model's (e.g. a K400 head on SSv2) are skipped. With ``strict``
-    any missing, unexpected or skipped key raises CheckpointError.
+    any missing, unexpected or skipped key raises CheckpointError. ``min_loaded`` (an
+    initialisation: TRAIN.CHECKPOINT_MIN_LOADED) is the least share of the model outside its head
+    that the file must set (``check_coverage``), checked before the model is touched.
     """
     raw = read_checkpoint(path)
     report = LoadReport(path=path, checkpoint=raw)
@@ -277,8 +341,10 @@ def load_checkpoint(
             f"{len(report.unexpected)} unexpected, {len(report.skipped)} shape-mismatched keys "
             f"(first: {(report.missing + report.unexpected + [s[0] for s in report.skipped])[:5]})."
         )
-    target.load_state_dict(usable, strict=False)
     report.loaded = sorted(usable)
+    if min_loaded is not None and min_loaded > 0:
+        check_coverage(report, own, min_loaded)
+    target.load_state_dict(usable, strict=False)
     report.log()
     return report
 

@@ -176,6 +176,7 @@ class Trainer:
                 self.net,
                 checkpoint_type=train_checkpoint_type(cfg),  # + inflation with TRAIN.CHECKPOINT_INFLATE
                 replace_patterns=cfg.TRAIN.CHECKPOINT_REPLACE_NAME_PATTERN,
+                min_loaded=cfg.TRAIN.CHECKPOINT_MIN_LOADED,  # a file of another model is an error
             )
             ckpt = report.checkpoint if isinstance(report.checkpoint, dict) else {}
             if not cfg.TRAIN.CHECKPOINT_EPOCH_RESET and report.epoch is not None:

@@ -22,7 +22,13 @@ def resolve_model_config(cfg: CfgNode) -> None:
 
 
 def load_init_checkpoints(cfg: CfgNode, model: nn.Module) -> list[LoadReport]:
-    """Loads the builder's ``init_checkpoints(cfg)`` into ``model`` in order; returns their reports."""
+    """Loads the builder's ``init_checkpoints(cfg)`` into ``model`` in order; returns their reports.
+
+    Each must set ``TRAIN.CHECKPOINT_MIN_LOADED`` of the model outside its head (a CLIP tower or an
+    ImageNet backbone is most of it), so a file of another model is an error, not a random init."""
     fn = getattr(MODEL_REGISTRY.get(cfg.MODEL.MODEL_NAME), "init_checkpoints", None)
     sources = fn(cfg) if callable(fn) else []
-    return [load_checkpoint(path, model, checkpoint_type=ctype) for path, ctype in sources]
+    return [
+        load_checkpoint(path, model, checkpoint_type=ctype, min_loaded=cfg.TRAIN.CHECKPOINT_MIN_LOADED)
+        for path, ctype in sources
+    ]
