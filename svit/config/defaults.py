@@ -413,25 +413,6 @@ _C.IMAGE_TRAIN.DATASETS = ["ssv2_frames"]
 _C.IMAGE_TRAIN.SUBSET_FILE = ""
 
 # ---------------------------------------------------------------------------------------------
-# CNN baselines (IBM action-recognition-pytorch, TSM) and H2CN
-# ---------------------------------------------------------------------------------------------
-_C.H2CN = CfgNode()
-# Frames per segment snippet.
-_C.H2CN.SNIPPET_LEN = 5
-# Bottleneck ResNet depth of the H2CN backbone: 26 (smoke tests), 50 (paper), 101, 152.
-_C.H2CN.DEPTH = 50
-# Stem / first-stage width (64 = the paper; e.g. 16 for tiny CPU runs; ImageNet init needs 64).
-_C.H2CN.BASE_WIDTH = 64
-# CMCB channel reduction ratio (squeeze to planes // REDUCTION channels).
-_C.H2CN.REDUCTION = 16
-# TSM shift inside every bottleneck: 1/SHIFT_DIV of the channels each way.
-_C.H2CN.SHIFT_DIV = 8
-# Fusion weight of the motion stem (the key-frame stem gets 1 - MOTION_WEIGHT); 0.5 in the paper.
-_C.H2CN.MOTION_WEIGHT = 0.5
-# torchvision ResNet state dict for ImageNet init; empty = CNN.IMAGENET_WEIGHTS; both empty = none.
-_C.H2CN.IMAGENET_WEIGHTS = ""
-
-# ---------------------------------------------------------------------------------------------
 # Transformer backbones of the seeds: Video Swin, UniFormer, ViViT (svit/models/{swin,uniformer,vivit})
 # ---------------------------------------------------------------------------------------------
 # ---------------------------------------------------------------------------------------------
