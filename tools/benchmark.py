@@ -244,18 +244,31 @@ def _common(p: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None):
     from contextlib import nullcontext, redirect_stdout
 
-    from svit.utils.cli import CONFIG_KEY, json_to_stdout, settle_json_arg, write_json
+    from svit.utils.cli import json_to_stdout, parse_known, write_json
 
-    args = build_parser().parse_args(argv)
-    if isinstance(args.cfg, list):  # bound: "--cfg a.yaml b.yaml KEY VALUE" (nargs="+" took the overrides)
-        cut = next((i for i, c in enumerate(args.cfg) if CONFIG_KEY.match(c)), len(args.cfg))
-        args.cfg, args.overrides = args.cfg[:cut], args.cfg[cut:] + list(args.overrides)
-    args.opts = settle_json_arg(args, list(args.overrides) + list(args.opts or []))
+    # KEY VALUE pairs are taken out of the line first: "--cfg a.yaml b.yaml KEY VALUE" and
+    # "--modes eval KEY VALUE --json" keep their lists and options (svit.utils.cli.split_overrides).
+    args = parse_known(build_parser(), argv)
     dest, args.json = args.json, None  # the rows are written here, once, by the convention
+    info = _run_info(args, argv)  # before the run: the load average is the one the run started under
     with redirect_stdout(sys.stderr) if json_to_stdout(argparse.Namespace(json=dest)) else nullcontext():
         rows = args.fn(args)
+    rows = [{**info, **row} for row in rows]  # a row's own fields (e.g. the model's device) win
     write_json(rows, dest)
     return rows
+
+
+def _run_info(args, argv: list[str] | None) -> dict:
+    """Device, versions, commit, command line and host load of this run (``svit.utils.run_info``):
+    the device measured is the model's for ``model``, this host's CPU for ``data`` and ``bound``."""
+    import torch
+
+    from svit.utils.run_info import run_info
+
+    device = "cpu"
+    if args.cmd == "model":
+        device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    return run_info(device, ["tools/benchmark.py", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -376,42 +376,6 @@ _C.MODEL.ATTN_IMPL = "sdpa"
 # CUDA and where it is faster on CPU, plain while torch.jit traces (FLOP counts); svit/models/layers/depthwise.py.
 _C.MODEL.DEPTHWISE_CONV_IMPL = "auto"
 
-_C.SVIT = CfgNode()
-# Object slots per input frame (2 hands + 2 objects).
-_C.SVIT.O = 4
-# HAOG node-loss scale: L1 x5, BCE x1, GIoU x2 times this.
-_C.SVIT.LAMBDA_NODES = 1.0
-# HAOG edge (contact state) loss weight.
-_C.SVIT.LAMBDA_EDGES = 1.0
-# Frame-clip consistency loss weight (0 disables the term and its frame pass).
-_C.SVIT.LAMBDA_CON = 1.0
-# Consistency distance: "l1" or "l2".
-_C.SVIT.CON_LOSS = "l1"
-# Object tokens compared by the consistency loss: "pre_dropout" or "post_dropout" (original).
-_C.SVIT.CON_FEATURES = "pre_dropout"
-# Mode of the no-grad frame pass: "eval" or "train" (original: train, dropout active).
-_C.SVIT.CON_TARGET_MODE = "eval"
-# Weight of the video terms in the total loss (the original 7-video/1-image GPU split: 7/8).
-_C.SVIT.VIDEO_LOSS_WEIGHT = 0.875
-# Weight of the image (HAOG) terms in the total loss (original split: 1/8).
-_C.SVIT.IMAGE_LOSS_WEIGHT = 0.125
-# Contact rule for SSv2 frames: "overlap" (boxes intersect) or "distance" (centre distance).
-_C.SVIT.CONTACT_RULE = "overlap"
-# Normalised centre distance below which a hand touches its object ("distance" rule).
-_C.SVIT.CONTACT_DISTANCE = 0.1
-# Boxes smaller than this (normalised width or height) after augmentation become missing slots.
-_C.SVIT.MIN_BOX_SIZE = 0.05
-
-_C.IMAGE_TRAIN = CfgNode()
-# Co-train on single annotated frames (SViT); the image loader runs beside the video loader.
-_C.IMAGE_TRAIN.ENABLE = False
-# Global number of images per optimiser step.
-_C.IMAGE_TRAIN.BATCH_SIZE = 64
-# Registered image datasets concatenated for co-training.
-_C.IMAGE_TRAIN.DATASETS = ["ssv2_frames"]
-# Optional JSON list of video ids whose frames form the image set (the paper's small-image regime).
-_C.IMAGE_TRAIN.SUBSET_FILE = ""
-
 # ---------------------------------------------------------------------------------------------
 # Transformer backbones of the seeds: Video Swin, UniFormer, ViViT (svit/models/{swin,uniformer,vivit})
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ MFU = fvcore multiply-adds per clip x 2 (FLOPs per multiply-add) x 3 (forward + 
 forward) x clips/s over the device's peak; evaluation uses x 2 only. The peak is ``--peak-tflops`` or
 looked up by device name for known GPUs (dense tensor-core numbers of the datasheets; bf16 and fp16
 are equal there). On CPU everything runs the same way with ``time.perf_counter`` timing; peak memory
-and kernel launches are then ``None`` and the profiler counts top-level ATen operator calls instead.
+and kernel launches are then ``None`` and the ATen operator calls are counted at the dispatcher
+instead (no profiler on CPU: see ``count_launches``).
 
 Entry point ``run_model_benchmark(args)`` for ``tools/benchmark.py model`` (see its ``--help``).
 """
@@ -28,6 +29,7 @@ import torch.nn.functional as F
 
 from svit.models import build_model
 from svit.utils.model_stats import input_frames
+from svit.utils.run_info import cpu_model
 
 AMP_DTYPES = {"off": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -106,12 +108,35 @@ def time_steps(fn: Callable[[], None], warmup: int, iters: int, device: torch.de
     return row
 
 
+def count_dispatched_ops(fn: Callable[[], None]) -> int:
+    """ATen operator calls of one call of ``fn`` (backward and optimiser included), counted where the
+    dispatcher hands them to the backend kernels (composite ops arrive decomposed)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class _Count(TorchDispatchMode):
+        calls = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.calls += 1
+            return func(*args, **(kwargs or {}))
+
+    with _Count() as counter:
+        fn()
+    return counter.calls
+
+
 def count_launches(fn: Callable[[], None], device: torch.device) -> dict[str, int | None]:
     """Profiles one call of ``fn``: CUDA kernels executed and launch API calls (CUDA), and top-level
-    ATen operator calls (always; the CPU-side analogue of a launch)."""
+    ATen operator calls (the CPU-side analogue of a launch).
+
+    On CPU the profiler is not used at all: kineto in a CUDA build of torch probes for GPUs when a trace
+    stops, even with CPU activities only, and prints ``gpuGetDeviceCount failed`` on a machine without
+    a driver. The ATen calls are then counted at the dispatcher (``count_dispatched_ops``)."""
+    if device.type != "cuda":
+        return {"kernels_per_step": None, "launch_calls_per_step": None, "aten_ops_per_step": count_dispatched_ops(fn)}
     from torch.profiler import ProfilerActivity, profile
 
-    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    acts = [ProfilerActivity.CPU, ProfilerActivity.CUDA]
     with profile(activities=acts) as prof:
         fn()
         _sync(device)
@@ -238,7 +263,7 @@ def run_model_benchmark(args: Namespace) -> list[dict[str, Any]]:
     model = apply_model_speed_options(cfg, build_model(cfg)).to(device)
     is_mvit = any(isinstance(m, MultiScaleAttention) for m in model.modules())
     n_params = sum(p.numel() for p in model.parameters())
-    device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
     peak = getattr(args, "peak_tflops", None)
     if peak is None and device.type == "cuda":
         peak = lookup_peak_tflops(device_name, amp)

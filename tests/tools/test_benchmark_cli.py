@@ -3,6 +3,7 @@ assertions: only that the measured quantities exist, are positive and are consis
 import json
 import os
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -23,13 +24,18 @@ FIELDS = {"model", "mode", "batch_size", "input", "amp", "compile", "attn_impl",
           "kernels_per_step", "launch_calls_per_step", "aten_ops_per_step", "warmup_s", "peak_tflops"}
 
 
-def test_model_json_rows_sweep_and_fields(tmp_path):
+def test_model_json_rows_sweep_and_fields(tmp_path, capfd):
     out = tmp_path / "model.json"
-    rows = benchmark.main(["model", "--cfg", os.path.join(REPO, "configs", "ssv2.yaml"), "--opts", *MICRO,
-                           "--batch-size", "1", "2", "--amp", "bf16", "--attn-impl", "sdpa", "explicit",
-                           "--iters", "1", "--warmup", "1", "--device", "cpu", "--peak-tflops", "2.0",
-                           "--json", str(out)])
+    argv = ["model", "--cfg", os.path.join(REPO, "configs", "ssv2.yaml"), "--opts", *MICRO,
+            "--batch-size", "1", "2", "--amp", "bf16", "--attn-impl", "sdpa", "explicit",
+            "--iters", "1", "--warmup", "1", "--device", "cpu", "--peak-tflops", "2.0", "--json", str(out)]
+    rows = benchmark.main(argv)
     assert json.load(open(out)) == rows
+    # a CPU run does not start the (kineto) profiler, which probes for CUDA devices and prints
+    # "ERROR: ... gpuGetDeviceCount failed with code 35" on a machine without a driver (fd 2, C++)
+    err = capfd.readouterr().err
+    assert "gpuGetDeviceCount" not in err and "profiler_start" not in err
+    check_run_info(rows, argv)
     # 2 impls x 2 batch sizes x (train, eval)
     assert [(r["attn_impl"], r["batch_size"], r["mode"]) for r in rows] == [
         (i, b, m) for i in ("sdpa", "explicit") for b in (1, 2) for m in ("train", "eval")]
@@ -47,6 +53,39 @@ def test_model_json_rows_sweep_and_fields(tmp_path):
     train = [r for r in rows if r["mode"] == "train"]
     evals = [r for r in rows if r["mode"] == "eval"]
     assert all(t["aten_ops_per_step"] > e["aten_ops_per_step"] for t, e in zip(train, evals))  # backward + AdamW
+
+
+def check_run_info(rows: list[dict], argv: list[str]) -> None:
+    """Every row says where and how it was measured (issue 23 item 4), with this machine's values."""
+    import shlex
+    import subprocess
+
+    from svit.utils.run_info import cpu_model
+
+    def is_our_commit(commit: str) -> bool:  # HEAD when the run started (others may commit meanwhile)
+        return len(commit) == 40 and subprocess.run(["git", "merge-base", "--is-ancestor", commit, "HEAD"],
+                                                    cwd=REPO, capture_output=True).returncode == 0
+
+    for r in rows:
+        assert r["device_name"] == cpu_model() != "cpu" and r["cpu_model"] == cpu_model() and r["gpu_name"] is None
+        assert r["torch"] == torch.__version__ and r["cuda"] == torch.version.cuda
+        assert is_our_commit(r["git_commit"]) and isinstance(r["git_dirty"], bool)
+        assert r["command"].endswith(shlex.join(["tools/benchmark.py", *argv]))
+        assert len(r["loadavg"]) == 3 and all(x >= 0 for x in r["loadavg"])
+
+
+def test_run_info_fields_are_this_runs(monkeypatch):
+    from svit.utils import run_info
+
+    monkeypatch.setattr(run_info.os, "getloadavg", lambda: (3.14159, 2.0, 1.0))
+    before = run_info.git_state(REPO)[0]
+    info = run_info.run_info("cpu", ["tools/benchmark.py", "data", "--workers", "0"])
+    after = run_info.git_state(REPO)[0]
+    assert info["loadavg"] == [3.14, 2.0, 1.0]
+    assert info["command"].endswith("tools/benchmark.py data --workers 0")
+    assert info["gpu_name"] is None and info["device_name"] == info["cpu_model"]
+    assert len(info["git_commit"]) == 40 and info["git_commit"] in (before, after)  # others may commit meanwhile
+    assert run_info.git_state(Path("/")) == (None, None)  # outside a checkout: unknown, not an error
 
 
 def test_peak_lookup_known_gpus():
@@ -88,6 +127,7 @@ def test_bound_report_uses_model_json(tmp_path, synth_root):
                            "--synthetic-dir", str(synth_root), "--opts", *MICRO,
                            "--json", str(tmp_path / "bound.json")])
     assert [r["workers_per_gpu"] for r in rows] == [1, 4]
+    assert all(r["git_commit"] and r["loadavg"] is not None and r["device_name"] for r in rows)
     per = rows[0]["data_clips_per_s_per_worker"]
     assert per > 0 and rows[1]["data_clips_per_s"] == pytest.approx(4 * per)
     # the train rate is taken from the file (not the eval row, not measured here)
