@@ -2,7 +2,7 @@
 """Classify videos with a trained checkpoint.
 
     python tools/predict.py --cfg configs/ssv2.yaml --checkpoint svit.pyth --input clip.webm
-    python tools/predict.py --cfg CFG --checkpoint CKPT --input frames/1234 videos/ --topk 5 \
+    python tools/predict.py --cfg CFG --checkpoint CKPT --input frames/1234 videos/ --topk 5 \\
         --views 1 3 --label-map labels.json --json predictions.json
 
 ``--input`` takes video files (webm/mp4/...), SSv2-style frame folders (``<id>/0001.jpg``...),
@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-from svit.utils.cli import add_json_arg, json_to_stdout, settle_json_arg, write_json  # noqa: E402
-
-CONFIG_KEY = re.compile(r"^[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)+$")
+from svit.utils.cli import add_json_arg, json_to_stdout, parse_known, write_json  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -41,10 +38,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--boxes", default="", help="folder of per-video box JSONs (<id>.json)")
     p.add_argument("--device", default="", help="cpu, cuda or cuda:N (default: cuda when available)")
     add_json_arg(p, "the predictions (each keyed by its input path, 'id')")
-    p.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE config overrides (positional or after --opts)")
-    args = p.parse_args(argv)
-    args.opts = settle_json_arg(args, list(args.opts or []))
-    return args
+    p.add_argument("--opts", nargs="*", default=[], metavar="KEY VALUE",
+                   help="config overrides (after the positional ones)")
+    p.add_argument("overrides", nargs="*", metavar="KEY VALUE",
+                   help="config overrides, e.g. DATA.NUM_FRAMES 8 (anywhere on the line)")
+    return parse_known(p, argv)  # KEY VALUE pairs are taken out first: they never swallow options
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,14 +57,6 @@ def main(argv: list[str] | None = None) -> int:
     from svit.engine.predictor import PredictInputError, Predictor, collect_inputs, default_label_map, load_class_names
 
     opts = list(args.opts or [])
-    if opts and opts[0] == "--opts":
-        opts = opts[1:]
-    # `--input a.webm KEY VALUE`: the greedy --input list swallowed the overrides; take them back.
-    for i, token in enumerate(args.input):
-        if CONFIG_KEY.match(token) and not os.path.exists(token):
-            opts = args.input[i:] + opts
-            args.input = args.input[:i]
-            break
     if args.views:
         opts += ["TEST.NUM_ENSEMBLE_VIEWS", str(args.views[0]), "TEST.NUM_SPATIAL_CROPS", str(args.views[1])]
     try:

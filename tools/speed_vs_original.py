@@ -276,7 +276,7 @@ def graphs_match(model: nn.Module, cfg, batch: int, device: torch.device) -> flo
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
-    from svit.utils.cli import JSON_STDOUT, add_json_arg, settle_json_arg, write_json
+    from svit.utils.cli import JSON_STDOUT, add_json_arg, parse_known, write_json
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--original-root", required=True, help="checkout of github.com/eladb3/SViT")
@@ -296,8 +296,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     p.add_argument("--opts", nargs="*", default=[], help="KEY VALUE overrides of both configs (also positional)")
     add_json_arg(p, "the results (a PATH is rewritten after every row, so an interrupted run keeps its rows)")
     p.add_argument("overrides", nargs="*", metavar="KEY VALUE", help="overrides applied to both configs")
-    args = p.parse_args(argv)
-    args.opts = settle_json_arg(args, list(args.overrides) + list(args.opts or []))
+    args = parse_known(p, argv)  # KEY VALUE pairs anywhere on the line (svit.utils.cli.split_overrides)
 
     from svit.utils.bench_model import benchmark_one, lookup_peak_tflops
 

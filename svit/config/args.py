@@ -20,19 +20,17 @@ def build_parser(description: str = "svit: train and test video models") -> argp
     p.add_argument("--resume", default=None, metavar="PATH",
                    help="resume training from this checkpoint of ours (sets TRAIN.RESUME_FROM): weights, "
                         "optimiser, epoch, EMA and hooks continue where it stopped")
-    p.add_argument("--opts", nargs=argparse.REMAINDER, default=[], help="KEY VALUE overrides (after the others)")
-    p.add_argument("overrides", nargs=argparse.REMAINDER, help="KEY VALUE overrides")
+    p.add_argument("--opts", nargs="*", default=[], help="KEY VALUE overrides (after the others)")
+    p.add_argument("overrides", nargs="*", help="KEY VALUE overrides (anywhere on the line)")
     return p
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Parsed args with ``opts`` = positional overrides followed by ``--opts`` ones."""
-    args = build_parser().parse_args(argv)
-    opts = list(args.overrides or [])
-    if "--opts" in opts:  # "--cfg F A 1 --opts B 2": REMAINDER swallowed --opts
-        i = opts.index("--opts")
-        opts = opts[:i] + opts[i + 1 :]
-    args.opts = opts + list(args.opts or [])
+    """Parsed args with ``opts`` = positional overrides followed by ``--opts`` ones; the pairs may stand
+    before or after the options (``svit.utils.cli.split_overrides`` takes them out first)."""
+    from svit.utils.cli import parse_with_overrides
+
+    args = parse_with_overrides(build_parser(), argv)
     if args.num_shards is not None:
         args.opts += ["NUM_SHARDS", str(args.num_shards)]
     if args.shard_id is not None:
