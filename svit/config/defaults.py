@@ -283,32 +283,6 @@ _C.MIXUP.LABEL_SMOOTH_VALUE = 0.1
 # ---------------------------------------------------------------------------------------------
 # Data sources
 # ---------------------------------------------------------------------------------------------
-_C.SSV2 = CfgNode()
-# Split: standard, compositional, fewshot-base, fewshot-5finetune, fewshot-10finetune.
-_C.SSV2.SPLIT = "standard"
-# Label map file relative to DATA.PATH_TO_DATA_DIR (template -> index as a string).
-_C.SSV2.LABEL_MAP = "something-something-v2-labels.json"
-# Train list relative to DATA.PATH_TO_DATA_DIR.
-_C.SSV2.TRAIN_LIST = "something-something-v2-train.json"
-# Validation list relative to DATA.PATH_TO_DATA_DIR.
-_C.SSV2.VAL_LIST = "something-something-v2-validation.json"
-# List read by the "test" split (labelled); empty = VAL_LIST.
-_C.SSV2.TEST_LIST = ""
-# Explicit [a, b] class pairs swapped by flipping; empty = found from "left"/"right" in the class names.
-_C.SSV2.FLIP_SWAP_PAIRS = []
-# Folder of per-video box JSONs relative to DATA.PATH_TO_DATA_DIR.
-_C.SSV2.BOX_DIR = "bbox_jsons"
-# Optional JSON list of video ids without boxes (train); empty = detect missing files.
-_C.SSV2.EMPTY_BOX_TRAIN = ""
-# Optional JSON list of video ids without boxes (validation).
-_C.SSV2.EMPTY_BOX_VAL = ""
-# Folder of frame folders relative to DATA.PATH_PREFIX.
-_C.SSV2.FRAMES_DIR = "frames"
-# Folder of .webm videos relative to DATA.PATH_PREFIX.
-_C.SSV2.VIDEOS_DIR = "videos"
-# Swap left/right classes when flipping (86<->87, 93<->94, 166<->167 in the standard label map).
-_C.SSV2.FLIP_SWAP_CLASSES = True
-
 _C.LIST_DATA = CfgNode()
 # List format: "kinetics_csv" (path label), "tsn" (path num_frames label), "ibm" (path start end label).
 _C.LIST_DATA.FORMAT = "tsn"
