@@ -283,30 +283,6 @@ _C.MIXUP.LABEL_SMOOTH_VALUE = 0.1
 # ---------------------------------------------------------------------------------------------
 # Data sources
 # ---------------------------------------------------------------------------------------------
-_C.LIST_DATA = CfgNode()
-# List format: "kinetics_csv" (path label), "tsn" (path num_frames label), "ibm" (path start end label).
-_C.LIST_DATA.FORMAT = "tsn"
-# Train list file relative to DATA.PATH_TO_DATA_DIR.
-_C.LIST_DATA.TRAIN_LIST = "train.txt"
-# Validation list file relative to DATA.PATH_TO_DATA_DIR.
-_C.LIST_DATA.VAL_LIST = "val.txt"
-# Test list file relative to DATA.PATH_TO_DATA_DIR.
-_C.LIST_DATA.TEST_LIST = "test.txt"
-# Class names file (one per line) relative to DATA.PATH_TO_DATA_DIR; empty = numeric classes.
-_C.LIST_DATA.CLASS_NAMES = ""
-# Number of classes of the list dataset (lists carry only indices); 0 = the number of CLASS_NAMES, else
-# the train list's max label + 1, refused when more than 2 classes in a row below it have no video (a
-# label typo: declare the count here for a real subset); val/test lists then keep MODEL.NUM_CLASSES.
-_C.LIST_DATA.NUM_CLASSES = 0
-# Pairs of class indices swapped by horizontal flip (SSv1/SSv2 left/right classes).
-_C.LIST_DATA.FLIP_SWAP_PAIRS = []
-# Field separator of list lines: "auto" (";" when the line has one, else whitespace), " " or ";".
-_C.LIST_DATA.SEPARATOR = "auto"
-# Drop train/val videos with fewer frames than this (IBM filter_video, H2CN 8); test lists are never filtered.
-_C.LIST_DATA.MIN_FRAMES = 0
-# Extension appended to list paths that lack one when reading videos (pyav), e.g. ".mp4".
-_C.LIST_DATA.VIDEO_EXTENSION = ""
-
 _C.SYNTHETIC = CfgNode()
 # Synthetic SSv2 folder; empty = $SVIT_CACHE (default ~/.cache/svit)/synthetic_ssv2_<params hash>.
 _C.SYNTHETIC.ROOT = ""
