@@ -283,22 +283,6 @@ _C.MIXUP.LABEL_SMOOTH_VALUE = 0.1
 # ---------------------------------------------------------------------------------------------
 # Data sources
 # ---------------------------------------------------------------------------------------------
-_C.SYNTHETIC = CfgNode()
-# Synthetic SSv2 folder; empty = $SVIT_CACHE (default ~/.cache/svit)/synthetic_ssv2_<params hash>.
-_C.SYNTHETIC.ROOT = ""
-# Videos generated when the folder does not exist yet.
-_C.SYNTHETIC.NUM_VIDEOS = 400
-# Seed of the generator.
-_C.SYNTHETIC.SEED = 0
-# Frames per synthetic video.
-_C.SYNTHETIC.NUM_FRAMES_PER_VIDEO = 24
-# Frame size (pixels) of the synthetic videos.
-_C.SYNTHETIC.FRAME_SIZE = 64
-# Also write videos/<id>.webm (VP9) beside the frame folders (needed for DATA.DECODING_BACKEND pyav).
-_C.SYNTHETIC.WRITE_VIDEOS = True
-# Worker processes used when the synthetic dataset has to be generated.
-_C.SYNTHETIC.WORKERS = 2
-
 # ---------------------------------------------------------------------------------------------
 # Model
 # ---------------------------------------------------------------------------------------------
