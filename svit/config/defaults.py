@@ -392,59 +392,6 @@ _C.MODEL_EMA.EVAL_MODEL = "online"
 # ---------------------------------------------------------------------------------------------
 # SV-Mix (selective volume mixup; batch hook "svmix" in TRAIN.HOOKS, teacher = the MODEL_EMA copy)
 # ---------------------------------------------------------------------------------------------
-_C.SVMIX = CfgNode()
-# Apply SV-Mix in the "svmix" hook; False passes batches through untouched (the baseline run).
-_C.SVMIX.ENABLE = False
-# Probability that a batch's online clip is mixed (else lambda = 1; the offline branch still mixes).
-_C.SVMIX.MIX_PROB = 1.0
-# Probability of the spatial mode (per batch and process), else the temporal mode.
-_C.SVMIX.SWITCH_PROB = 0.5
-# Beta(a, a) parameter of the online lambda in the spatial mode.
-_C.SVMIX.SPATIAL_ALPHA = 1.0
-# Beta(a, a) parameter of the online lambda in the temporal mode.
-_C.SVMIX.TEMPORAL_ALPHA = 0.8
-# Beta(a, a) parameter of the offline lambda (both modes).
-_C.SVMIX.OFFLINE_ALPHA = 1.0
-# Lambda embedding of the selective module: e = lambda - LAMBDA_OFFSET (+e target, -e source tokens).
-_C.SVMIX.LAMBDA_OFFSET = 0.5
-# Initial value-weight of the selective module on the lambda channel (value bias starts at 0).
-_C.SVMIX.LAMBDA_INIT_WEIGHT = 4.0
-# Query/key width of the selective module as a fraction of the feature channels C (0.5 TSM, 1.0 ViTs).
-_C.SVMIX.INTER_RATIO = 1.0
-# Selective-module attention: "sdpa" or "explicit" (softmax(qk^T/sqrt(d))v, for equivalence checks).
-_C.SVMIX.ATTN_IMPL = "sdpa"
-# Online lambda <= this or >= 1 - this mixes with the constant mask lambda / 1 - lambda (plain mixup).
-_C.SVMIX.EXTREME_LAMBDA = 0.08
-# Mask-area regulariser margin: loss = w * max(0, |1 - mean(offline source mask) - lambda_ofl| - margin).
-_C.SVMIX.MASK_LOSS_MARGIN = 0.1
-# Mask-area regulariser weight w.
-_C.SVMIX.MASK_LOSS_WEIGHT = 0.1
-# Weight of the offline cross entropy (the EMA model on the offline mix; trains the selective module).
-_C.SVMIX.OFFLINE_LOSS_WEIGHT = 1.0
-# Label smoothing of the mixed soft targets (both branches).
-_C.SVMIX.LABEL_SMOOTHING = 0.1
-# Selective-module optimiser: "sgd" (its own SGD, momentum MOMENTUM) or "shared" (a param group of the
-# main optimiser with lr x SHARED_LR_SCALE and SOLVER.WEIGHT_DECAY, as the UniFormer project).
-_C.SVMIX.OPTIMIZER = "sgd"
-# Base lr of the selective module's own optimiser.
-_C.SVMIX.BASE_LR = 0.01
-# SGD momentum of the selective module's own optimiser.
-_C.SVMIX.MOMENTUM = 0.9
-# Weight decay of the selective module's own optimiser.
-_C.SVMIX.WEIGHT_DECAY = 1e-4
-# Gradient-norm clip of the selective module (own optimiser); <= 0 disables.
-_C.SVMIX.GRAD_CLIP = -1.0
-# Selector lr over time: "main" (BASE_LR times the main policy's lr / SOLVER.BASE_LR), "constant"
-# (BASE_LR), or "as_shipped" (the original's never-stepped scheduler: BASE_LR, or BASE_LR x
-# SOLVER.WARMUP_START_LR / SOLVER.BASE_LR constant when SOLVER.WARMUP_EPOCHS > 0). The paper's numbers
-# come from "as_shipped" (the SV-Mix trainer never stepped the selector's scheduler, spec svmix §2.7 B2),
-# which the configs/svmix recipes of those rows set; "main" (the default for new setups) is what the
-# authors evidently intended (run names say "mixlr002") and follows warm-up and decay, but it is not
-# what was run: e.g. it warms a UniFormer selector up to 0.02, 100x the published runs' 2e-4.
-_C.SVMIX.LR_SCHEDULE = "main"
-# OPTIMIZER "shared": the selective module's lr multiplier relative to the main lr.
-_C.SVMIX.SHARED_LR_SCALE = 5.0
-
 _C.TENSORBOARD = CfgNode()
 # Write TensorBoard events to OUTPUT_DIR/tb (view with: tensorboard --logdir OUTPUT_DIR/tb).
 _C.TENSORBOARD.ENABLE = True
