@@ -1,18 +1,20 @@
-"""The one defaults tree of svit (an fvcore ``CfgNode``).
+"""The shared keys of svit's defaults tree (an fvcore ``CfgNode``): the sections no single part owns.
 
+A registered part's own section (MVIT, SWIN, UNIFORMER, VIVIT, SIDE4VIDEO, CNN, H2CN, SVIT and
+IMAGE_TRAIN, SVMIX, SSV2, LIST_DATA, SYNTHETIC, ...) is declared in a ``config.py`` beside its code
+(``svit.config.sections``); ``svit.config.get_cfg`` assembles both into the tree users write.
 Every key has a one-line comment. YAML files merge over this tree and command-line ``KEY VALUE``
 pairs merge last (see ``svit.config.load_config``). Key names follow PySlowFast / SViT where the
 concept is the same, so their yaml files carry over. Keys that exist in the original SViT or
 PySlowFast configs but do nothing here are listed in ``svit.config.legacy`` and are accepted with a
 single warning.
 
-Sections:
+Sections here:
   (top level)  run-wide settings          TRAIN / TEST   phases
   DATA / DATA_LOADER / AUG / MIXUP       data, loading, augmentation, batch mixing
-  SSV2 / LIST_DATA / SYNTHETIC           data sources
-  MODEL / MVIT / SVIT / IMAGE_TRAIN      model and SViT co-training
-  CNN / H2CN                             CNN baselines and H2CN
-  SOLVER / BN / TENSORBOARD / LOG        optimisation, batch norm, logging
+  MODEL                                  what every model family reads
+  SOLVER / BN / MODEL_EMA                optimisation, batch norm, weight averaging
+  TENSORBOARD / WANDB                    logging
 """
 
 from __future__ import annotations
@@ -281,9 +283,6 @@ _C.MIXUP.SWITCH_PROB = 0.5
 _C.MIXUP.LABEL_SMOOTH_VALUE = 0.1
 
 # ---------------------------------------------------------------------------------------------
-# Data sources
-# ---------------------------------------------------------------------------------------------
-# ---------------------------------------------------------------------------------------------
 # Model
 # ---------------------------------------------------------------------------------------------
 _C.MODEL = CfgNode()
@@ -310,9 +309,6 @@ _C.MODEL.ATTN_IMPL = "sdpa"
 # CUDA and where it is faster on CPU, plain while torch.jit traces (FLOP counts); svit/models/layers/depthwise.py.
 _C.MODEL.DEPTHWISE_CONV_IMPL = "auto"
 
-# ---------------------------------------------------------------------------------------------
-# Transformer backbones of the seeds: Video Swin, UniFormer, ViViT (svit/models/{swin,uniformer,vivit})
-# ---------------------------------------------------------------------------------------------
 # ---------------------------------------------------------------------------------------------
 # Optimisation
 # ---------------------------------------------------------------------------------------------
@@ -389,9 +385,6 @@ _C.MODEL_EMA.UPDATE_PERIOD = 1
 # Model that tools/predict.py and the top-level test_results.json fields use: "online" or "ema".
 _C.MODEL_EMA.EVAL_MODEL = "online"
 
-# ---------------------------------------------------------------------------------------------
-# SV-Mix (selective volume mixup; batch hook "svmix" in TRAIN.HOOKS, teacher = the MODEL_EMA copy)
-# ---------------------------------------------------------------------------------------------
 _C.TENSORBOARD = CfgNode()
 # Write TensorBoard events to OUTPUT_DIR/tb (view with: tensorboard --logdir OUTPUT_DIR/tb).
 _C.TENSORBOARD.ENABLE = True
