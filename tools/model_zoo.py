@@ -45,13 +45,14 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from svit.config import load_config  # noqa: E402
 from svit.utils.model_stats import count_params, flop_count, input_frames, test_view_input  # noqa: E402
-from svit.weights import entries_for_config  # noqa: E402
+from svit.weights import WEIGHT_KEYS, entries_for_config  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Config sections that do not change the network (hashing them would recount FLOPs for nothing).
 NOT_MODEL = {"TRAIN", "TEST", "SOLVER", "DATA_LOADER", "AUG", "MIXUP", "TENSORBOARD", "LIST_DATA", "SSV2",
              "SYNTHETIC", "MODEL_EMA", "IMAGE_TRAIN", "BN", "OUTPUT_DIR", "RNG_SEED", "LOG_PERIOD", "NUM_GPUS",
-             "NUM_SHARDS", "SHARD_ID", "DETERMINISTIC", "WANDB", "SVMIX", "NUM_CPU_PROCS", "LOG_MODEL_INFO"}
+             "NUM_SHARDS", "SHARD_ID", "DETERMINISTIC", "WANDB", "SVMIX", "NUM_CPU_PROCS", "LOG_MODEL_INFO",
+             "PLUGINS"}
 DATA_MODEL_KEYS = ("NUM_FRAMES", "TEST_CROP_SIZE", "INPUT_CHANNEL_NUM")
 DATASET_NAMES = {"ssv1", "ssv2", "k400", "mini_k400", "mini_ssv2", "ucf101", "diving48", "egtea"}
 HEADER = ["config", "model", "dataset", "frames x crops x clips", "params (M)", "GFLOPs / view", "paper GFLOPs",
@@ -99,6 +100,10 @@ def plain(node):
 def model_key(cfg) -> str:
     """Hash of the keys that define the network and one test view."""
     tree = {k: v for k, v in plain(cfg).items() if k not in NOT_MODEL}
+    for key in WEIGHT_KEYS:  # which weights a model starts from does not change its FLOPs: hashed as unset
+        section, _, leaf = key.partition(".")
+        if leaf in tree.get(section, {}):
+            tree[section][leaf] = ""
     tree["DATA"] = {k: tree.get("DATA", {}).get(k) for k in DATA_MODEL_KEYS}
     if int(cfg.DATA.FRAMES_PER_SEGMENT) != 1:  # snippets (H2CN): more input frames per view
         tree["DATA"]["FRAMES_PER_SEGMENT"] = int(cfg.DATA.FRAMES_PER_SEGMENT)
