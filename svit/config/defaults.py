@@ -70,6 +70,9 @@ _C.TRAIN.TASK = "classification"
 _C.TRAIN.EVAL_PERIOD = 1
 # Save a checkpoint every CHECKPOINT_PERIOD epochs (and after the last epoch).
 _C.TRAIN.CHECKPOINT_PERIOD = 1
+# Redraw OUTPUT_DIR/stats.png (loss terms, accuracy, lr, step time, online vs EMA; svit/vis/plots.py) from
+# stats.jsonl at the end of every epoch, on the main process; a failure to plot only logs a warning.
+_C.TRAIN.PLOT_STATS = True
 # Resume from the newest checkpoint in OUTPUT_DIR/checkpoints if there is one.
 _C.TRAIN.AUTO_RESUME = True
 # A fresh run into an OUTPUT_DIR holding another run: True deletes that run's checkpoints, stats,

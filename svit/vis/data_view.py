@@ -1,0 +1,59 @@
+"""``visualize.py data``: what the config feeds the model, train and test pipelines side by side.
+
+The datasets come from ``build_experiment`` (train and test phases). For each chosen video of the
+training split, two draws of the training pipeline (crops, RandAugment, flips, box transforms) are
+shown next to every view of the test pipeline (temporal clips x spatial crops) of the same video,
+built by the test dataset's own class on that video's record, as ``tools/predict.py`` does.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from fvcore.common.config import CfgNode
+
+from svit.vis.clips import picture_of
+from svit.vis.drawing import hstack, write_animation
+from svit.vis.figures import class_name, contact_text, frames_grid, save, slot_legend
+
+
+def test_views_of(test_ds, cfg: CfgNode, record) -> list[dict]:
+    """Every test view of ``record`` through the test dataset's pipeline."""
+    one = type(test_ds)(cfg, "test", [record], test_ds.class_names, cfg.MODEL.NUM_CLASSES)
+    rng = np.random.default_rng(cfg.RNG_SEED)
+    return [one.load(0, v, rng) for v in range(one.num_views)]
+
+
+def render_data(train_exp, test_exp, videos: list[int], out: str, seed: int = 0, animation: str = "gif") -> list[str]:
+    """One PNG grid (and one animation) per video index of the training split; returns the paths."""
+    train_ds, test_ds = train_exp.dataset, test_exp.dataset
+    cfg_train, cfg_test = train_exp.cfg, test_exp.cfg
+    names = getattr(train_ds, "class_names", None)
+    written = []
+    for vid in videos:
+        if not 0 <= vid < train_ds.num_videos:
+            raise IndexError(f"--videos {vid}: the training split has {train_ds.num_videos} videos")
+        record = train_ds.records[vid]
+        rows, texts = [], []
+        for draw in range(2):
+            sample = train_ds.load(vid, 0, np.random.default_rng(seed + draw))
+            pic = picture_of(cfg_train, sample["inputs"], sample["boxes"], sample["box_mask"])
+            rows.append((f"train draw {draw + 1}", pic.frames))
+            texts.append(contact_text(pic.contact))
+        spatial = max(1, int(cfg_test.TEST.NUM_SPATIAL_CROPS))
+        for v, sample in enumerate(test_views_of(test_ds, cfg_test, record)):
+            t_idx, s_idx = divmod(v, spatial)
+            pic = picture_of(cfg_test, sample["inputs"], sample["boxes"], sample["box_mask"])
+            rows.append((f"test clip {t_idx + 1} crop {s_idx + 1}", pic.frames))
+            texts.append(contact_text(pic.contact))
+        label = class_name(names, record.label)
+        title = (f"video {record.video_id} ({record.path}) - label: {label}\n"
+                 f"train pipeline (2 random draws) vs test pipeline ({cfg_test.TEST.NUM_ENSEMBLE_VIEWS} clips x "
+                 f"{spatial} crops), de-normalised")
+        cols = [f"frame {k + 1}" for k in range(len(rows[0][1]))]
+        fig = frames_grid(rows, title, cols, slot_legend(), side_text=texts)
+        written.append(save(fig, os.path.join(out, f"data_{record.video_id}.png")))
+        if animation:
+            frames = [hstack([r[1][k] for r in rows if k < len(r[1])]) for k in range(len(rows[0][1]))]
+            written.append(write_animation(frames, os.path.join(out, f"data_{record.video_id}.{animation}")))
+    return written

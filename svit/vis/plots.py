@@ -1,0 +1,160 @@
+"""Training curves of one or several runs, overlaid: what ``tools/plot_runs.py`` and the trainer's
+epoch-end ``stats.png`` show.
+
+Panels (x = epoch, fractional for the per-iteration records): the total loss and each loss term, train
+and validation top-1/top-5, the learning rate, data and step time, and the online against the EMA
+model's validation top-1. Each run has one colour in every panel; within a panel the line style tells
+the series apart. Every line's label is ``"<run>: <series>"`` so legends and tests can find it.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import os
+from typing import Callable
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never open a window (training runs headless)
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from svit.vis.stats import Run, iter_x, loss_terms, series  # noqa: E402
+
+STYLES = ("-", "--", ":", "-.")
+
+
+def _color(i: int) -> str:
+    return f"C{i % 10}"
+
+
+def _line(ax: Axes, x: list[float], y: list[float], label: str, color: str, style: str = "-",
+          marker: str | None = None) -> None:
+    if x:
+        ax.plot(x, y, style, color=color, label=label, marker=marker, markersize=4)
+
+
+def draw_loss(ax: Axes, runs: list[Run]) -> None:
+    """Total training loss (thick) and each loss term (thin, one style per term)."""
+    for i, run in enumerate(runs):
+        recs = run.of("train_iter")
+        _line(ax, *series(recs, "loss", iter_x), f"{run.label}: loss", _color(i))
+        for j, term in enumerate(loss_terms(recs)):
+            x, y = series(recs, term, iter_x)
+            if x:
+                ax.plot(x, y, STYLES[(j + 1) % len(STYLES)], color=_color(i), label=f"{run.label}: {term}",
+                        linewidth=0.9, alpha=0.8)
+        _line(ax, *series(run.of("val_epoch"), "loss"), f"{run.label}: val loss", _color(i), "", "o")
+    ax.set_title("loss (train per log period, val per epoch)")
+    ax.set_ylabel("loss")
+
+
+def draw_accuracy(ax: Axes, runs: list[Run]) -> None:
+    """Train top-1 per log period, validation top-1 and top-5 per epoch (%)."""
+    for i, run in enumerate(runs):
+        _line(ax, *series(run.of("train_iter"), "top1", iter_x), f"{run.label}: train top1", _color(i), ":")
+        val = run.of("val_epoch")
+        _line(ax, *series(val, "top1"), f"{run.label}: val top1", _color(i), "-", "o")
+        _line(ax, *series(val, "top5"), f"{run.label}: val top5", _color(i), "--", "s")
+    ax.set_title("accuracy")
+    ax.set_ylabel("%")
+
+
+def draw_lr(ax: Axes, runs: list[Run]) -> None:
+    for i, run in enumerate(runs):
+        _line(ax, *series(run.of("train_iter"), "lr", iter_x), f"{run.label}: lr", _color(i))
+    ax.set_title("learning rate")
+    ax.set_ylabel("lr")
+
+
+def draw_time(ax: Axes, runs: list[Run]) -> None:
+    """Seconds per step waiting for data and per whole step (means over each log period)."""
+    for i, run in enumerate(runs):
+        recs = run.of("train_iter")
+        _line(ax, *series(recs, "step_time", iter_x), f"{run.label}: step_time", _color(i))
+        _line(ax, *series(recs, "data_time", iter_x), f"{run.label}: data_time", _color(i), "--")
+    ax.set_title("time per step")
+    ax.set_ylabel("s")
+
+
+def draw_ema(ax: Axes, runs: list[Run]) -> None:
+    """Validation top-1 of the online model against the EMA model (runs without an EMA: online only)."""
+    for i, run in enumerate(runs):
+        val = run.of("val_epoch")
+        _line(ax, *series(val, "top1"), f"{run.label}: online top1", _color(i), "-", "o")
+        _line(ax, *series(val, "ema_top1"), f"{run.label}: ema top1", _color(i), "--", "^")
+    ax.set_title("online vs EMA (val top-1)")
+    ax.set_ylabel("%")
+
+
+PANELS: dict[str, Callable[[Axes, list[Run]], None]] = {
+    "loss": draw_loss,
+    "accuracy": draw_accuracy,
+    "lr": draw_lr,
+    "time": draw_time,
+    "ema": draw_ema,
+}
+
+
+def _finish(ax: Axes) -> None:
+    ax.set_xlabel("epoch")
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="best")
+    else:
+        ax.text(0.5, 0.5, "no records", ha="center", va="center", transform=ax.transAxes, color="gray")
+
+
+def runs_figure(runs: list[Run], title: str = "") -> Figure:
+    """All panels in one figure (2 columns)."""
+    rows = (len(PANELS) + 1) // 2
+    fig, axes = plt.subplots(rows, 2, figsize=(13, 3.6 * rows), squeeze=False)
+    flat = list(axes.flat)
+    for ax, draw in zip(flat, PANELS.values()):
+        draw(ax, runs)
+        _finish(ax)
+    for ax in flat[len(PANELS):]:
+        ax.axis("off")
+    fig.suptitle(title or "runs: " + ", ".join(f"{r.label} ({r.path})" for r in runs), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def panel_figure(name: str, runs: list[Run]) -> Figure:
+    """One panel of ``PANELS`` on its own."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    PANELS[name](ax, runs)
+    _finish(ax)
+    fig.tight_layout()
+    return fig
+
+
+def save_png(fig: Figure, path: str, dpi: int = 90) -> str:
+    """Writes ``fig`` to ``path`` (via a temporary file, so a reader never sees half a PNG) and closes it."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp.png"
+    fig.savefig(tmp, dpi=dpi)
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path
+
+
+def png_bytes(fig: Figure, dpi: int = 90) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def html_page(runs: list[Run]) -> str:
+    """A self-contained page: every panel as an embedded PNG, and the runs' folders."""
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>svit runs</title></head><body>",
+             "<h1>Runs</h1><ul>"]
+    parts += [f"<li><b>{r.label}</b>: {r.path}</li>" for r in runs]
+    parts.append("</ul>")
+    for name in PANELS:
+        data = base64.b64encode(png_bytes(panel_figure(name, runs))).decode()
+        parts.append(f"<h2>{name}</h2><img alt='{name}' src='data:image/png;base64,{data}'>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
