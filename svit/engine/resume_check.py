@@ -6,8 +6,9 @@ config with the current one before any weight is loaded:
 
 * architectural keys differ -> ``ResumeConfigError`` listing them: ``MODEL.ARCH``,
   ``MODEL.MODEL_NAME``, ``MODEL.NUM_CLASSES``, ``DATA.INPUT_CHANNEL_NUM`` and every key of the model
-  family's own section(s) (``CNN``, ``MVIT``, ``SVIT``, ``H2CN``, ... chosen by ``MODEL.ARCH`` and
-  ``MODEL.MODEL_NAME``) except regularisation/initialisation/weight-file keys (drop rates, init
+  family's own section(s) (``CNN``, ``MVIT``, ``SVIT``, ``H2CN``, ...: those the registered builder
+  of ``MODEL.MODEL_NAME`` declares with ``@uses_config_sections``) except
+  regularisation/initialisation/weight-file keys (drop rates, init
   scales, ImageNet weight paths, ...), which do not change what the weights mean;
 * any other key differs (lr, batch size, augmentation, ...) -> one warning listing old -> new.
 
@@ -25,6 +26,7 @@ import yaml
 from fvcore.common.config import CfgNode
 
 from svit.engine.errors import RunError
+from svit.models import MODEL_REGISTRY
 
 logger = logging.getLogger("svit.resume_check")
 
@@ -54,10 +56,11 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def family_sections(flat: dict[str, Any]) -> set[str]:
-    """Top-level sections holding the model family's structure keys (by ARCH and MODEL_NAME)."""
-    sections = {k.split(".", 1)[0] for k in flat if "." in k}
-    wanted = {str(flat.get("MODEL.ARCH", "")).upper(), str(flat.get("MODEL.MODEL_NAME", "")).upper()}
-    return {s for s in sections if s in wanted}
+    """The sections the registered builder of ``MODEL.MODEL_NAME`` declares it reads
+    (``@uses_config_sections``); none for a name no longer registered (the name itself differs)."""
+    name = str(flat.get("MODEL.MODEL_NAME", ""))
+    builder = MODEL_REGISTRY.get(name) if name in MODEL_REGISTRY else None
+    return set(getattr(builder, "config_sections", ()))
 
 
 def is_architectural(key: str, sections: set[str]) -> bool:

@@ -14,6 +14,7 @@ import torch.nn as nn
 from fvcore.common.config import CfgNode
 from timm.layers import trunc_normal_
 
+from svit.config.sections import uses_config_sections
 from svit.models.mvit.model import MViT, _resample_1d, as_video, mvit_kwargs
 from svit.models.registry import MODEL_REGISTRY
 
@@ -133,6 +134,7 @@ class SViT(MViT):
 
 
 @MODEL_REGISTRY.register("SViT")
+@uses_config_sections("MVIT", "SVIT")
 def build_svit(cfg: CfgNode) -> SViT:
     """Builder for ``MODEL.MODEL_NAME: SViT`` (the MViT keys plus SVIT.O)."""
     return SViT(num_objects=cfg.SVIT.O, **mvit_kwargs(cfg))

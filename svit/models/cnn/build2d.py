@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch.nn as nn
 from fvcore.common.config import CfgNode
 
+from svit.config.sections import uses_config_sections
 from svit.models.build import with_init_checkpoints
 from svit.models.cnn.inception2d import InceptionV1Video
 from svit.models.cnn.resnet2d import ResNet2dVideo
@@ -54,6 +55,7 @@ def imagenet_2d_init(cfg: CfgNode) -> list[tuple[str, str]]:
 
 
 @MODEL_REGISTRY.register("TSN")
+@uses_config_sections("CNN")
 @with_init_checkpoints(imagenet_2d_init)
 def build_tsn(cfg: CfgNode) -> nn.Module:
     """TSN: 2D backbone without temporal module (per-frame logits averaged)."""
@@ -61,6 +63,7 @@ def build_tsn(cfg: CfgNode) -> nn.Module:
 
 
 @MODEL_REGISTRY.register("TSM")
+@uses_config_sections("CNN")
 @with_init_checkpoints(imagenet_2d_init)
 def build_tsm(cfg: CfgNode) -> nn.Module:
     """TSM: 2D ResNet with the residual temporal shift in every block."""
@@ -68,6 +71,7 @@ def build_tsm(cfg: CfgNode) -> nn.Module:
 
 
 @MODEL_REGISTRY.register("TAM")
+@uses_config_sections("CNN")
 @with_init_checkpoints(imagenet_2d_init)
 def build_tam(cfg: CfgNode) -> nn.Module:
     """TAM: 2D backbone with IBM's Temporal Aggregation Module."""
@@ -75,6 +79,7 @@ def build_tam(cfg: CfgNode) -> nn.Module:
 
 
 @MODEL_REGISTRY.register("IBM2D")
+@uses_config_sections("CNN")
 @with_init_checkpoints(imagenet_2d_init)
 def build_ibm2d(cfg: CfgNode) -> nn.Module:
     """Generic 2D model; the temporal module comes from CNN.TEMPORAL_MODULE."""

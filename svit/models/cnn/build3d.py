@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch.nn as nn
 from fvcore.common.config import CfgNode
 
+from svit.config.sections import uses_config_sections
 from svit.models.build import inflate_adapter, with_init_checkpoints
 from svit.models.cnn.inception3d import InceptionV1_3d
 from svit.models.cnn.resnet3d import ResNet3d
@@ -95,6 +96,7 @@ def _build_family(cfg: CfgNode, family: str) -> nn.Module:
 
 
 @MODEL_REGISTRY.register("I3D")
+@uses_config_sections("CNN")
 @with_init_checkpoints(inflate_init)
 def build_i3d(cfg: CfgNode) -> nn.Module:
     """I3D-ResNet (CNN.BACKBONE i3d_resnet) or I3D Inception-v1 (CNN.BACKBONE i3d)."""
@@ -102,6 +104,7 @@ def build_i3d(cfg: CfgNode) -> nn.Module:
 
 
 @MODEL_REGISTRY.register("S3D")
+@uses_config_sections("CNN")
 @with_init_checkpoints(inflate_init)
 def build_s3d(cfg: CfgNode) -> nn.Module:
     """S3D-ResNet (CNN.BACKBONE s3d_resnet) or S3D Inception-v1 (CNN.BACKBONE s3d)."""
@@ -117,6 +120,7 @@ def _resnet_only(cfg: CfgNode, name: str, family: str) -> None:
 
 
 @MODEL_REGISTRY.register("ResNet3D")
+@uses_config_sections("CNN")
 @with_init_checkpoints(inflate_init)
 def build_resnet3d_alias(cfg: CfgNode) -> nn.Module:
     """Alias of I3D-ResNet (every 3×3 inflated to 3×3×3)."""
@@ -125,6 +129,7 @@ def build_resnet3d_alias(cfg: CfgNode) -> nn.Module:
 
 
 @MODEL_REGISTRY.register("R2plus1D")
+@uses_config_sections("CNN")
 @with_init_checkpoints(inflate_init)
 def build_r2plus1d(cfg: CfgNode) -> nn.Module:
     """Alias of S3D-ResNet: the (2+1)D ResNet of the IBM code (every 3×3 → (1,3,3) + (3,1,1))."""

@@ -13,6 +13,7 @@ import torch.nn as nn
 from fvcore.common.config import CfgNode
 from torch import Tensor
 
+from svit.config.sections import uses_config_sections
 from svit.models.build import with_init_checkpoints
 from svit.models.cnn.convention import CNNConvention, frames_to_video
 from svit.models.h2cn.backbone import H2CNBackbone
@@ -75,6 +76,7 @@ def imagenet_init(cfg: CfgNode) -> list[tuple[str, str]]:
 
 
 @MODEL_REGISTRY.register("H2CN")
+@uses_config_sections("H2CN")
 @with_init_checkpoints(imagenet_init)
 def build_h2cn(cfg: CfgNode) -> H2CN:
     """Builds H2CN from ``cfg`` (segments = DATA.NUM_FRAMES, snippet = H2CN.SNIPPET_LEN)."""

@@ -19,6 +19,7 @@ from timm.layers import trunc_normal_
 from torch.utils.checkpoint import checkpoint
 
 from svit.checkpoint import CheckpointError, LoadReport
+from svit.config.sections import uses_config_sections
 from svit.models.mvit.block import MultiScaleBlock
 from svit.models.mvit.patch_embed import PatchEmbed
 from svit.models.mvit.rel_pos import resample_rel_pos
@@ -447,6 +448,7 @@ def mvit_kwargs(cfg: CfgNode) -> dict:
 
 
 @MODEL_REGISTRY.register("MViT")
+@uses_config_sections("MVIT")
 def build_mvit(cfg: CfgNode) -> MViT:
     """Builder for ``MODEL.MODEL_NAME: MViT``."""
     return MViT(**mvit_kwargs(cfg))

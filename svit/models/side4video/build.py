@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from fvcore.common.config import CfgNode
 
+from svit.config.sections import uses_config_sections
 from svit.models.registry import MODEL_REGISTRY
 from svit.models.side4video.model import Side4Video
 from svit.models.side4video.towers import resolve_tower_config, tower_dims
 
 
 @MODEL_REGISTRY.register("Side4Video")
+@uses_config_sections("SIDE4VIDEO")
 def build_side4video(cfg: CfgNode) -> Side4Video:
     """Side4Video from the config (tower preset/custom dims; resolve ``auto`` first)."""
     if cfg.DATA.TEST_CROP_SIZE != cfg.DATA.TRAIN_CROP_SIZE:

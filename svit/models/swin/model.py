@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 from fvcore.common.config import CfgNode
 
+from svit.config.sections import uses_config_sections
 from svit.models.adapters.shape_check import report_path, require_matching_shapes
 from svit.models.registry import MODEL_REGISTRY
 from svit.models.swin.patch_embed import PatchEmbed3D
@@ -165,5 +166,6 @@ def swin_kwargs(cfg: CfgNode) -> dict:
 
 
 @MODEL_REGISTRY.register("VideoSwin")
+@uses_config_sections("SWIN")
 def build_video_swin(cfg: CfgNode) -> VideoSwin:
     return VideoSwin(**swin_kwargs(cfg))

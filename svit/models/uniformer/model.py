@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 from fvcore.common.config import CfgNode
 
+from svit.config.sections import uses_config_sections
 from svit.models.adapters.shape_check import require_matching_shapes
 from svit.models.registry import MODEL_REGISTRY
 from svit.models.uniformer.blocks import CBlock, SABlock
@@ -140,5 +141,6 @@ def uniformer_kwargs(cfg: CfgNode) -> dict:
 
 
 @MODEL_REGISTRY.register("UniFormer")
+@uses_config_sections("UNIFORMER")
 def build_uniformer(cfg: CfgNode) -> UniFormer:
     return UniFormer(**uniformer_kwargs(cfg))

@@ -26,6 +26,7 @@ from fvcore.common.config import CfgNode
 from timm.layers import resample_abs_pos_embed, trunc_normal_
 from timm.models.vision_transformer import Block
 
+from svit.config.sections import uses_config_sections
 from svit.models.adapters.shape_check import require_matching_shapes
 from svit.models.registry import MODEL_REGISTRY
 from svit.models.vit_common import init_vit_weights, run_blocks, set_timm_attention_impl
@@ -212,5 +213,6 @@ def vivit_kwargs(cfg: CfgNode) -> dict:
 
 
 @MODEL_REGISTRY.register("ViViT")
+@uses_config_sections("VIVIT")
 def build_vivit(cfg: CfgNode) -> ViViT:
     return ViViT(**vivit_kwargs(cfg))
