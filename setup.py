@@ -46,5 +46,9 @@ setup(
         # Weights by name (svit/weights): Google Drive files through gdown, Hugging Face hub files through
         # huggingface_hub; plain https downloads need neither (standard library).
         "weights": ["gdown>=4.7", "huggingface_hub>=0.20"],
+        # tools/visualize.py attention on the CNN families: Grad-CAM (pytorch-grad-cam). Its other requirements
+        # (opencv-python-headless, scikit-learn and its scipy, matplotlib) come with svit; ttach is small.
+        # It adds no torch of its own: pip install --no-deps grad-cam ttach works as well.
+        "vis": ["grad-cam>=1.5", "ttach>=0.0.3"],
     },
 )
