@@ -19,6 +19,7 @@ from fvcore.common.config import CfgNode
 
 from svit.checkpoint import CheckpointError
 from svit.config import ConfigError, load_config, validate_world_size
+from svit.config.parts import load_parts
 from svit.engine.errors import RunError
 
 # Exit codes: bad configuration input vs. a run that had to stop.
@@ -74,6 +75,7 @@ def _spawned_worker(local_rank: int, func: Callable, cfg: CfgNode, init_method: 
     rank = cfg.SHARD_ID * per_machine + local_rank
     world = per_machine * cfg.NUM_SHARDS
     try:
+        load_parts(cfg.PLUGINS)  # a spawned process starts bare: the config's plugins register their parts again
         _run_in_group(func, cfg, local_rank, rank, world, init_method)
     except ConfigError as e:
         print(f"Config error (rank {rank}): {e}", file=sys.stderr, flush=True)
