@@ -104,6 +104,9 @@ def _is_torchscript_archive(path: str) -> bool:
     return any(n.endswith("/constants.pkl") or "/code/" in n for n in names)
 
 
+is_torchscript_archive = _is_torchscript_archive
+
+
 def read_checkpoint(path: str) -> Any:
     """Reads ``path`` on CPU: ``torch.load(weights_only=True)``, or for a TorchScript archive (e.g. an
     OpenAI CLIP ``.pt``) the state dict of ``torch.jit.load`` (tensors as stored, fp16 stays fp16).
@@ -173,7 +176,9 @@ class LoadReport:
     ``unexpected``: file keys (after adaptation) the model does not have; ``skipped``: (key, file
     shape, model shape) left at init because the shapes differ; ``resampled``: (key, old shape,
     new shape) an adapter or the model hook interpolated to fit; ``dropped``: (key, reason) file
-    keys an adapter discarded on purpose.
+    keys an adapter discarded on purpose; ``scope``: the part of the model the file is meant to fill
+    (a key prefix set by the adapter, e.g. ``backbone.`` for a CLIP tower; "" = the whole model),
+    over which ``check_coverage`` measures the share.
     """
 
     path: str
@@ -183,6 +188,7 @@ class LoadReport:
     skipped: list[tuple[str, tuple, tuple]] = field(default_factory=list)
     resampled: list[tuple[str, tuple, tuple]] = field(default_factory=list)
     dropped: list[tuple[str, str]] = field(default_factory=list)
+    scope: str = ""
     epoch: int | None = None
     checkpoint: Any = None
 
@@ -238,7 +244,7 @@ def is_head_key(key: str) -> bool:
 def check_coverage(report: LoadReport, own: Mapping[str, torch.Tensor], min_loaded: float) -> float:
     """Share of the model's elements (floating tensors, the head aside) set from the file; raises
     CheckpointError naming the file, what it holds and the top mismatches below ``min_loaded``."""
-    body = {k: v for k, v in own.items() if not is_head_key(k) and v.is_floating_point()}
+    body = {k: v for k, v in own.items() if not is_head_key(k) and v.is_floating_point() and k.startswith(report.scope)}
     total = sum(v.numel() for v in body.values())
     loaded = set(report.loaded)
     got = sum(v.numel() for k, v in body.items() if k in loaded)
@@ -253,8 +259,8 @@ def check_coverage(report: LoadReport, own: Mapping[str, torch.Tensor], min_load
         holds = describe_contents(raw)
     missing = [k for k in report.missing if k in body]
     raise CheckpointError(
-        f"{report.path} initialises only {share:.0%} of the model ({n_loaded}/{len(body)} tensors outside the "
-        f"head; TRAIN.CHECKPOINT_MIN_LOADED is {min_loaded:g}): the file is {holds}. "
+        f"{report.path} initialises only {share:.0%} of {report.scope or 'the model'} ({n_loaded}/{len(body)} "
+        f"tensors outside the head; TRAIN.CHECKPOINT_MIN_LOADED is {min_loaded:g}): the file is {holds}. "
         f"Model tensors not in the file: {len(missing)} {_first(missing)}; file tensors the model lacks: "
         f"{len(report.unexpected)} {_first(report.unexpected)}; shape mismatches: {len(report.skipped)} "
         f"{_first([f'{k} {tuple(a)}!={tuple(b)}' for k, a, b in report.skipped])}. Check MODEL.MODEL_NAME and "

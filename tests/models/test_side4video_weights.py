@@ -12,9 +12,10 @@ from svit.models.prepare import load_init_checkpoints, resolve_model_config
 from svit.models.side4video import infer_tower_from_weights
 
 
-def auto_model(path, crop: int = 64, side_dim: int = 64, frames: int = 4):
+def auto_model(path, crop: int = 64, side_dim: int = 64, frames: int = 4, **arch):
     cfg = side4video_cfg(
-        num_classes=5, side_dim=side_dim, crop=crop, frames=frames, TOWER="auto", CLIP_WEIGHTS=str(path)
+        num_classes=5, side_dim=side_dim, crop=crop, frames=frames, TOWER="auto", CLIP_WEIGHTS=str(path),
+        **(arch or dict(ACTIVATION="quick_gelu", HEAD_WIDTH=64)),
     )
     resolve_model_config(cfg)
     return cfg, build_model(cfg)
@@ -68,7 +69,7 @@ def test_tower_that_does_not_fit_the_config(tmp_path, width, patch, layers) -> N
     path = tmp_path / f"w{width}_p{patch}_l{layers}.pt"
     torch.save(tiny_clip_state(width=width, patch=patch, layers=layers), path)
     cfg = side4video_cfg(num_classes=5, side_dim=64, crop=64, TOWER="custom", WIDTH=64, LAYERS=2, HEADS=1,
-                         PATCH_SIZE=16, CLIP_WEIGHTS=str(path))
+                         PATCH_SIZE=16, CLIP_WEIGHTS=str(path), ACTIVATION="quick_gelu")
     model = build_model(cfg)
     with pytest.raises(CheckpointError, match=rf"{path.name}.*width {width}, {layers} blocks, patch {patch}.*"
                                               r"built with a clip tower width 64, 2 blocks, patch 16"):

@@ -46,22 +46,36 @@ def side4video_target(model: nn.Module, report: LoadReport, adapter: str):
 
 
 def describe(d: dict) -> str:
-    return f"{d['variant']} tower width {d['width']}, {d['layers']} blocks, patch {d['patch_size']}"
+    text = f"{d['variant']} tower width {d['width']}, {d['layers']} blocks, patch {d['patch_size']}"
+    if d["variant"] == "clip":
+        hidden = d.get("mlp_hidden") or 4 * d["width"]
+        text += f", MLP {hidden}" if hidden != 4 * d["width"] else ""
+        text += "" if d.get("ln_pre", True) else ", no ln_pre"
+    return text
 
 
 def model_tower(model: nn.Module) -> dict:
     bb = model.backbone
     blocks = bb.resblocks if model.variant == "clip" else bb.blocks
-    return dict(variant=model.variant, width=bb.width, layers=len(blocks), patch_size=bb.patch_size, grid=bb.grid)
+    out = dict(variant=model.variant, width=bb.width, layers=len(blocks), patch_size=bb.patch_size, grid=bb.grid)
+    if model.variant == "clip":
+        out.update(mlp_hidden=bb.mlp_hidden, ln_pre=bb.has_ln_pre)
+    return out
 
 
 def check_tower(found: dict, model: nn.Module, path: str) -> None:
-    """CheckpointError naming ``path`` when the file's tower differs from the built one."""
+    """CheckpointError naming ``path`` when the file's tower differs from the built one (for CLIP
+    also the MLP width and whether it has ``ln_pre``: CLIPA towers have none)."""
     own = model_tower(model)
-    if any(found[k] != own[k] for k in ("variant", "width", "layers", "patch_size")):
+    keys = ["variant", "width", "layers", "patch_size"]
+    found = dict(found)
+    if own["variant"] == "clip" and found["variant"] == "clip":
+        found["mlp_hidden"] = found.get("mlp_hidden") or 4 * found["width"]
+        keys += ["mlp_hidden", "ln_pre"]
+    if any(found[k] != own[k] for k in keys):
         raise CheckpointError(
             f"{path}: its image tower is a {describe(found)}, but the model was built with a {describe(own)} "
-            "(SIDE4VIDEO.TOWER/WIDTH/LAYERS/PATCH_SIZE; TOWER 'auto' reads the tower off the file)."
+            "(SIDE4VIDEO.TOWER/WIDTH/LAYERS/PATCH_SIZE/MLP_HIDDEN/LN_PRE; TOWER 'auto' reads the tower off the file)."
         )
 
 
@@ -107,7 +121,7 @@ def adapt_tower(state: dict[str, torch.Tensor], model: nn.Module, report: LoadRe
     """(our tower tensors, the keys this did not use) after checking the tower fits ``model``."""
     from svit.models.side4video.towers import infer_tower_from_state, tower_prefix
 
-    found = infer_tower_from_state(state, report.path)
+    found = infer_tower_from_state(state, report.path, report.checkpoint)
     check_tower(found, model, report.path)
     prefix = tower_prefix(state, "conv1.weight" if found["variant"] == "clip" else "patch_embed.proj.weight")
     own = model.state_dict()
@@ -135,6 +149,7 @@ def adapt_clip(state: dict[str, torch.Tensor], model: nn.Module, report: LoadRep
     from svit.models.side4video.towers import tower_prefix
 
     net = side4video_target(model, report, "clip")
+    report.scope = "backbone."  # a tower file fills the tower; the side network starts fresh
     out, rest = adapt_tower(state, net, report)
     prefix = tower_prefix(state, "conv1.weight" if net.variant == "clip" else "patch_embed.proj.weight") or ""
     for k, v in rest.items():

@@ -3,9 +3,13 @@
 Parameter names follow OpenAI's ``visual.*`` layout (``conv1``, ``class_embedding``,
 ``positional_embedding``, ``ln_pre``, ``resblocks.{i}.{ln_1,attn.in_proj_*,attn.out_proj,ln_2,
 mlp.c_fc,mlp.c_proj}``) so OpenAI archives and open_clip state dicts load by a prefix rename. The
-unused ``ln_post``/``proj`` are not built. Blocks are pre-LN with QuickGELU and float32
-LayerNorms; ``forward`` yields every block's full token output because the side network reads all
-of them, not just the last.
+unused ``ln_post``/``proj`` are not built. Blocks are pre-LN with float32 LayerNorms;
+``forward`` yields every block's full token output because the side network reads all of them.
+
+OpenAI's towers use QuickGELU, head width 64, an MLP of 4x the width and ``ln_pre``. open_clip's
+other towers differ in ways their tensors do not show (exact GELU in ``ViT-B-16`` & co., head width
+80/88/104 in ViT-H/g/bigG) or do (MLP ratio, no ``ln_pre`` in CLIPA), so these are arguments:
+``activation`` (``quick_gelu``/``gelu``), ``heads``, ``mlp_hidden`` and ``ln_pre``.
 """
 from __future__ import annotations
 
@@ -35,25 +39,33 @@ class CLIPAttention(nn.Module):
         return self.out_proj(attention(q, k, v, self.num_heads, self.attn_impl))
 
 
-class CLIPMlp(nn.Sequential):
-    """W -> 4W -> W with QuickGELU (OpenAI names ``c_fc``/``c_proj``)."""
+ACTIVATIONS = {"quick_gelu": QuickGELU, "gelu": nn.GELU}
 
-    def __init__(self, dim: int, hidden: int) -> None:
+
+class CLIPMlp(nn.Sequential):
+    """W -> hidden -> W with QuickGELU (OpenAI) or exact GELU (open_clip's plain models); names
+    ``c_fc``/``c_proj`` as in both."""
+
+    def __init__(self, dim: int, hidden: int, activation: str = "quick_gelu") -> None:
         super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"CLIP tower activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         self.c_fc = nn.Linear(dim, hidden)
-        self.gelu = QuickGELU()
+        self.gelu = ACTIVATIONS[activation]()
         self.c_proj = nn.Linear(hidden, dim)
 
 
 class CLIPBlock(nn.Module):
     """``x + attn(ln_1(x))`` then ``x + mlp(ln_2(x))``."""
 
-    def __init__(self, dim: int, num_heads: int, attn_impl: str = "sdpa") -> None:
+    def __init__(
+        self, dim: int, num_heads: int, attn_impl: str = "sdpa", mlp_hidden: int = 0, activation: str = "quick_gelu"
+    ) -> None:
         super().__init__()
         self.ln_1 = LayerNormFp32(dim)
         self.attn = CLIPAttention(dim, num_heads, attn_impl)
         self.ln_2 = LayerNormFp32(dim)
-        self.mlp = CLIPMlp(dim, 4 * dim)
+        self.mlp = CLIPMlp(dim, mlp_hidden or 4 * dim, activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.ln_1(x))
@@ -64,17 +76,29 @@ class CLIPVisionTower(nn.Module):
     """OpenAI CLIP ViT image tower without ``ln_post``/``proj``; tokens are batch-first ``(F, 1+N, W)``."""
 
     def __init__(
-        self, width: int, layers: int, heads: int, patch_size: int, image_size: int, attn_impl: str = "sdpa"
+        self,
+        width: int,
+        layers: int,
+        heads: int,
+        patch_size: int,
+        image_size: int,
+        attn_impl: str = "sdpa",
+        mlp_hidden: int = 0,
+        activation: str = "quick_gelu",
+        ln_pre: bool = True,
     ) -> None:
         super().__init__()
         self.width, self.patch_size, self.image_size = width, patch_size, image_size
+        self.activation, self.has_ln_pre, self.mlp_hidden = activation, ln_pre, mlp_hidden or 4 * width
         self.grid = image_size // patch_size
         scale = width**-0.5
         self.conv1 = nn.Conv2d(3, width, kernel_size=patch_size, stride=patch_size, bias=False)
         self.class_embedding = nn.Parameter(scale * torch.randn(width))
         self.positional_embedding = nn.Parameter(scale * torch.randn(self.grid**2 + 1, width))
-        self.ln_pre = LayerNormFp32(width)
-        self.resblocks = nn.ModuleList(CLIPBlock(width, heads, attn_impl) for _ in range(layers))
+        self.ln_pre: nn.Module = LayerNormFp32(width) if ln_pre else nn.Identity()
+        self.resblocks = nn.ModuleList(
+            CLIPBlock(width, heads, attn_impl, mlp_hidden, activation) for _ in range(layers)
+        )
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Frames ``(F, 3, H, W)`` -> ``ln_pre([CLS; patches] + pos)`` of shape ``(F, 1+N, W)``."""

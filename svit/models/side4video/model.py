@@ -79,6 +79,8 @@ class Side4Video(nn.Module):
         dropout: float = 0.0,
         attn_impl: str = "sdpa",
         backbone_dtype: str = "float32",
+        activation: str = "quick_gelu",
+        ln_pre: bool = True,
     ) -> None:
         super().__init__()
         if variant not in ("clip", "eva"):
@@ -94,7 +96,9 @@ class Side4Video(nn.Module):
         if side_dim % heads_side:
             raise ValueError(f"Side4Video: SIDE_DIM {side_dim} is not divisible by {heads_side} side heads")
         if variant == "clip":
-            self.backbone: nn.Module = CLIPVisionTower(width, layers, heads, patch_size, image_size, attn_impl)
+            self.backbone: nn.Module = CLIPVisionTower(
+                width, layers, heads, patch_size, image_size, attn_impl, mlp_hidden, activation, ln_pre
+            )
             self.side_layers = list(range(layers))
         else:
             self.backbone = EVAVisionTower(
