@@ -10,7 +10,7 @@ from svit.config.sections import register_config_section
 
 @register_config_section("SVMIX")
 def svmix_section(c: CfgNode) -> None:
-    """Adds the ``SVMIX.*`` keys (The SVMIX section) to a fresh node."""
+    """Adds the ``SVMIX.*`` keys to a fresh node (names as users' yaml files write them)."""
     # Apply SV-Mix in the "svmix" hook; False passes batches through untouched (the baseline run).
     c.ENABLE = False
     # Probability that a batch's online clip is mixed (else lambda = 1; the offline branch still mixes).

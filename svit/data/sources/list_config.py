@@ -10,7 +10,7 @@ from svit.config.sections import register_config_section
 
 @register_config_section("LIST_DATA")
 def list_data_section(c: CfgNode) -> None:
-    """Adds the ``LIST_DATA.*`` keys (The LIST_DATA section) to a fresh node."""
+    """Adds the ``LIST_DATA.*`` keys to a fresh node (names as users' yaml files write them)."""
     # List format: "kinetics_csv" (path label), "tsn" (path num_frames label), "ibm" (path start end label).
     c.FORMAT = "tsn"
     # Train list file relative to DATA.PATH_TO_DATA_DIR.

@@ -9,7 +9,7 @@ from svit.config.sections import register_config_section
 
 @register_config_section("SSV2")
 def ssv2_section(c: CfgNode) -> None:
-    """Adds the ``SSV2.*`` keys (The SSV2 section) to a fresh node."""
+    """Adds the ``SSV2.*`` keys to a fresh node (names as users' yaml files write them)."""
     # Split: standard, compositional, fewshot-base, fewshot-5finetune, fewshot-10finetune.
     c.SPLIT = "standard"
     # Label map file relative to DATA.PATH_TO_DATA_DIR (template -> index as a string).

@@ -9,7 +9,7 @@ from svit.config.sections import register_config_section
 
 @register_config_section("SYNTHETIC")
 def synthetic_section(c: CfgNode) -> None:
-    """Adds the ``SYNTHETIC.*`` keys (The SYNTHETIC section) to a fresh node."""
+    """Adds the ``SYNTHETIC.*`` keys to a fresh node (names as users' yaml files write them)."""
     # Synthetic SSv2 folder; empty = $SVIT_CACHE (default ~/.cache/svit)/synthetic_ssv2_<params hash>.
     c.ROOT = ""
     # Videos generated when the folder does not exist yet.

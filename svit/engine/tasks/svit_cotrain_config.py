@@ -11,7 +11,7 @@ from svit.config.sections import register_config_section
 
 @register_config_section("SVIT")
 def svit_section(c: CfgNode) -> None:
-    """Adds the ``SVIT.*`` keys (The SVIT section) to a fresh node."""
+    """Adds the ``SVIT.*`` keys to a fresh node (names as users' yaml files write them)."""
     # Object slots per input frame (2 hands + 2 objects).
     c.O = 4
     # HAOG node-loss scale: L1 x5, BCE x1, GIoU x2 times this.
@@ -40,7 +40,7 @@ def svit_section(c: CfgNode) -> None:
 
 @register_config_section("IMAGE_TRAIN")
 def image_train_section(c: CfgNode) -> None:
-    """Adds the ``IMAGE_TRAIN.*`` keys (The IMAGE_TRAIN section) to a fresh node."""
+    """Adds the ``IMAGE_TRAIN.*`` keys to a fresh node (names as users' yaml files write them)."""
     # Co-train on single annotated frames (SViT); the image loader runs beside the video loader.
     c.ENABLE = False
     # Global number of images per optimiser step.

@@ -10,7 +10,7 @@ from svit.config.sections import register_config_section
 
 @register_config_section("CNN")
 def cnn_section(c: CfgNode) -> None:
-    """Adds the ``CNN.*`` keys (The CNN section) to a fresh node."""
+    """Adds the ``CNN.*`` keys to a fresh node (names as users' yaml files write them)."""
     # Backbone: resnet (2D), inception_v1 (2D), i3d_resnet, s3d_resnet, i3d (Inception), s3d (Inception).
     c.BACKBONE = "resnet"
     # ResNet depth: 18, 34, 50, 101, 152.

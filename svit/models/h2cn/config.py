@@ -9,7 +9,7 @@ from svit.config.sections import register_config_section
 
 @register_config_section("H2CN")
 def h2cn_section(c: CfgNode) -> None:
-    """Adds the ``H2CN.*`` keys (The H2CN section) to a fresh node."""
+    """Adds the ``H2CN.*`` keys to a fresh node (names as users' yaml files write them)."""
     # Frames per segment snippet.
     c.SNIPPET_LEN = 5
     # Bottleneck ResNet depth of the H2CN backbone: 26 (smoke tests), 50 (paper), 101, 152.

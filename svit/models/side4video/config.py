@@ -9,7 +9,7 @@ from svit.config.sections import register_config_section
 
 @register_config_section("SIDE4VIDEO")
 def side4video_section(c: CfgNode) -> None:
-    """Adds the ``SIDE4VIDEO.*`` keys (The SIDE4VIDEO section) to a fresh node."""
+    """Adds the ``SIDE4VIDEO.*`` keys to a fresh node (names as users' yaml files write them)."""
     # Image tower weights a fresh run starts from: OpenAI CLIP .pt archive, open_clip/EVA-CLIP state dict ("" = random).
     c.CLIP_WEIGHTS = ""
     # Tower: ViT-B/32, ViT-B/16, ViT-L/14, EVA02-CLIP-bigE-14, "custom" (dims below) or "auto" (read off CLIP_WEIGHTS).

@@ -10,7 +10,7 @@ from svit.config.sections import register_config_section
 
 @register_config_section("SWIN")
 def swin_section(c: CfgNode) -> None:
-    """Adds the ``SWIN.*`` keys (The SWIN section) to a fresh node."""
+    """Adds the ``SWIN.*`` keys to a fresh node (names as users' yaml files write them)."""
     # Patch (tubelet) size [t, h, w] of the Conv3d embedding.
     c.PATCH_SIZE = [2, 4, 4]
     # Channels of the first stage (doubles at every patch merging): 96 for T/S, 128 for B.

@@ -9,7 +9,7 @@ from svit.config.sections import register_config_section
 
 @register_config_section("UNIFORMER")
 def uniformer_section(c: CfgNode) -> None:
-    """Adds the ``UNIFORMER.*`` keys (The UNIFORMER section) to a fresh node."""
+    """Adds the ``UNIFORMER.*`` keys to a fresh node (names as users' yaml files write them)."""
     # Blocks per stage: [3, 4, 8, 3] (UniFormer-S), [5, 8, 20, 7] (UniFormer-B).
     c.DEPTH = [3, 4, 8, 3]
     # Channels per stage.

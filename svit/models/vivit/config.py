@@ -9,7 +9,7 @@ from svit.config.sections import register_config_section
 
 @register_config_section("VIVIT")
 def vivit_section(c: CfgNode) -> None:
-    """Adds the ``VIVIT.*`` keys (The VIVIT section) to a fresh node."""
+    """Adds the ``VIVIT.*`` keys to a fresh node (names as users' yaml files write them)."""
     # Spatial patch size of the tubelet embedding (the crop must be a multiple).
     c.PATCH_SIZE = 16
     # Frames per tubelet (the frame count must be a multiple); the 2D init kernel is repeated and divided by it.
