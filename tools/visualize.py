@@ -11,7 +11,8 @@ de-normalised, with the hand/object boxes and per-frame contact states. predict:
 the ensemble's top-5, every view's scores and, for SViT, the boxes and contact states its object
 tokens predict. svmix: clean clips, the selector's online/offline masks, both mixes, λ vs λ_sal and
 the soft targets, spatial and temporal mode. attention: attention rollout (MViT/SViT, UniFormer,
-ViViT) or Grad-CAM (every other family; needs ``pip install grad-cam``) over the frames.
+ViViT, Video Swin, Side4Video's side network) or Grad-CAM (the CNN families; needs
+``pip install grad-cam``) over the frames.
 
 Everything is built by ``build_experiment`` from the config; the checkpoint defaults to the newest in
 OUTPUT_DIR. Pictures go to ``--out`` (default OUTPUT_DIR/vis), with the config they were made with

@@ -1,9 +1,9 @@
 """``visualize.py attention``: where the model looks, over the frames of each test view.
 
 ``--method auto`` uses attention rollout for the families ``svit.vis.rollout_families`` chains (MViT,
-SViT, UniFormer, ViViT) and Grad-CAM (``svit.vis.gradcam``) for every other family; ``rollout`` or
-``gradcam`` force one. The token-grid relevance is spread over the frames its time step covers and
-resized bilinearly to the crop.
+SViT, UniFormer, ViViT, Video Swin, the Side4Video side network) and Grad-CAM (``svit.vis.gradcam``)
+for every other family; ``rollout`` or ``gradcam`` force one. The token-grid relevance is spread over
+the frames its time step covers and resized bilinearly to the crop.
 """
 from __future__ import annotations
 

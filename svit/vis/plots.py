@@ -42,9 +42,10 @@ def draw_loss(ax: Axes, runs: list[Run]) -> None:
         _line(ax, *series(recs, "loss", iter_x), f"{run.label}: loss", _color(i))
         for j, term in enumerate(loss_terms(recs)):
             x, y = series(recs, term, iter_x)
+            # one run: a colour per term; several: the run's colour, a style per term
+            color, style = (_color(j + 1), "-") if len(runs) == 1 else (_color(i), STYLES[(j + 1) % len(STYLES)])
             if x:
-                ax.plot(x, y, STYLES[(j + 1) % len(STYLES)], color=_color(i), label=f"{run.label}: {term}",
-                        linewidth=0.9, alpha=0.8)
+                ax.plot(x, y, style, color=color, label=f"{run.label}: {term}", linewidth=0.9, alpha=0.85)
         _line(ax, *series(run.of("val_epoch"), "loss"), f"{run.label}: val loss", _color(i), "", "o")
     ax.set_title("loss (train per log period, val per epoch)")
     ax.set_ylabel("loss")

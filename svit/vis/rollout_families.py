@@ -9,7 +9,15 @@ grids come from forward hooks on the families' own modules (removed afterwards):
 * UniFormer: each global ``SABlock`` (stages 3 and 4), over all ``t·h·w`` tokens, no class token;
 * ViViT: the spatial blocks per frame (class token + ``h·w`` patches) rolled out to the per-frame
   class tokens, then the temporal blocks (temporal class token + frames); a patch's relevance is its
-  frame's temporal relevance times its spatial relevance.
+  frame's temporal relevance times its spatial relevance;
+* Video Swin: each ``SwinBlock3D``'s window attention scattered back onto the block's whole token
+  grid through the model's own ``window_partition`` of a grid of token indices (shift and padding
+  included; padded keys dropped), so the rollout runs across windows and shifts; patch merging
+  between stages is bridged like a pooling;
+* Side4Video: the side network only (the frozen CLIP tower is not what the side network learns):
+  per frame, its patch queries' attention over the frame's patches (the shifted CLS key, which comes
+  from the tower, left out and the rows renormalised); the temporal convolutions are not attention
+  and do not enter the rollout.
 """
 from __future__ import annotations
 
@@ -120,6 +128,16 @@ def relevance(net: nn.Module, x: Tensor) -> tuple[Tensor, Tensor, str]:
         return grid_relevance(r, layers[0], 0), logits, f"rollout of {len(layers)} global UniFormer blocks"
     if isinstance(net, ViViT):
         return vivit_relevance(net, x)
+    from svit.models.side4video.model import Side4Video
+    from svit.models.swin.model import VideoSwin
+
+    if isinstance(net, VideoSwin):
+        layers, logits = swin_layers(net, x)
+        r = rollout(layers)
+        what = f"rollout of {len(layers)} Video Swin blocks (windows scattered)"
+        return grid_relevance(r, layers[0], 0), logits, what
+    if isinstance(net, Side4Video):
+        return side4video_relevance(net, x)
     raise RolloutUnsupported(f"no attention rollout for {name}")
 
 
@@ -136,3 +154,63 @@ def vivit_relevance(net: nn.Module, x: Tensor) -> tuple[Tensor, Tensor, str]:
     rel_s = grid_relevance(rollout(spatial), spatial[0], 1).reshape(-1, t, h, w)  # (B, t, h, w)
     rel_t = grid_relevance(rollout(temporal), temporal[0], 1).reshape(-1, t, 1, 1)
     return rel_t * rel_s, logits, f"rollout of {n_s} spatial x {n_t} temporal ViViT blocks"
+
+
+def _swin_index(grid: tuple[int, int, int], window_size, shift_size) -> Tensor:
+    """``(nW, N_win)``: the original token index (d·H·W order) of every window slot of one clip, -1
+    for padding, by the block's own padding, roll and ``window_partition``."""
+    import torch.nn.functional as F
+
+    from svit.models.swin.windows import clip_window, window_partition
+
+    window, shift = clip_window(grid, window_size, shift_size)
+    idx = torch.arange(grid[0] * grid[1] * grid[2], dtype=torch.float64).reshape(1, *grid, 1)
+    pads = [(w - n % w) % w for n, w in zip(grid, window)]
+    idx = F.pad(idx, (0, 0, 0, pads[2], 0, pads[1], 0, pads[0]), value=-1.0)
+    if any(s > 0 for s in shift):
+        idx = torch.roll(idx, shifts=tuple(-s for s in shift), dims=(1, 2, 3))
+    return window_partition(idx, window)[..., 0].long()
+
+
+def swin_layers(net: nn.Module, x: Tensor) -> tuple[list[AttnLayer], Tensor]:
+    from svit.models.swin.block import SwinBlock3D
+
+    geo: list[tuple] = []
+    hooks = [m.register_forward_pre_hook(
+        lambda mod, args: geo.append((_grid(args[0].shape[1:4]), mod.window_size, mod.shift_size)))
+        for m in net.modules() if isinstance(m, SwinBlock3D)]
+    maps, logits = _run(net, x, hooks)
+    if len(maps) != len(geo):
+        raise RolloutUnsupported(f"{len(maps)} SDPA calls for {len(geo)} Video Swin blocks")
+    layers = []
+    for p, (grid, window, shift) in zip(maps, geo):
+        index = _swin_index(grid, window, shift)  # (nW, N_win)
+        n_w, n_win = index.shape
+        probs = _head_mean(p).reshape(-1, n_w, n_win, n_win)  # (B, nW, N_win, N_win)
+        n = grid[0] * grid[1] * grid[2]
+        keep = index >= 0
+        qi = index[:, :, None].expand(n_w, n_win, n_win)
+        ki = index[:, None, :].expand(n_w, n_win, n_win)
+        both = (keep[:, :, None] & keep[:, None, :])
+        full = torch.zeros(probs.shape[0], n, n, dtype=probs.dtype)
+        full[:, qi[both], ki[both]] = probs[:, both]
+        full = full / full.sum(-1, keepdim=True).clamp(min=1e-12)
+        layers.append(AttnLayer(full, grid, grid, grid))
+    return layers, logits
+
+
+def side4video_relevance(net: nn.Module, x: Tensor) -> tuple[Tensor, Tensor, str]:
+    grid: list[tuple[int, int, int]] = []
+    hooks = [net.side_stem.register_forward_hook(lambda mod, args, out: grid.append(_grid(out.shape[2:])))] \
+        if hasattr(net, "side_stem") else []
+    maps, logits = _run(net, x, hooks)
+    side = [p for p in maps if p.shape[-1] == p.shape[-2] + 1]  # patch queries, [shifted CLS + patches] keys
+    if not grid or not side:
+        raise RolloutUnsupported("no Side4Video side-network attention was captured")
+    t, h, w = grid[0]
+    layers = []
+    for p in side:
+        pp = _head_mean(p)[..., 1:]
+        layers.append(AttnLayer(pp / pp.sum(-1, keepdim=True).clamp(min=1e-12), (1, h, w), (1, h, w), (1, h, w)))
+    rel = grid_relevance(rollout(layers), layers[0], 0).reshape(-1, t, h, w)
+    return rel, logits, f"rollout of {len(layers)} Side4Video side-network blocks (per frame)"

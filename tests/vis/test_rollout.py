@@ -97,3 +97,58 @@ def test_capture_restores_sdpa_after_an_error():
         with capture_sdpa():
             raise RuntimeError("boom")
     assert torch.nn.functional.scaled_dot_product_attention is original
+
+
+def test_swin_window_attention_lands_on_the_windows_tokens():
+    """q = k = 0 and no position bias: each token attends uniformly to its own window. Scattered back
+    to the grid, token (0, 0, 0)'s row of the first (unshifted) block covers exactly the first
+    window's tokens, equally; every row of the shifted block sums to one."""
+    from svit.config import load_config
+    from svit.models import build_model
+    from svit.models.swin.windows import clip_window
+    from svit.vis.rollout_families import relevance, swin_layers
+
+    cfg = load_config(str(CONFIGS / "swin_tiny.yaml"), ["DATA.NUM_FRAMES", "4"])
+    net = build_model(cfg).eval()
+    with torch.no_grad():
+        for m in net.modules():
+            if hasattr(m, "relative_position_bias_table") and hasattr(m, "qkv"):
+                m.relative_position_bias_table.zero_()
+                d = m.qkv.weight.shape[0] // 3
+                m.qkv.weight[: 2 * d].zero_()
+                if m.qkv.bias is not None:
+                    m.qkv.bias[: 2 * d].zero_()
+    x = torch.randn(1, 3, 4, 32, 32)
+    layers, _ = swin_layers(net, x)
+    first = layers[0]
+    blk = next(m for m in net.modules() if type(m).__name__ == "SwinBlock3D")
+    window, _ = clip_window(first.in_grid, blk.window_size, blk.shift_size)
+    t, h, w = first.in_grid
+    cells = torch.stack(torch.meshgrid(torch.arange(t), torch.arange(h), torch.arange(w), indexing="ij"), -1)
+    own = ((cells // torch.tensor(window)) == 0).all(-1).reshape(-1)
+    row = first.probs[0, 0]
+    assert torch.equal(row > 0, own)
+    assert torch.allclose(row[own], torch.full((int(own.sum()),), 1.0 / float(own.sum())))
+    assert torch.allclose(layers[1].probs.sum(-1), torch.ones(()), atol=1e-5)
+    rel, _, what = relevance(net, x)
+    assert "Video Swin" in what and rel.shape[1:] == first.in_grid
+
+
+@pytest.mark.parametrize("name", ["mvit_tiny", "uniformer_tiny", "vivit_tiny", "swin_tiny", "side4video_tiny"])
+def test_every_transformer_family_rolls_out_with_unchanged_outputs(name):
+    from svit.config import load_config
+    from svit.engine.tasks.base import logits_of
+    from svit.models import build_model
+    from svit.vis.rollout_families import relevance
+
+    cfg = load_config(str(CONFIGS / f"{name}.yaml"))
+    torch.manual_seed(0)
+    net = build_model(cfg).eval()
+    x = torch.randn(1, 3, cfg.DATA.NUM_FRAMES, cfg.DATA.TEST_CROP_SIZE, cfg.DATA.TEST_CROP_SIZE)
+    with torch.no_grad():
+        ref = logits_of(net(x))
+    rel, logits, what = relevance(net, x)
+    assert what.startswith("rollout of")
+    assert torch.allclose(logits, ref, atol=1e-5)
+    assert rel.dim() == 4 and rel.shape[0] == 1 and torch.isfinite(rel).all() and (rel >= 0).all()
+    assert rel.sum() > 0
