@@ -34,7 +34,10 @@ setup(
     include_package_data=True,
     install_requires=INSTALL_REQUIRES,
     extras_require={
-        "dev": ["pytest>=7.4", "pytest-xdist>=3.3", "hypothesis>=6.80", "ruff>=0.6", *EXPORT_REQUIRES],
+        # open_clip_torch: the Side4Video tower equivalence tests against open_clip's forward (needs only ftfy
+        # beyond what svit installs; tests/models/test_open_clip_towers.py skips them without it).
+        "dev": ["pytest>=7.4", "pytest-xdist>=3.3", "hypothesis>=6.80", "ruff>=0.6", "open_clip_torch>=2.24",
+                *EXPORT_REQUIRES],
         # tools/export.py: ONNX export (torch.export-based exporter) and its onnxruntime check.
         "export": EXPORT_REQUIRES,
         # detectron2 is not on PyPI: install it by hand for data_tools/detect_boxes.py --backend detectron2.
