@@ -34,7 +34,8 @@ class Entry:
     full hex digest, or the leading hex digits a publisher puts in the file name (torch.hub style);
     empty when the publisher gives none. ``size_mb``: as the publisher states it (0 = not stated).
     ``adapter``: the TRAIN/TEST.CHECKPOINT_TYPE that loads it. ``key``: the config key it goes in.
-    ``configs``: config paths (globs) under configs/ that can use it.
+    ``configs``: config paths (globs) under configs/ that can use it. ``file_format``: ``torchscript``
+    for OpenAI's CLIP archives (their architecture, QuickGELU, is known without reading the file).
     """
 
     name: str
@@ -49,6 +50,7 @@ class Entry:
     size_mb: float = 0.0
     aliases: tuple[str, ...] = ()
     note: str = ""
+    file_format: str = ""
 
     @property
     def manual(self) -> bool:
@@ -115,3 +117,12 @@ def entries_for_config(rel: str) -> list[Entry]:
 def entry_for_url(url: str) -> Entry | None:
     """The entry whose URL is ``url`` (so a URL given directly is still verified by its checksum)."""
     return next((e for e in all_entries() if e.url == url), None)
+
+
+def names_torchscript_archive(spec: str) -> bool:
+    """True when ``spec`` is not an existing path but a catalogue name or URL of an OpenAI TorchScript
+    archive (lets Side4Video's ACTIVATION auto resolve without downloading the file first)."""
+    if not spec or os.path.exists(spec):
+        return False
+    e = lookup(spec) or entry_for_url(spec)
+    return e is not None and e.file_format == "torchscript"

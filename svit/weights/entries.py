@@ -47,6 +47,7 @@ _SVMIX_UNI = "svmix/*/uniformer_s.yaml"
 def _clip(name: str, digest: str, file: str, configs: tuple[str, ...]) -> Entry:
     return Entry(name=name, url=f"{_CLIP_BASE}/{digest}/{file}", filename=file, sha256=digest, adapter="clip",
                  key="SIDE4VIDEO.CLIP_WEIGHTS", configs=configs, source=_CLIP, confirmed=_ALL,
+                 file_format="torchscript",
                  aliases=("clip_" + name.lower().replace("-", "_").replace("/", ""),))
 
 

@@ -28,6 +28,7 @@ from svit.checkpoint import CheckpointError, extract_state_dict, is_torchscript_
 from svit.checkpoint_files import describe_contents
 from svit.models.side4video.clip_tower import ACTIVATIONS
 from svit.models.side4video.tower_keys import check_complete
+from svit.weights import names_torchscript_archive, resolve
 
 logger = logging.getLogger("svit.side4video")
 
@@ -113,7 +114,7 @@ def infer_tower_from_weights(path: str) -> dict[str, Any]:
     plus ``openai_archive`` (a TorchScript archive: OpenAI's own architecture)."""
     raw = read_checkpoint(path)
     found = infer_tower_from_state(extract_state_dict(raw, path), path, raw)
-    found["openai_archive"] = is_torchscript_archive(path)
+    found["openai_archive"] = is_torchscript_archive(str(resolve(path)))  # a name or URL: the cached file
     return found
 
 
@@ -135,7 +136,7 @@ def tower_dims(cfg: CfgNode) -> dict[str, Any]:
         dims = dict(PRESETS[s.TOWER])
     activation = s.ACTIVATION
     if activation == "auto":
-        if s.CLIP_WEIGHTS and dims["variant"] == "clip":
+        if s.CLIP_WEIGHTS and dims["variant"] == "clip" and not names_torchscript_archive(s.CLIP_WEIGHTS):
             raise ValueError(
                 "SIDE4VIDEO.ACTIVATION is 'auto' but was not resolved from SIDE4VIDEO.CLIP_WEIGHTS: call "
                 "svit.models.prepare.resolve_model_config(cfg) before building (the engine does)."
@@ -161,7 +162,8 @@ def _resolve_architecture(cfg: CfgNode, found: dict[str, Any] | None, auto: bool
 
     ``found``: the file's tower (``infer_tower_from_weights``), or None when not read yet."""
     s = cfg.SIDE4VIDEO
-    if found is None and (s.ACTIVATION == "auto" or auto) and not is_torchscript_archive(s.CLIP_WEIGHTS):
+    archive = is_torchscript_archive(s.CLIP_WEIGHTS) or names_torchscript_archive(s.CLIP_WEIGHTS)
+    if found is None and (s.ACTIVATION == "auto" or auto) and not archive:
         found = infer_tower_from_weights(s.CLIP_WEIGHTS)
     openai = found is None or found.get("openai_archive") or "side_dim" in found  # OpenAI architecture
     what = "no OpenAI TorchScript archive, no Side4Video checkpoint"
