@@ -1,6 +1,7 @@
 """Fixtures of the data tests: a tiny generated SSv2-layout dataset and config factory."""
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -43,3 +44,13 @@ def make_cfg(root: Path, **over):
             node = getattr(node, p)
         setattr(node, parts[-1], v)
     return cfg
+
+
+@pytest.fixture
+def svit_logs(caplog):
+    """``caplog`` that also receives the "svit" loggers' records once a run in the same session has
+    set that logger's ``propagate`` False (svit.utils.logging)."""
+    logger = logging.getLogger("svit")
+    logger.addHandler(caplog.handler)
+    yield caplog
+    logger.removeHandler(caplog.handler)

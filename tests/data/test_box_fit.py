@@ -12,6 +12,8 @@ from svit.data.sources.ssv2 import ssv2
 from svit.data.sources.ssv2_frames import ssv2_frames
 from tests.data.conftest import make_cfg
 
+pytestmark = pytest.mark.usefixtures("svit_logs")
+
 SIZE = 48  # frame size of the tiny synthetic dataset (conftest)
 
 

@@ -3,9 +3,13 @@ naming the video and how many frames it has vs needs (issue 19, newcomer list)."
 
 import logging
 
+import pytest
+
 from svit.data.sampling import frames_needed
 from svit.data.sources.ssv2 import ssv2
 from tests.data.conftest import make_cfg
+
+pytestmark = pytest.mark.usefixtures("svit_logs")
 
 
 def _short_warnings(caplog):

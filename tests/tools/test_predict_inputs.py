@@ -10,6 +10,15 @@ import pytest
 from svit.engine.predictor import PredictInputError, collect_inputs
 
 
+@pytest.fixture(autouse=True)
+def _svit_logs(caplog):
+    """caplog also receives the "svit" loggers once a run in this session set ``propagate`` False."""
+    logger = logging.getLogger("svit")
+    logger.addHandler(caplog.handler)
+    yield
+    logger.removeHandler(caplog.handler)
+
+
 def _touch(folder, *names):
     folder.mkdir(parents=True, exist_ok=True)
     for n in names:
