@@ -88,8 +88,16 @@ def list_configs(root: str) -> list[dict[str, Any]]:
                 row["params"] = count_parameters(cfg)
         except Exception as e:  # a broken config is listed with its error, the rest still print
             row.update(params=None, note=f"error: {type(e).__name__}: {e}"[:200])
+        row["weights"] = released_weights(rel)
         rows.append(row)
     return rows
+
+
+def released_weights(rel: str) -> list[str]:
+    """Catalogue names of the released weights a config can use (svit/weights; tools/download.py --list)."""
+    from svit.weights import entries_for_config
+
+    return [e.name for e in entries_for_config(rel)]
 
 
 def print_rows(kind: str, rows: list[dict[str, Any]]) -> None:
@@ -98,7 +106,8 @@ def print_rows(kind: str, rows: list[dict[str, Any]]) -> None:
         for r in rows:
             size = f"{r['params'] / 1e6:9.2f} M" if r.get("params") else " " * 11
             what = f"{r.get('model') or '-':<12} K={r.get('num_classes', '?'):<5} T={r.get('frames', '?'):<3}"
-            print(f"  {r['config']:<52} {size}  {what} {r.get('note', '')}".rstrip())
+            weights = f"weights: {', '.join(r['weights'])}" if r.get("weights") else ""
+            print(f"  {r['config']:<52} {size}  {what} {r.get('note', '')} {weights}".rstrip())
         return
     width = max((len(r["name"]) for r in rows), default=0)
     for r in rows:
