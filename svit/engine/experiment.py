@@ -97,6 +97,21 @@ def resolve_test_checkpoint(cfg: CfgNode) -> tuple[str | None, str]:
     return None, "pytorch"
 
 
+def require_test_weights(cfg: CfgNode) -> None:
+    """ConfigError when a test phase without training before it (TRAIN.ENABLE False) has no weights to
+    test: its numbers would be those of a randomly initialised model. Checked before anything is built
+    or written."""
+    if resolve_test_checkpoint(cfg)[0]:
+        return
+    from svit.config.errors import ConfigError
+
+    raise ConfigError(
+        f"TEST.ENABLE with TRAIN.ENABLE False needs weights to test, and none is given: set "
+        f"TEST.CHECKPOINT_FILE_PATH (or TRAIN.CHECKPOINT_FILE_PATH), or point OUTPUT_DIR at a run whose "
+        f"checkpoints/ holds one ({cfg.OUTPUT_DIR} has none). Testing a randomly initialised model is refused."
+    )
+
+
 def load_ema_state(ema: ModelEma, ckpt: Any, path: str) -> bool:
     """Restores ``ema`` from a checkpoint's ``ema_state``; False when the checkpoint has none.
     A state that does not fit the model raises EmaStateError naming ``path``."""
@@ -143,7 +158,8 @@ def build_experiment(
     train: dataset, model, EMA, task (weights: the trainer). test: dataset, model, EMA, task and the
     resolved test checkpoint. predict: model and EMA from ``checkpoint`` (strict), with
     ``num_classes`` from the caller's class names; MODEL_EMA.EVAL_MODEL decides which model
-    ``Experiment.net`` is. config.yaml is written for train and test.
+    ``Experiment.net`` is. config.yaml is written for test here, once the weights fit, and for train
+    by the trainer once its weights are loaded: a refused run leaves the folder's config.yaml as it was.
     """
     from svit.data.loader import build_dataset
     from svit.engine.names import check_registered_names
@@ -157,6 +173,12 @@ def build_experiment(
     if phase != "predict":
         check_registered_names(cfg)
     check_ema_config(cfg)
+    if phase == "train":
+        from svit.engine.part_checks import check_part_configs
+
+        check_part_configs(cfg)  # what the selected hooks and task need (ConfigError naming the keys)
+    if phase == "test":
+        require_test_weights(cfg)
     dataset = None
     if phase == "predict":
         settle_num_classes(cfg, num_classes, "the class names")
@@ -167,8 +189,6 @@ def build_experiment(
         settle_num_classes(cfg, getattr(dataset, "num_classes", None), source)
     resolve_model_config(cfg)  # keys the builder derives (Side4Video TOWER auto from its weights file)
     cfg.freeze()
-    if phase != "predict":
-        write_config(cfg)
     net = build_model_seeded(cfg, device)
     if cfg.LOG_MODEL_INFO and phase == "train" and is_main_process():
         from svit.utils.model_stats import log_model_info
@@ -184,8 +204,7 @@ def build_experiment(
             # an error); only the TRAIN.CHECKPOINT_FILE_PATH fallback, an initialisation, may not.
             strict = path != cfg.TRAIN.CHECKPOINT_FILE_PATH or bool(cfg.TEST.CHECKPOINT_FILE_PATH)
             ema = _load_eval_weights(cfg, net, ema, path, ckpt_type, strict)
-        else:
-            logger.warning("No checkpoint to test: testing the randomly initialised model")
+        write_config(cfg)
         return Experiment(cfg, device, phase, net, build_task(cfg, net, device), ema, dataset, path)
     if not checkpoint:
         raise CheckpointError("predict needs a checkpoint")

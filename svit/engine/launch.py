@@ -96,8 +96,9 @@ class SpawnedRunFailed(RuntimeError):
 def launch_job(cfg: CfgNode, init_method: str = "tcp://localhost:9999", func: Callable | None = None) -> Any:
     """Runs ``func(cfg, device)`` (default: train then test) in the configured process layout."""
     if func is None:
-        from svit.engine.run import run_phases
+        from svit.engine.run import check_run_config, run_phases
 
+        check_run_config(cfg)  # the task's, hooks' and test weights' requirements, before any process starts
         func = run_phases
     _check_hardware(cfg)
     if in_torchrun():

@@ -7,14 +7,18 @@ leave its later checkpoints behind and append to its ``stats.jsonl``: two runs m
 * the folder holds no run (no checkpoints, no stats, no results): start;
 * the run resumes (``TRAIN.AUTO_RESUME`` with a checkpoint there, ``TRAIN.RESUME_FROM``, or
   ``TRAIN.CHECKPOINT_FILE_PATH`` with ``TRAIN.CHECKPOINT_EPOCH_RESET False``): continue in place;
-* ``TRAIN.OVERWRITE``: the old run's checkpoints, stats, TensorBoard events and results are deleted
-  (listed in the log) and the run starts fresh;
+* ``TRAIN.AUTO_RESUME`` and the folder holds only what a run writes before its first checkpoint
+  exists (killed, or out of disk, before or while writing it): the run starts again from scratch,
+  dropping those records, if it is the same model (svit/engine/resume_check.py ``check_restart``);
+* ``TRAIN.OVERWRITE``: the old run's checkpoints, stats, TensorBoard events, results and log.txt are
+  deleted (listed in the new log) and the run starts fresh;
 * otherwise: ``OutputDirError`` naming the folder, what it holds and the three ways out.
 
 ``prune_checkpoints`` keeps only the newest ``TRAIN.KEEP_LAST_CHECKPOINTS`` epoch checkpoints.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -68,22 +72,47 @@ def resumes(cfg: CfgNode) -> bool:
         return True  # an explicit resume (tools/run_net.py --resume PATH)
     if cfg.TRAIN.CHECKPOINT_FILE_PATH and not cfg.TRAIN.CHECKPOINT_EPOCH_RESET:
         return True  # continuing from a checkpoint's epoch (PySlowFast style)
-    if cfg.TRAIN.AUTO_RESUME and not previous_run_has_epochs(cfg.OUTPUT_DIR):
-        return True  # the earlier run was killed before its first checkpoint: start it again
+    if cfg.TRAIN.AUTO_RESUME and stopped_before_first_checkpoint(cfg):
+        return True  # killed (or out of disk) before or while writing its first checkpoint: start it again
     return False
 
 
-def previous_run_has_epochs(output_dir: str) -> bool:
-    """Whether stats.jsonl records a finished training epoch (a run that should have a checkpoint)."""
-    path = os.path.join(output_dir, "stats.jsonl")
-    if not os.path.isfile(path):
+def first_checkpoint_epoch(cfg: CfgNode) -> int:
+    """The epoch (1-based) after which a run writes its first checkpoint."""
+    return min(max(1, int(cfg.TRAIN.CHECKPOINT_PERIOD)), max(1, int(cfg.SOLVER.MAX_EPOCH)))
+
+
+def stopped_before_first_checkpoint(cfg: CfgNode) -> bool:
+    """Whether OUTPUT_DIR holds only what a run writes before its first checkpoint is complete: stats
+    and events, with no epoch recorded past the first save (the trainer records epoch E, then saves,
+    then validates: a later train epoch or a validation of epoch E means the save had succeeded, and
+    its checkpoints were deleted since). Such a run is restarted from scratch by the same command."""
+    out = cfg.OUTPUT_DIR
+    if list_checkpoints(out) or any(name not in ("stats.jsonl", "tb/") for name in previous_run(out)):
         return False
+    first = first_checkpoint_epoch(cfg)
+    path = os.path.join(out, "stats.jsonl")
+    if not os.path.isfile(path):
+        return True
     with open(path, errors="replace") as f:
-        return any('"_type": "train_epoch"' in line for line in f)
+        for line in f:
+            try:
+                rec = json.loads(line)
+            except ValueError:  # a line cut by the kill
+                continue
+            if not isinstance(rec, dict) or not isinstance(rec.get("epoch"), int):
+                continue
+            kind, epoch = rec.get("_type"), rec["epoch"]  # 1-based, except the 0-based start of a "resume"
+            if kind == "resume":
+                if epoch > 0:  # it had resumed from a checkpoint (epoch 0: an earlier restart like this one)
+                    return False
+            elif epoch > first or (kind == "val_epoch" and epoch == first):
+                return False
+    return True
 
 
 def clear_previous_run(output_dir: str) -> list[str]:
-    """Deletes an earlier run's checkpoints, stats, events and results; returns what was deleted."""
+    """Deletes an earlier run's checkpoints, stats, events, results and log; returns what was deleted."""
     removed = []
     for p in list_checkpoints(output_dir):
         os.remove(p)
@@ -104,6 +133,10 @@ def clear_previous_run(output_dir: str) -> list[str]:
         if os.path.isdir(p):
             shutil.rmtree(p)
             removed.append(name + "/")
+    log = os.path.join(output_dir, "log.txt")
+    if os.path.isfile(log):  # the new run starts a log of its own (its lines are held until now)
+        os.remove(log)
+        removed.append("log.txt")
     return removed
 
 

@@ -18,6 +18,7 @@ To start a new run from a checkpoint of another architecture use ``TRAIN.CHECKPO
 from __future__ import annotations
 
 import logging
+import os
 import re
 from typing import Any
 
@@ -116,3 +117,28 @@ def check_resume(cfg: CfgNode, path: str) -> None:
         logger.warning(
             "Resuming from %s with a changed config: %s%s", path, "; ".join(other[:_MAX_SHOWN]), more
         )
+
+
+def check_restart(cfg: CfgNode) -> None:
+    """A fresh start in an OUTPUT_DIR that holds the records of a run stopped before its first
+    checkpoint (which ``check_output_dir`` lets the same command restart) must build the same model
+    as that run's config.yaml: OutputDirError listing the architectural differences, one warning for
+    the others. Nothing to check when the folder holds no records."""
+    from svit.engine.output_dir import OutputDirError
+
+    stats = os.path.join(cfg.OUTPUT_DIR, "stats.jsonl")
+    saved = os.path.join(cfg.OUTPUT_DIR, "config.yaml")
+    if not (os.path.isfile(stats) and os.path.getsize(stats) > 0 and os.path.isfile(saved)):
+        return
+    with open(saved, errors="replace") as f:
+        arch, other = compare_configs(f.read(), cfg)
+    if arch:
+        raise OutputDirError(
+            f"OUTPUT_DIR {cfg.OUTPUT_DIR} holds the records of a run stopped before its first checkpoint, "
+            f"of another model ({'; '.join(arch[:_MAX_SHOWN])}). Delete them with TRAIN.OVERWRITE True, or "
+            f"choose another OUTPUT_DIR."
+        )
+    if other:
+        more = f" (and {len(other) - _MAX_SHOWN} more)" if len(other) > _MAX_SHOWN else ""
+        logger.warning("Restarting the run stopped before its first checkpoint in %s with a changed config: %s%s",
+                       cfg.OUTPUT_DIR, "; ".join(other[:_MAX_SHOWN]), more)

@@ -31,14 +31,14 @@ from svit.engine.compile import maybe_compile
 from svit.engine.context import StepContext
 from svit.engine.errors import DataQualityError, NonFiniteLossError
 from svit.engine.evaluator import autocast, to_device, validate
-from svit.engine.experiment import Experiment, build_experiment, load_ema_state
+from svit.engine.experiment import Experiment, build_experiment, load_ema_state, write_config
 from svit.engine.lr_policy import lr_at_epoch, set_lr
 from svit.engine.meters import Average, topk_correct_counts
 from svit.engine.optim import build_optimizer, clip_gradients
 from svit.engine.output_dir import prune_checkpoints
 from svit.engine.precise_bn import has_bn, recompute_bn_stats
 from svit.engine.progress import ProgressReporter
-from svit.engine.resume_check import check_resume
+from svit.engine.resume_check import check_restart, check_resume
 from svit.engine.step import StepOutput
 from svit.engine.step_stats import DeferredStepStats, StepAccumulator, StepRecord
 from svit.engine.train_state import HookSlot, restore_hooks, restore_slot, save_train_checkpoint
@@ -147,6 +147,7 @@ class Trainer:
         self.ctx.model = self.model
         self.loader = build_loader(cfg, "train", self.train_set)
         self.val_loader = None
+        write_config(cfg)  # only now: a run refused above leaves the folder's config.yaml as it was
         self.progress = ProgressReporter(cfg, is_main_process())
 
     def _init_weights(self) -> None:
@@ -166,6 +167,7 @@ class Trainer:
             restore_hooks(self.hooks, ckpt.get("hook_state"), resume)
             self.last_ckpt = resume
         else:
+            check_restart(cfg)  # records of a run stopped before its first checkpoint: the same model?
             # Weights the model's builder names for a fresh run (CLIP tower, ImageNet init), then the file.
             fresh = load_init_checkpoints(cfg, self.net)
             if fresh and self.ema is not None and not cfg.TRAIN.CHECKPOINT_FILE_PATH:

@@ -85,8 +85,11 @@ def test_test_checkpoint_is_loaded_strictly(tmp_path):
 
 
 def test_unlabelled_test_set_gives_strict_json_with_counts(tmp_path):
+    trained = str(tmp_path / "trained")
+    _run(trained, **{"SOLVER.MAX_EPOCH": 1, "TEST.ENABLE": False, "TRAIN.EVAL_PERIOD": 0})
     out = str(tmp_path / "unlabelled")
-    _run(out, **{"TRAIN.ENABLE": False, "TEST.DATASET": "xc_unlabelled"})
+    _run(out, **{"TRAIN.ENABLE": False, "TEST.DATASET": "xc_unlabelled",
+                 "TEST.CHECKPOINT_FILE_PATH": checkpoint_path(trained, 1)})
 
     def no_constants(name):
         raise ValueError(f"non-standard JSON constant {name}")

@@ -40,6 +40,13 @@ class BatchHook:
         self.cfg = cfg
         self.ctx = ctx
 
+    @classmethod
+    def check_config(cls, cfg: CfgNode) -> None:
+        """Raises ConfigError (naming the keys and values) for settings this hook cannot run with.
+
+        Called for every selected hook before anything is built or written (svit/engine/part_checks.py),
+        so a combination that would fail at step 1 is a config error at load time instead."""
+
     def modules(self) -> dict[str, nn.Module]:
         """Trainable modules the hook owns, by a stable name (checkpoint keys use it)."""
         return {}

@@ -52,14 +52,18 @@ from svit.config.errors import ConfigError
 from svit.engine.hooks.base import BatchHook, HookOptimizer
 from svit.engine.hooks.registry import HOOK_REGISTRY
 from svit.engine.lr_policy import base_lr, lr_at_epoch
+from svit.engine.part_checks import clips_per_process_step, require
 from svit.engine.tasks.base import logits_of
 from svit.svmix.features import clip_features, unwrap
 from svit.svmix.losses import soft_target_cross_entropy
+from svit.svmix.masks import feature_scales
 from svit.svmix.mix import SVMixParams, svmix_batch
 from svit.svmix.sampling import draw_step
 from svit.svmix.selector import SelectiveModule
 
 LR_SCHEDULES = ("main", "constant", "as_shipped")
+# Hooks that write soft ``targets`` from the hard labels: with svmix, one of the two would be lost.
+TARGET_WRITING_HOOKS = ("mixup_cutmix",)
 
 
 class ClippedSGD(torch.optim.SGD):
@@ -112,16 +116,9 @@ class SVMixHook(BatchHook):
         self.selector: SelectiveModule | None = None
         if not self.enabled:
             return
+        self.check_config(cfg)
         if ctx is None or ctx.ema is None:
             raise ConfigError("SVMIX.ENABLE needs MODEL_EMA.ENABLE True: the EMA model is SV-Mix's teacher.")
-        if s.LR_SCHEDULE not in LR_SCHEDULES:
-            raise ConfigError(f"SVMIX.LR_SCHEDULE must be one of {LR_SCHEDULES}, got {s.LR_SCHEDULE!r}.")
-        if s.OPTIMIZER not in ("sgd", "shared"):
-            raise ConfigError(f"SVMIX.OPTIMIZER must be 'sgd' or 'shared', got {s.OPTIMIZER!r}.")
-        if not 0.0 <= float(s.EXTREME_LAMBDA) < 0.5:
-            raise ConfigError(f"SVMIX.EXTREME_LAMBDA must be in [0, 0.5), got {s.EXTREME_LAMBDA}.")
-        if float(s.INTER_RATIO) <= 0:
-            raise ConfigError(f"SVMIX.INTER_RATIO must be positive, got {s.INTER_RATIO}.")
         channels = self._probe_channels(cfg, ctx)
         self.selector = SelectiveModule(
             channels,
@@ -139,20 +136,65 @@ class SVMixHook(BatchHook):
         )
         self.offline_weight = float(s.OFFLINE_LOSS_WEIGHT)
 
+    @classmethod
+    def check_config(cls, cfg: CfgNode) -> None:
+        """What SV-Mix cannot run with, as config errors before anything is built (nothing to check
+        when SVMIX.ENABLE is False: the hook is a pass-through)."""
+        from svit.engine.hooks import hook_names
+
+        s = cfg.SVMIX
+        if not s.ENABLE:
+            return
+        require(bool(cfg.MODEL_EMA.ENABLE),
+                "SVMIX.ENABLE needs MODEL_EMA.ENABLE True: the EMA model is SV-Mix's teacher.")
+        clips, how = clips_per_process_step(cfg)
+        require(clips >= 2, f"SV-Mix mixes clips within one process batch and needs at least 2; {how} gives "
+                f"{clips}. Raise TRAIN.BATCH_SIZE or lower the number of processes or TRAIN.GRAD_ACCUM_STEPS.")
+        others = [n for n in hook_names(cfg) if n in TARGET_WRITING_HOOKS]
+        require(not others, f"TRAIN.HOOKS {hook_names(cfg)}: svmix writes its own soft targets, so {others} "
+                "(MIXUP.ENABLE adds MIXUP.METHOD) would mix the clips twice and one hook's targets would be "
+                "lost; use one of them (MIXUP.ENABLE False for SV-Mix).")
+        require(s.LR_SCHEDULE in LR_SCHEDULES,
+                f"SVMIX.LR_SCHEDULE must be one of {LR_SCHEDULES}, got {s.LR_SCHEDULE!r}.")
+        require(s.OPTIMIZER in ("sgd", "shared"), f"SVMIX.OPTIMIZER must be 'sgd' or 'shared', got {s.OPTIMIZER!r}.")
+        require(0.0 <= float(s.EXTREME_LAMBDA) < 0.5,
+                f"SVMIX.EXTREME_LAMBDA must be in [0, 0.5), got {s.EXTREME_LAMBDA}.")
+        require(float(s.INTER_RATIO) > 0, f"SVMIX.INTER_RATIO must be positive, got {s.INTER_RATIO}.")
+        for key in ("MIX_PROB", "SWITCH_PROB"):
+            require(0.0 <= float(s[key]) <= 1.0, f"SVMIX.{key} is a probability, got {s[key]}.")
+        mixes = float(s.MIX_PROB) > 0
+        drawn = {  # the Beta parameters a step can draw from (sampling.draw_step)
+            "SPATIAL_ALPHA": mixes and float(s.SWITCH_PROB) > 0,
+            "TEMPORAL_ALPHA": mixes and float(s.SWITCH_PROB) < 1,
+            "OFFLINE_ALPHA": True,
+        }
+        for key, used in drawn.items():
+            require(not used or float(s[key]) > 0,
+                    f"SVMIX.{key} is a Beta parameter and must be positive, got {s[key]}.")
+
     @staticmethod
     def _probe_channels(cfg: CfgNode, ctx: Any) -> int:
         """C of the backbone's feature map, read from one forward of a blank clip of the training size
-        (eval mode, no_grad: no statistics or RNG touched)."""
+        (eval mode, no_grad: no statistics or RNG touched); the model must give a feature map whose
+        grid divides the clip (masks are whole feature cells), else a ConfigError naming the sizes."""
         net = unwrap(ctx.net)
         crop = int(cfg.DATA.TRAIN_CROP_SIZE)
-        x = torch.zeros(1, int(cfg.DATA.INPUT_CHANNEL_NUM[0]), int(cfg.DATA.NUM_FRAMES), crop, crop)
+        frames = int(cfg.DATA.NUM_FRAMES)
+        x = torch.zeros(1, int(cfg.DATA.INPUT_CHANNEL_NUM[0]), frames, crop, crop)
         was_training = net.training
         net.eval()
         try:
             with torch.no_grad():
                 feats = clip_features(net, x.to(next(net.parameters()).device))
+        except TypeError as e:  # no forward_features: a family SV-Mix cannot read
+            raise ConfigError(f"TRAIN.HOOKS svmix with MODEL.MODEL_NAME {cfg.MODEL.MODEL_NAME}: {e}") from None
         finally:
             net.train(was_training)
+        try:
+            feature_scales(frames, (crop, crop), tuple(feats.spatial.shape[2:]))
+        except ValueError as e:
+            raise ConfigError(f"MODEL.MODEL_NAME {cfg.MODEL.MODEL_NAME} with DATA.NUM_FRAMES {frames}, "
+                              f"DATA.TRAIN_CROP_SIZE {crop}: {e}.") from None
         return int(feats.spatial.shape[1])
 
     # ------------------------------------------------------------------ engine interface

@@ -50,6 +50,11 @@ class Task:
         self.cfg = cfg
         self.device = device
 
+    @classmethod
+    def check_config(cls, cfg: CfgNode) -> None:
+        """Raises ConfigError (naming the keys and values) for settings this task cannot train with;
+        called before anything is built or written (svit/engine/part_checks.py)."""
+
     def training_step(self, model: nn.Module, batch: dict) -> StepOutput:
         """Weighted scalar loss terms (the trainer backpropagates their sum and logs each), the
         logits and the hard labels (B,) for train accuracy (``batch["labels"]``)."""

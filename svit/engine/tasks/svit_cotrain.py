@@ -18,6 +18,7 @@ construction.
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any, Iterator
 
 import torch
@@ -25,6 +26,7 @@ import torch.nn as nn
 from fvcore.common.config import CfgNode
 from torch.utils.data import ConcatDataset, DataLoader
 
+from svit.config.errors import ConfigError
 from svit.engine.step import StepOutput
 from svit.engine.tasks.base import Task, loss_batch, outputs_dict
 from svit.engine.tasks.registry import TASK_REGISTRY
@@ -51,7 +53,13 @@ class SViTCoTrainTask(Task):
         from svit.losses import build_loss
         from svit.losses.svit_weights import svit_branch_weights, svit_loss_weights
 
+        self.check_config(cfg)
         self.net = _unwrap(model)
+        if cfg.IMAGE_TRAIN.ENABLE and "images" not in inspect.signature(self.net.forward).parameters:
+            raise ConfigError(
+                f"TRAIN.TASK svit_cotrain with IMAGE_TRAIN.ENABLE True needs a model whose forward takes "
+                f"images= (SViT); MODEL.MODEL_NAME {cfg.MODEL.MODEL_NAME} has none. Set IMAGE_TRAIN.ENABLE False."
+            )
         self.video_loss = build_loss(cfg.MODEL.LOSS_FUNC, cfg)
         self.node_loss = build_loss("haog_nodes", cfg)
         self.edge_loss = build_loss("haog_edges", cfg)
@@ -67,6 +75,27 @@ class SViTCoTrainTask(Task):
         self._epoch = 0
         if self.use_images:
             self._image_loader = self._build_image_loader()
+
+    @classmethod
+    def check_config(cls, cfg: CfgNode) -> None:
+        """Image co-training needs image datasets and an image batch that splits over the processes;
+        the consistency term needs a known target mode and feature key."""
+        from svit.engine.part_checks import require, world_size_of
+        from svit.losses.consistency import FEATURE_KEYS
+
+        im = cfg.IMAGE_TRAIN
+        if im.ENABLE:
+            require(len(im.DATASETS) > 0, "IMAGE_TRAIN.ENABLE is True but IMAGE_TRAIN.DATASETS is empty: name the "
+                    "annotated-frame datasets, or set IMAGE_TRAIN.ENABLE False.")
+            parts = world_size_of(cfg) * max(1, int(cfg.TRAIN.GRAD_ACCUM_STEPS))
+            require(int(im.BATCH_SIZE) >= parts and int(im.BATCH_SIZE) % parts == 0,
+                    f"IMAGE_TRAIN.BATCH_SIZE {im.BATCH_SIZE} must be a positive multiple of the processes x "
+                    f"TRAIN.GRAD_ACCUM_STEPS ({parts}): each micro-batch of each process draws its share.")
+        if cfg.TRAIN.FORWARD_VIDEO_FRAMES and float(cfg.SVIT.LAMBDA_CON) > 0:
+            require(cfg.SVIT.CON_TARGET_MODE in ("eval", "train"),
+                    f"SVIT.CON_TARGET_MODE must be eval or train, got {cfg.SVIT.CON_TARGET_MODE!r}.")
+            require(cfg.SVIT.CON_FEATURES in FEATURE_KEYS,
+                    f"SVIT.CON_FEATURES must be one of {sorted(FEATURE_KEYS)}, got {cfg.SVIT.CON_FEATURES!r}.")
 
     # ------------------------------------------------------------------ image data
     def _build_image_loader(self) -> DataLoader:
