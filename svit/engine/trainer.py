@@ -46,6 +46,7 @@ from svit.models.build import train_checkpoint_type
 from svit.models.prepare import load_init_checkpoints
 from svit.utils.distributed import all_reduce_sum, barrier, get_rank, get_world_size, is_dist, is_main_process
 from svit.utils.seed import derive_seed, seed_everything
+from svit.vis.epoch_plot import plot_epoch_stats
 
 logger = logging.getLogger("svit.trainer")
 
@@ -220,6 +221,7 @@ class Trainer:
                 self.save(epoch + 1)
             if cfg.TRAIN.EVAL_PERIOD > 0 and ((epoch + 1) % cfg.TRAIN.EVAL_PERIOD == 0 or last):
                 self.progress.end_epoch(epoch, self._validate(), phase="val")
+            plot_epoch_stats(cfg)  # OUTPUT_DIR/stats.png (TRAIN.PLOT_STATS); warns, never raises
         self.progress.close()
         return TrainOutcome(self.net, self.task, self.last_ckpt, self.ema)
 
