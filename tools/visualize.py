@@ -46,6 +46,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         s.add_argument("--animation", default="gif", choices=("gif", "mp4", "none"),
                        help="animated copy of each picture: gif (Pillow), mp4 (PyAV) or none")
         s.add_argument("--seed", type=int, default=0, help="seed of the random augmentation / mixing draws")
+        s.add_argument("--dpi", type=int, default=80, help="resolution of the PNG pictures")
         if name in ("data", "svmix"):
             s.add_argument("--videos", nargs="+", default=["0"] if name == "data" else ["0", "1", "2", "3"],
                            help="indices into the training split")
@@ -128,6 +129,9 @@ def run(args) -> list[str]:
     out = args.out or os.path.join(cfg.OUTPUT_DIR, "vis")
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     anim = "" if args.animation == "none" else args.animation
+    import svit.vis.figures
+
+    svit.vis.figures.DPI = args.dpi
     checkpoint = getattr(args, "checkpoint", "") or (last_checkpoint(cfg.OUTPUT_DIR) or "")
     if args.command == "data":
         from svit.vis.data_view import render_data

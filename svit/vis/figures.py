@@ -64,11 +64,15 @@ def contact_text(states) -> str:
     return "contact h0h1 per frame\n(P object, N none, - missing):\n" + " ".join(per_frame)
 
 
-def save(fig: Figure, path: str, dpi: int = 80) -> str:
-    """PNG via a temporary file; closes the figure."""
+#: Resolution of the saved pictures (tools/visualize.py --dpi sets it).
+DPI = 80
+
+
+def save(fig: Figure, path: str, dpi: int | None = None) -> str:
+    """PNG via a temporary file (at ``dpi``, default ``DPI``); closes the figure."""
     os.makedirs(os.path.dirname(os.path.abspath(path)) or ".", exist_ok=True)
     tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=dpi)
+    fig.savefig(tmp, dpi=dpi or DPI)
     plt.close(fig)
     os.replace(tmp, path)
     return path

@@ -88,9 +88,10 @@ def render_predict(cfg, net: torch.nn.Module, views: list[dict], video_id: str, 
         rows.append((f"clip {t_idx + 1} crop {s_idx + 1}", frames))
         texts.append(view_text(k, scores, names, top5, scores.outputs))
     truth = f", true: {class_name(names, label)}" if label is not None and label >= 0 else ""
-    top = "; ".join(f"{i + 1}. {class_name(names, c)} {scores.ensemble[c]:.2f}" for i, c in enumerate(top5))
+    top = [f"{i + 1}. {class_name(names, c)} {scores.ensemble[c]:.2f}" for i, c in enumerate(top5)]
     title = (f"video {video_id}{truth} - {cfg.MODEL.MODEL_NAME}, checkpoint {checkpoint}\n"
-             f"top-5 ({cfg.TEST.ENSEMBLE_METHOD} of {len(views)} views): {top}")
+             f"top-5 ({cfg.TEST.ENSEMBLE_METHOD} of {len(views)} views): " + "; ".join(top[:3])
+             + ("\n" + "; ".join(top[3:]) if len(top) > 3 else ""))
     legend = slot_legend() if scores.outputs is not None and "pred_bboxes" in scores.outputs else None
     cols = [f"frame {k + 1}" for k in range(len(rows[0][1]))]
     fig = frames_grid(rows, title, cols, legend, side_text=texts)
