@@ -1,7 +1,8 @@
 """Training progress: tqdm on a terminal, log lines otherwise, stats.jsonl, TensorBoard, W&B.
 
 Only rank 0 reports; other ranks get a reporter whose methods do nothing, so the loop never
-branches on rank. Every stats.jsonl record carries ``time`` (Unix seconds, wall clock). When a run
+branches on rank. Without tqdm the run's first step gets a log line at once (a slow model with a
+long LOG_PERIOD is otherwise silent for its whole first period), then every LOG_PERIOD steps. Every stats.jsonl record carries ``time`` (Unix seconds, wall clock). When a run
 resumes, the records of the epochs it repeats (written by the killed process after its last
 checkpoint) are dropped from stats.jsonl at the first ``start_epoch`` and one ``resume`` record
 says how many, so plots get no duplicate points. Weights & Biases (``WANDB.ENABLE``) is imported
@@ -41,6 +42,7 @@ class ProgressReporter:
         self.use_tqdm = enabled and sys.stderr.isatty()
         self._period_sums: dict[str, tuple[float, int]] = {}  # key -> (sum, count) since last log
         self._started = False
+        self._shown_step = False  # whether a step line was logged yet (the run's first step always is)
         self.wandb = None
         if enabled:
             os.makedirs(cfg.OUTPUT_DIR, exist_ok=True)
@@ -109,6 +111,8 @@ class ProgressReporter:
             total, n = acc.get(k, (0.0, 0))
             acc[k] = (total + float(v), n + 1)
         if (step + 1) % self.period and step + 1 != steps:
+            if not self._shown_step and self.bar is None:  # the first step at once: the run is alive
+                self._log_step(epoch, step, steps, values, data_time, step_time, eta_seconds)
             return
         means = {k: total / n for k, (total, n) in acc.items()}
         acc.clear()
@@ -119,14 +123,21 @@ class ProgressReporter:
                   "data_time": data_time, "step_time": step_time, "eta": eta, **values}
         self.write_stats(record)
         if self.bar is None:
-            parts = " ".join(f"{k} {_fmt(v)}" for k, v in values.items())
-            logger.info("epoch %d/%d iter %d/%d %s | data %.3fs step %.3fs | eta %s",
-                        epoch + 1, self.max_epoch, step + 1, steps, parts, data_time, step_time, eta)
+            self._log_step(epoch, step, steps, values, data_time, step_time, eta_seconds)
         if self.tb is not None:
             for k, v in values.items():
                 self.tb.add_scalar(f"train/{k}", v, global_step)
         if self.wandb is not None:
             self.wandb.log({f"train/{k}": v for k, v in values.items()}, step=global_step)
+
+    def _log_step(self, epoch: int, step: int, steps: int, values: dict[str, float], data_time: float,
+                  step_time: float, eta_seconds: float) -> None:
+        """One log line (no stats record: the first step's line does not cut the first period short)."""
+        self._shown_step = True
+        eta = str(datetime.timedelta(seconds=int(eta_seconds))) if math.isfinite(eta_seconds) else "?"
+        parts = " ".join(f"{k} {_fmt(v)}" for k, v in values.items())
+        logger.info("epoch %d/%d iter %d/%d %s | data %.3fs step %.3fs | eta %s",
+                    epoch + 1, self.max_epoch, step + 1, steps, parts, data_time, step_time, eta)
 
     def end_epoch(self, epoch: int, summary: dict[str, float], phase: str = "train") -> None:
         """Epoch summary of ``phase`` (train or val): stats line, log line, TensorBoard."""
