@@ -81,7 +81,9 @@ def attention_pool(
     # tensor of the full size plus a copy, then two adds)
     cls_tok, patches, extra = torch.split(tensor, [start, n_patch, tensor.shape[2] - start - n_patch], dim=2)
 
-    grid = patches.reshape(b * n, t, h, w, c).permute(0, 4, 1, 2, 3)
+    # contiguous: a permuted (channels-last) grid makes the pooling conv's weight gradient channels-last
+    # too, which no longer matches the parameter's layout (DDP's "grad strides" warning every step)
+    grid = patches.reshape(b * n, t, h, w, c).permute(0, 4, 1, 2, 3).contiguous()
     grid = pool(grid)
     new_thw = [int(grid.shape[2]), int(grid.shape[3]), int(grid.shape[4])]
     patches = grid.reshape(b, n, grid.shape[1], -1).transpose(2, 3)
