@@ -60,10 +60,15 @@ def _resample_1d(table: torch.Tensor, length: int) -> torch.Tensor:
 
 
 def resample_spatial_pos(table: torch.Tensor, size: tuple[int, int], key: str, path: str) -> torch.Tensor:
-    """Bicubic resampling of a ``(1, S*S, C)`` spatial position table to ``(1, h*w, C)``.
+    """Bilinear (``align_corners=False``) resampling of a ``(1, S*S, C)`` spatial position table to
+    ``(1, h*w, C)``.
 
-    Checkpoints store the table of a square patch grid; its side is read off its length, so a
-    length that is not a square cannot be placed and raises CheckpointError naming ``path``.
+    Bilinear, not bicubic: PySlowFast evaluates a model at another size by interpolating the
+    combined embedding (spatial tiled over time plus temporal) trilinearly, which is the same as
+    this spatial table bilinearly plus the temporal one linearly (interpolation weights sum to one
+    per axis); so a checkpoint made at 16x224 loaded into an 8x96 model computes what PySlowFast's
+    16x224 model computes on an 8x96 clip. Checkpoints store the table of a square patch grid; its
+    side is read off its length, so a length that is not a square raises CheckpointError naming ``path``.
     """
     n, dim = table.shape[1], table.shape[2]
     side = math.isqrt(n)
@@ -73,7 +78,7 @@ def resample_spatial_pos(table: torch.Tensor, size: tuple[int, int], key: str, p
             f"to {size[0]}x{size[1]}."
         )
     grid = table.float().reshape(1, side, side, dim).permute(0, 3, 1, 2)
-    grid = F.interpolate(grid, size=size, mode="bicubic", align_corners=False)
+    grid = F.interpolate(grid, size=size, mode="bilinear", align_corners=False)
     return grid.flatten(2).transpose(1, 2).to(table.dtype)
 
 
@@ -280,9 +285,10 @@ class MViT(nn.Module):
         Relative-position tables (``*.rel_pos_{h,w,t}``) whose row count differs from the model's
         (e.g. K400 weights at another crop or frame count) are resampled by 1-D linear
         interpolation over the table length, ``pos_embed_temporal`` likewise, and
-        ``pos_embed_spatial`` of a checkpoint made at another crop bicubically over its square grid
-        (as PySlowFast's loader does); each change is recorded in ``report.resampled``. Other
-        tensors are left for the loader's shape check.
+        ``pos_embed_spatial`` of a checkpoint made at another crop bilinearly over its square grid
+        (together: PySlowFast's trilinear resampling of the combined embedding, see
+        ``resample_spatial_pos``); each change is recorded in ``report.resampled``. Other tensors
+        are left for the loader's shape check.
         """
         own = self.state_dict()
         out = dict(state_dict)
