@@ -10,9 +10,14 @@ names), visual-only state dicts (no ``visual.`` prefix) and EVA-CLIP's released 
   ``vocab_size``) are dropped;
 * the unused ``visual.ln_post``/``visual.proj`` (EVA: ``norm``/``head``), the text tower and
   ``logit_scale`` are dropped; every drop is listed in ``report.dropped`` with its reason;
-* the file's tower (width, depth, patch, variant; read off the shapes) must be the model's, else a
-  CheckpointError naming the file and both towers; a positional embedding made for another crop
-  is resampled bicubically (``report.resampled``).
+* the file must hold a tower's complete tensor set (``svit.models.side4video.tower_keys``) and that
+  tower (width, depth, patch, variant, and for CLIP the MLP width and ``ln_pre``; read off the
+  shapes) must be the model's, else a CheckpointError naming the file and both towers; a
+  positional embedding made for another crop is resampled bicubically (``report.resampled``);
+* what the tensors cannot show (a CLIP tower's activation and head width) comes from the config
+  (``SIDE4VIDEO.ACTIVATION`` / ``HEAD_WIDTH``, resolved in ``towers.resolve_tower_config``);
+* the share of the model the file must set (``TRAIN.CHECKPOINT_MIN_LOADED``) is measured over the
+  tower (``report.scope = "backbone."``): the side network always starts fresh.
 """
 from __future__ import annotations
 
