@@ -76,14 +76,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def experiment(cfg, phase: str, device, out: str, checkpoint: str = ""):
     """``build_experiment`` on a copy of ``cfg`` whose OUTPUT_DIR is ``out`` (its config.yaml goes
     there, never over the run's); ``checkpoint`` is the test phase's TEST.CHECKPOINT_FILE_PATH."""
-    from svit.engine.experiment import build_experiment
+    from svit.engine.experiment import build_experiment, write_config
 
     cfg = cfg.clone()
     cfg.defrost()
     cfg.OUTPUT_DIR = out
     if checkpoint:
         cfg.TEST.CHECKPOINT_FILE_PATH = checkpoint
-    return build_experiment(cfg, phase, device)
+    exp = build_experiment(cfg, phase, device)
+    write_config(exp.cfg)  # the config the pictures were made with, next to them
+    return exp
 
 
 def eval_net(exp):
@@ -136,11 +138,12 @@ def run(args) -> list[str]:
     if args.command == "data":
         from svit.vis.data_view import render_data
 
-        return render_data(experiment(cfg, "train", device, out), experiment(cfg, "test", device, out),
-                           args.videos, out, args.seed, anim)
+        return render_data(experiment(cfg, "train", device, out), args.videos, out, args.seed, anim)
     if args.command == "svmix":
         from svit.vis.svmix_view import render_svmix
 
+        if len(args.videos) < 2:  # before building anything
+            raise ValueError("visualize.py svmix needs at least 2 --videos: SV-Mix mixes the clips of a batch")
         exp = experiment(cfg, "train", device, out)
         return render_svmix(exp, checkpoint or None, args.videos, out, args.seed, anim)
     if not checkpoint:
