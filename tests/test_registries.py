@@ -3,8 +3,8 @@ moment it is registered.
 
 * every registered model builds at a tiny size, runs forward and backward, and follows the model
   convention (``forward_features`` map, ``forward_head``, ``no_weight_decay``,
-  ``set_grad_checkpointing`` giving the same gradients); a family provides its tiny size in ``TINY``
-  below or as a ``tiny_config(cfg)`` attribute of its builder;
+  ``set_grad_checkpointing`` giving the same gradients); a family provides its tiny size as the
+  ``tiny_config(cfg)`` attribute of its builder (``@tiny_size`` beside the builder);
 * every shipped yaml under configs/ loads and builds on the meta device;
 * every registered dataset, loss, task, batch hook and checkpoint adapter is named by some test.
 """
@@ -30,54 +30,19 @@ from svit.models.adapters import ADAPTER_REGISTRY
 
 REPO = Path(__file__).resolve().parents[1]
 NUM_CLASSES = 5
-_MVIT = ["MVIT.DEPTH", 2, "MVIT.EMBED_DIM", 16, "MVIT.NUM_HEADS", 1, "MVIT.DIM_MUL", [[1, 2.0]],
-         "MVIT.HEAD_MUL", [[1, 2.0]], "MVIT.POOL_Q_STRIDE", [[1, 1, 2, 2]], "MVIT.POOL_KV_STRIDE_ADAPTIVE", [1, 4, 4],
-         "MVIT.REL_POS_SPATIAL", True, "MVIT.RESIDUAL_POOLING", True, "MVIT.DIM_MUL_IN_ATT", True,
-         "MVIT.DROPPATH_RATE", 0.1]
-_CNN2D = ["CNN.BACKBONE", "resnet", "CNN.DEPTH", 18]
-_CNN3D = ["CNN.DEPTH", 18]
-# name -> (KEY VALUE overrides, input (B, C, T, H, W)); DATA.* sizes are set from the input.
-TINY: dict[str, tuple[list, tuple[int, ...]]] = {
-    "MViT": (_MVIT, (2, 3, 4, 32, 32)),
-    "SViT": (_MVIT, (2, 3, 4, 32, 32)),
-    "TSN": (_CNN2D, (2, 3, 4, 32, 32)),
-    "TSM": (_CNN2D, (2, 3, 4, 32, 32)),
-    "TAM": (_CNN2D, (2, 3, 4, 32, 32)),
-    "IBM2D": (_CNN2D + ["CNN.TEMPORAL_MODULE", "TSM"], (2, 3, 4, 32, 32)),
-    "I3D": (_CNN3D + ["CNN.BACKBONE", "i3d_resnet"], (2, 3, 4, 32, 32)),
-    "S3D": (_CNN3D + ["CNN.BACKBONE", "s3d_resnet"], (2, 3, 4, 32, 32)),
-    "ResNet3D": (_CNN3D + ["CNN.BACKBONE", "resnet"], (2, 3, 4, 32, 32)),
-    "R2plus1D": (_CNN3D + ["CNN.BACKBONE", "resnet"], (2, 3, 4, 32, 32)),
-    "H2CN": (["H2CN.DEPTH", 26, "H2CN.BASE_WIDTH", 16, "H2CN.SNIPPET_LEN", 5, "DATA.FRAMES_PER_SEGMENT", 5],
-             (2, 3, 2 * 5, 16, 16)),
-    "VideoSwin": (["SWIN.EMBED_DIM", 16, "SWIN.DEPTHS", [2, 2], "SWIN.NUM_HEADS", [1, 2],
-                   "SWIN.WINDOW_SIZE", [2, 4, 4]], (2, 3, 4, 32, 32)),
-    "UniFormer": (["UNIFORMER.DEPTH", [1, 1, 1, 1], "UNIFORMER.EMBED_DIM", [16, 32, 64, 64],
-                   "UNIFORMER.HEAD_DIM", 32], (2, 3, 4, 64, 64)),
-    "ViViT": (["VIVIT.EMBED_DIM", 32, "VIVIT.DEPTH", 2, "VIVIT.TEMPORAL_DEPTH", 1, "VIVIT.NUM_HEADS", 2,
-               "VIVIT.PATCH_SIZE", 16], (2, 3, 4, 32, 32)),
-    "Side4Video": (["SIDE4VIDEO.TOWER", "custom", "SIDE4VIDEO.WIDTH", 64, "SIDE4VIDEO.LAYERS", 2,
-                    "SIDE4VIDEO.HEADS", 1, "SIDE4VIDEO.PATCH_SIZE", 16, "SIDE4VIDEO.SIDE_DIM", 64],
-                   (2, 3, 4, 32, 32)),
-}
 
 
 def tiny_cfg(name: str):
-    """The tiny config of registered model ``name`` and its input shape."""
+    """The tiny config of registered model ``name`` and its input shape, from the ``tiny_config(cfg)``
+    its family declares beside the builder (``svit.models.tiny.tiny_size``)."""
     cfg = get_cfg()
     cfg.MODEL.MODEL_NAME, cfg.MODEL.NUM_CLASSES = name, NUM_CLASSES
     hook = getattr(MODEL_REGISTRY.get(name), "tiny_config", None)
-    if name in TINY:
-        overrides, shape = TINY[name]
-        segments = shape[2] // int(dict(zip(overrides[::2], overrides[1::2])).get("DATA.FRAMES_PER_SEGMENT", 1))
-        cfg.merge_from_list(list(overrides) + ["DATA.NUM_FRAMES", segments, "DATA.TRAIN_CROP_SIZE", shape[3],
-                                               "DATA.TEST_CROP_SIZE", shape[3]])
-        return cfg, shape
     if callable(hook):
         shape = hook(cfg)
         return cfg, tuple(shape)
-    pytest.fail(f"model '{name}' is registered but has no tiny size: add it to TINY in {__file__} "
-                "or give its builder a tiny_config(cfg) -> input shape")
+    pytest.fail(f"model '{name}' is registered but has no tiny size: give its builder a tiny_config(cfg) -> input "
+                "shape (@tiny_size(overrides, shape) from svit.models.tiny)")
 
 
 def _logits(out):

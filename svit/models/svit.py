@@ -17,6 +17,7 @@ from timm.layers import trunc_normal_
 from svit.config.sections import uses_config_sections
 from svit.models.mvit.model import MViT, _resample_1d, as_video, mvit_kwargs
 from svit.models.registry import MODEL_REGISTRY
+from svit.models.tiny import MVIT_TINY, tiny_size
 
 NUM_CONTACT_STATES = 5  # 100DOH: none, self, other person, portable object, stationary object
 NUM_HAND_SLOTS = 2
@@ -134,6 +135,7 @@ class SViT(MViT):
 
 
 @MODEL_REGISTRY.register("SViT")
+@tiny_size(MVIT_TINY, (2, 3, 4, 32, 32))
 @uses_config_sections("MVIT", "SVIT")
 def build_svit(cfg: CfgNode) -> SViT:
     """Builder for ``MODEL.MODEL_NAME: SViT`` (the MViT keys plus SVIT.O)."""

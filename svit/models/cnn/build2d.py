@@ -18,6 +18,7 @@ from svit.models.cnn.inception2d import InceptionV1Video
 from svit.models.cnn.resnet2d import ResNet2dVideo
 from svit.models.cnn.temporal_modules2d import TemporalModuleSpec
 from svit.models.registry import MODEL_REGISTRY
+from svit.models.tiny import tiny_size
 
 
 def build_2d_video_model(cfg: CfgNode, temporal_module: str | None = None) -> nn.Module:
@@ -55,6 +56,7 @@ def imagenet_2d_init(cfg: CfgNode) -> list[tuple[str, str]]:
 
 
 @MODEL_REGISTRY.register("TSN")
+@tiny_size(["CNN.BACKBONE", "resnet", "CNN.DEPTH", 18], (2, 3, 4, 32, 32))
 @uses_config_sections("CNN")
 @with_init_checkpoints(imagenet_2d_init)
 def build_tsn(cfg: CfgNode) -> nn.Module:
@@ -63,6 +65,7 @@ def build_tsn(cfg: CfgNode) -> nn.Module:
 
 
 @MODEL_REGISTRY.register("TSM")
+@tiny_size(["CNN.BACKBONE", "resnet", "CNN.DEPTH", 18], (2, 3, 4, 32, 32))
 @uses_config_sections("CNN")
 @with_init_checkpoints(imagenet_2d_init)
 def build_tsm(cfg: CfgNode) -> nn.Module:
@@ -71,6 +74,7 @@ def build_tsm(cfg: CfgNode) -> nn.Module:
 
 
 @MODEL_REGISTRY.register("TAM")
+@tiny_size(["CNN.BACKBONE", "resnet", "CNN.DEPTH", 18], (2, 3, 4, 32, 32))
 @uses_config_sections("CNN")
 @with_init_checkpoints(imagenet_2d_init)
 def build_tam(cfg: CfgNode) -> nn.Module:
@@ -79,6 +83,7 @@ def build_tam(cfg: CfgNode) -> nn.Module:
 
 
 @MODEL_REGISTRY.register("IBM2D")
+@tiny_size(["CNN.BACKBONE", "resnet", "CNN.DEPTH", 18] + ["CNN.TEMPORAL_MODULE", "TSM"], (2, 3, 4, 32, 32))
 @uses_config_sections("CNN")
 @with_init_checkpoints(imagenet_2d_init)
 def build_ibm2d(cfg: CfgNode) -> nn.Module:

@@ -26,6 +26,7 @@ from svit.models.build import inflate_adapter, with_init_checkpoints
 from svit.models.cnn.inception3d import InceptionV1_3d
 from svit.models.cnn.resnet3d import ResNet3d
 from svit.models.registry import MODEL_REGISTRY
+from svit.models.tiny import tiny_size
 from svit.utils.logging import get_logger
 
 logger = get_logger(__name__)
@@ -96,6 +97,7 @@ def _build_family(cfg: CfgNode, family: str) -> nn.Module:
 
 
 @MODEL_REGISTRY.register("I3D")
+@tiny_size(["CNN.DEPTH", 18, "CNN.BACKBONE", "i3d_resnet"], (2, 3, 4, 32, 32))
 @uses_config_sections("CNN")
 @with_init_checkpoints(inflate_init)
 def build_i3d(cfg: CfgNode) -> nn.Module:
@@ -104,6 +106,7 @@ def build_i3d(cfg: CfgNode) -> nn.Module:
 
 
 @MODEL_REGISTRY.register("S3D")
+@tiny_size(["CNN.DEPTH", 18, "CNN.BACKBONE", "s3d_resnet"], (2, 3, 4, 32, 32))
 @uses_config_sections("CNN")
 @with_init_checkpoints(inflate_init)
 def build_s3d(cfg: CfgNode) -> nn.Module:
@@ -120,6 +123,7 @@ def _resnet_only(cfg: CfgNode, name: str, family: str) -> None:
 
 
 @MODEL_REGISTRY.register("ResNet3D")
+@tiny_size(["CNN.DEPTH", 18, "CNN.BACKBONE", "resnet"], (2, 3, 4, 32, 32))
 @uses_config_sections("CNN")
 @with_init_checkpoints(inflate_init)
 def build_resnet3d_alias(cfg: CfgNode) -> nn.Module:
@@ -129,6 +133,7 @@ def build_resnet3d_alias(cfg: CfgNode) -> nn.Module:
 
 
 @MODEL_REGISTRY.register("R2plus1D")
+@tiny_size(["CNN.DEPTH", 18, "CNN.BACKBONE", "resnet"], (2, 3, 4, 32, 32))
 @uses_config_sections("CNN")
 @with_init_checkpoints(inflate_init)
 def build_r2plus1d(cfg: CfgNode) -> nn.Module:

@@ -18,6 +18,7 @@ from svit.models.build import with_init_checkpoints
 from svit.models.cnn.convention import CNNConvention, frames_to_video
 from svit.models.h2cn.backbone import H2CNBackbone
 from svit.models.registry import MODEL_REGISTRY
+from svit.models.tiny import tiny_size
 
 
 class H2CN(CNNConvention, nn.Module):
@@ -76,6 +77,12 @@ def imagenet_init(cfg: CfgNode) -> list[tuple[str, str]]:
 
 
 @MODEL_REGISTRY.register("H2CN")
+@tiny_size([
+    "H2CN.DEPTH", 26,
+    "H2CN.BASE_WIDTH", 16,
+    "H2CN.SNIPPET_LEN", 5,
+    "DATA.FRAMES_PER_SEGMENT", 5,
+], (2, 3, 2 * 5, 16, 16))
 @uses_config_sections("H2CN")
 @with_init_checkpoints(imagenet_init)
 def build_h2cn(cfg: CfgNode) -> H2CN:

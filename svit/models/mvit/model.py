@@ -26,6 +26,7 @@ from svit.models.mvit.rel_pos import resample_rel_pos
 from svit.models.mvit.schedule import block_schedule
 from svit.models.mvit.sincos import sincos_3d
 from svit.models.registry import MODEL_REGISTRY
+from svit.models.tiny import MVIT_TINY, tiny_size
 from svit.models.vit_common import init_vit_weights
 
 REL_POS_NAMES = ("rel_pos_h", "rel_pos_w", "rel_pos_t")
@@ -454,6 +455,7 @@ def mvit_kwargs(cfg: CfgNode) -> dict:
 
 
 @MODEL_REGISTRY.register("MViT")
+@tiny_size(MVIT_TINY, (2, 3, 4, 32, 32))
 @uses_config_sections("MVIT")
 def build_mvit(cfg: CfgNode) -> MViT:
     """Builder for ``MODEL.MODEL_NAME: MViT``."""

@@ -14,9 +14,18 @@ from svit.config.sections import uses_config_sections
 from svit.models.registry import MODEL_REGISTRY
 from svit.models.side4video.model import Side4Video
 from svit.models.side4video.towers import resolve_tower_config, tower_dims
+from svit.models.tiny import tiny_size
 
 
 @MODEL_REGISTRY.register("Side4Video")
+@tiny_size([
+    "SIDE4VIDEO.TOWER", "custom",
+    "SIDE4VIDEO.WIDTH", 64,
+    "SIDE4VIDEO.LAYERS", 2,
+    "SIDE4VIDEO.HEADS", 1,
+    "SIDE4VIDEO.PATCH_SIZE", 16,
+    "SIDE4VIDEO.SIDE_DIM", 64,
+], (2, 3, 4, 32, 32))
 @uses_config_sections("SIDE4VIDEO")
 def build_side4video(cfg: CfgNode) -> Side4Video:
     """Side4Video from the config (tower preset/custom dims; resolve ``auto`` first)."""

@@ -19,6 +19,7 @@ from svit.models.registry import MODEL_REGISTRY
 from svit.models.swin.patch_embed import PatchEmbed3D
 from svit.models.swin.rel_pos import infer_window, resize_table
 from svit.models.swin.stage import SwinStage
+from svit.models.tiny import tiny_size
 from svit.models.vit_common import init_vit_weights
 
 # Official sizes (embed_dim, depths, heads): T/S/B of the Video Swin paper.
@@ -166,6 +167,13 @@ def swin_kwargs(cfg: CfgNode) -> dict:
 
 
 @MODEL_REGISTRY.register("VideoSwin")
+@tiny_size([
+    "SWIN.EMBED_DIM", 16,
+    "SWIN.DEPTHS", [2, 2],
+    "SWIN.NUM_HEADS", [1, 2],
+    "SWIN.WINDOW_SIZE", [2, 4, 4],
+], (2, 3, 4, 32, 32))
 @uses_config_sections("SWIN")
 def build_video_swin(cfg: CfgNode) -> VideoSwin:
+    """Video Swin Transformer (shifted 3D windows; SWIN.* keys, e.g. Swin-S window 8x7x7 / 4x7x7)."""
     return VideoSwin(**swin_kwargs(cfg))

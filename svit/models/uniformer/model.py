@@ -16,6 +16,7 @@ from fvcore.common.config import CfgNode
 from svit.config.sections import uses_config_sections
 from svit.models.adapters.shape_check import require_matching_shapes
 from svit.models.registry import MODEL_REGISTRY
+from svit.models.tiny import tiny_size
 from svit.models.uniformer.blocks import CBlock, SABlock
 from svit.models.uniformer.patch_embed import PatchEmbed3D
 from svit.models.vit_common import ATTN_IMPLS, init_vit_weights, run_blocks, set_timm_attention_impl
@@ -141,6 +142,12 @@ def uniformer_kwargs(cfg: CfgNode) -> dict:
 
 
 @MODEL_REGISTRY.register("UniFormer")
+@tiny_size([
+    "UNIFORMER.DEPTH", [1, 1, 1, 1],
+    "UNIFORMER.EMBED_DIM", [16, 32, 64, 64],
+    "UNIFORMER.HEAD_DIM", 32,
+], (2, 3, 4, 64, 64))
 @uses_config_sections("UNIFORMER")
 def build_uniformer(cfg: CfgNode) -> UniFormer:
+    """UniFormer (conv stages + global attention stages; UNIFORMER.* keys, e.g. UniFormer-S 16x4)."""
     return UniFormer(**uniformer_kwargs(cfg))

@@ -29,6 +29,7 @@ from timm.models.vision_transformer import Block
 from svit.config.sections import uses_config_sections
 from svit.models.adapters.shape_check import require_matching_shapes
 from svit.models.registry import MODEL_REGISTRY
+from svit.models.tiny import tiny_size
 from svit.models.vit_common import init_vit_weights, run_blocks, set_timm_attention_impl
 from svit.models.vivit.embed import TubeletEmbed
 
@@ -213,6 +214,14 @@ def vivit_kwargs(cfg: CfgNode) -> dict:
 
 
 @MODEL_REGISTRY.register("ViViT")
+@tiny_size([
+    "VIVIT.EMBED_DIM", 32,
+    "VIVIT.DEPTH", 2,
+    "VIVIT.TEMPORAL_DEPTH", 1,
+    "VIVIT.NUM_HEADS", 2,
+    "VIVIT.PATCH_SIZE", 16,
+], (2, 3, 4, 32, 32))
 @uses_config_sections("VIVIT")
 def build_vivit(cfg: CfgNode) -> ViViT:
+    """ViViT factorised encoder (spatial then temporal transformer; the SV-Mix ViViT-S, VIVIT.* keys)."""
     return ViViT(**vivit_kwargs(cfg))
