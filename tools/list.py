@@ -7,8 +7,10 @@ shipped configs with their model and size.
     python tools/list.py all
 
 Config sizes are parameter counts of the model each config builds (built on PyTorch's ``meta``
-device: no memory, no weights, a second for all of them); dataset-only fragments
-(``configs/datasets``, ``_base`` folders) are listed without a model.
+device: no memory, no weights); dataset-only fragments (``configs/datasets``, ``_base`` folders) are
+listed without a model. The first listing loads and builds every config (about half a minute for the
+~200 shipped ones on 2 cores) and prints each row as it is known; the rows are cached, and a listing
+with unchanged configs and code takes about a second (``--no-cache`` builds everything afresh).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import glob
 import os
 import sys
 import warnings
-from typing import Any
+from typing import Any, Iterator
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -68,29 +70,53 @@ def count_parameters(cfg) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def list_configs(root: str) -> list[dict[str, Any]]:
-    """Each yaml under ``root``: model name, number of classes and parameters (or why not)."""
+def config_row(path: str) -> dict[str, Any]:
+    """Model name, classes, frames and parameters of one config (or why not): loads it and builds it."""
     from svit.config import load_config
 
-    rows = []
-    for path in sorted(glob.glob(os.path.join(root, "**", "*.yaml"), recursive=True)):
-        rel = os.path.relpath(path, REPO) if path.startswith(REPO) else path
-        fragment = "/datasets/" in path or "/_base/" in path
-        row: dict[str, Any] = {"config": rel}
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                cfg = load_config(path)
-            row.update(model=cfg.MODEL.MODEL_NAME, num_classes=cfg.MODEL.NUM_CLASSES, frames=cfg.DATA.NUM_FRAMES)
-            if fragment:
-                row.update(model=None, params=None, note="dataset/base fragment")
-            else:
-                row["params"] = count_parameters(cfg)
-        except Exception as e:  # a broken config is listed with its error, the rest still print
-            row.update(params=None, note=f"error: {type(e).__name__}: {e}"[:200])
-        row["weights"] = released_weights(rel)
-        rows.append(row)
-    return rows
+    fragment = "/datasets/" in path or "/_base/" in path
+    row: dict[str, Any] = {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cfg = load_config(path)
+        row.update(model=cfg.MODEL.MODEL_NAME, num_classes=cfg.MODEL.NUM_CLASSES, frames=cfg.DATA.NUM_FRAMES)
+        if fragment:
+            row.update(model=None, params=None, note="dataset/base fragment")
+        else:
+            row["params"] = count_parameters(cfg)
+    except Exception as e:  # a broken config is listed with its error, the rest still print
+        row.update(params=None, note=f"error: {type(e).__name__}: {e}"[:200])
+    return row
+
+
+def iter_configs(root: str, use_cache: bool = True) -> Iterator[dict[str, Any]]:
+    """Each yaml under ``root``, one row at a time (so a listing prints as it goes): model name, number
+    of classes and parameters, from the cache (``svit.utils.config_index``) when neither the config
+    nor the code changed since it was last listed."""
+    from svit.utils.config_index import ConfigIndexCache, config_key
+
+    cache = ConfigIndexCache() if use_cache else None
+    try:
+        for path in sorted(glob.glob(os.path.join(root, "**", "*.yaml"), recursive=True)):
+            rel = os.path.relpath(path, REPO) if path.startswith(REPO) else path
+            key = config_key(path) if cache is not None else ""
+            row = cache.get(key) if cache is not None else None
+            if row is None:
+                # the weights catalogue is code (svit/weights/entries.py): cached with the row, so a
+                # cached listing need not import svit.weights (which imports torch)
+                row = {**config_row(path), "weights": released_weights(rel)}
+                if cache is not None and not str(row.get("note", "")).startswith("error"):
+                    cache.put(key, row)
+            yield {"config": rel, **row}
+    finally:
+        if cache is not None:
+            cache.save()
+
+
+def list_configs(root: str, use_cache: bool = True) -> list[dict[str, Any]]:
+    """Every row of ``iter_configs``."""
+    return list(iter_configs(root, use_cache))
 
 
 def released_weights(rel: str) -> list[str]:
@@ -100,14 +126,18 @@ def released_weights(rel: str) -> list[str]:
     return [e.name for e in entries_for_config(rel)]
 
 
+def print_config_row(r: dict[str, Any]) -> None:
+    size = f"{r['params'] / 1e6:9.2f} M" if r.get("params") else " " * 11
+    what = f"{r.get('model') or '-':<12} K={r.get('num_classes', '?'):<5} T={r.get('frames', '?'):<3}"
+    weights = f"weights: {', '.join(r['weights'])}" if r.get("weights") else ""
+    print(f"  {r['config']:<52} {size}  {what} {r.get('note', '')} {weights}".rstrip(), flush=True)
+
+
 def print_rows(kind: str, rows: list[dict[str, Any]]) -> None:
     print(f"{kind} ({len(rows)}):")
     if kind == "configs":
         for r in rows:
-            size = f"{r['params'] / 1e6:9.2f} M" if r.get("params") else " " * 11
-            what = f"{r.get('model') or '-':<12} K={r.get('num_classes', '?'):<5} T={r.get('frames', '?'):<3}"
-            weights = f"weights: {', '.join(r['weights'])}" if r.get("weights") else ""
-            print(f"  {r['config']:<52} {size}  {what} {r.get('note', '')} {weights}".rstrip())
+            print_config_row(r)
         return
     width = max((len(r["name"]) for r in rows), default=0)
     for r in rows:
@@ -120,13 +150,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", default=os.path.join(REPO, "configs"), help="folder searched for configs (recursive)")
     p.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH",
                    help="print JSON instead of text, or write it to PATH")
+    p.add_argument("--no-cache", action="store_true",
+                   help="load and build every config afresh (default: reuse $SVIT_CACHE/list_configs.json "
+                        "for configs and code unchanged since they were last listed)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     kinds = KINDS if args.what == "all" else (args.what,)
-    out = {k: (list_configs(args.dir) if k == "configs" else list_registry(k)) for k in kinds}
+    if args.json is None and kinds == ("configs",):  # text: each row as soon as it is known
+        print(f"configs under {os.path.relpath(args.dir, REPO) if args.dir.startswith(REPO) else args.dir}:",
+              flush=True)
+        n = 0
+        for n, row in enumerate(iter_configs(args.dir, not args.no_cache), 1):
+            print_config_row(row)
+        print(f"({n} configs)")
+        return 0
+    out = {k: (list_configs(args.dir, not args.no_cache) if k == "configs" else list_registry(k)) for k in kinds}
     if args.json is not None:
         from svit.utils.cli import write_json
 

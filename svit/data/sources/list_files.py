@@ -143,19 +143,23 @@ def build_list_dataset(cfg, split: str, fmt: str, source_name: str) -> VideoClip
 
 @DATASET_REGISTRY.register("kinetics")
 def kinetics(cfg, split: str) -> VideoClipDataset:
+    """Kinetics from the official CSV files (label, youtube_id, start, end): one clip per row."""
     return build_list_dataset(cfg, split, "kinetics_csv", "kinetics")
 
 
 @DATASET_REGISTRY.register("tsn_list")
 def tsn_list(cfg, split: str) -> VideoClipDataset:
+    """TSN list file: ``path num_frames label`` per line (frame folders or videos)."""
     return build_list_dataset(cfg, split, "tsn", "tsn_list")
 
 
 @DATASET_REGISTRY.register("ibm_list")
 def ibm_list(cfg, split: str) -> VideoClipDataset:
+    """IBM list file: ``path start_frame end_frame label`` per line."""
     return build_list_dataset(cfg, split, "ibm", "ibm_list")
 
 
 @DATASET_REGISTRY.register("list_file")
 def list_file(cfg, split: str) -> VideoClipDataset:
+    """A list file in the format LIST_DATA.FORMAT names (kinetics_csv, tsn or ibm)."""
     return build_list_dataset(cfg, split, cfg.LIST_DATA.FORMAT, "list_file")

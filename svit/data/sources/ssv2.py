@@ -137,4 +137,5 @@ def build_ssv2_dataset(cfg, split: str, source_name: str = "ssv2") -> VideoClipD
 
 @DATASET_REGISTRY.register("ssv2")
 def ssv2(cfg, split: str) -> VideoClipDataset:
+    """Something-Something v2 clips from the official JSON lists (+ Something-Else boxes when used)."""
     return build_ssv2_dataset(cfg, split)

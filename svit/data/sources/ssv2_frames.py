@@ -149,11 +149,13 @@ class SSv2FrameDataset(Dataset):
 
 @DATASET_REGISTRY.register("ssv2_frames")
 def ssv2_frames(cfg, split: str) -> SSv2FrameDataset:
+    """Single annotated SSv2 frames with hand/object boxes and contact states (SViT co-training)."""
     return SSv2FrameDataset(cfg, split)
 
 
 @DATASET_REGISTRY.register("synthetic_ssv2_frames")
 def synthetic_ssv2_frames(cfg, split: str) -> SSv2FrameDataset:
+    """``ssv2_frames`` on the generated synthetic SSv2 set (tests, CPU smoke runs)."""
     from svit.data.sources.synthetic_ssv2 import synthetic_cfg
 
     return SSv2FrameDataset(synthetic_cfg(cfg), split, "synthetic_ssv2_frames")

@@ -34,4 +34,5 @@ def synthetic_cfg(cfg):
 
 @DATASET_REGISTRY.register("synthetic_ssv2")
 def synthetic_ssv2(cfg, split: str):
+    """``ssv2`` on the generated synthetic SSv2 set (generated on first use; tests, CPU smoke runs)."""
     return build_ssv2_dataset(synthetic_cfg(cfg), split, source_name="synthetic_ssv2")
