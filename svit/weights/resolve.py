@@ -68,7 +68,9 @@ def resolve(spec: str | os.PathLike, progress: str = "auto") -> Path:
     what is not cached. WeightsError for an unknown name (with the closest names), offline mode,
     a failed download or a checksum mismatch."""
     spec = os.fspath(spec).strip()
-    if not spec or os.path.exists(spec):
+    if not spec:
+        raise WeightsError("empty weights value: give a path, a URL or a catalogue name (tools/download.py --list)")
+    if os.path.exists(spec):
         return Path(spec)
     if os.path.exists(os.path.expanduser(spec)):
         return Path(os.path.expanduser(spec))

@@ -82,3 +82,8 @@ def test_share_page_entries_say_where_to_put_the_file(cache):
     msg = str(ei.value)
     assert "https://pan.baidu.com/s/16nf9kad6RClaW3NbInsPBA" in msg and str(cache / "h2cn_k400_f8.pth.tar") in msg
     assert "password defq" in msg
+
+
+def test_empty_value_is_an_error_naming_what_to_give(cache):
+    with pytest.raises(CheckpointError, match="empty weights value"):
+        resolve("  ")
