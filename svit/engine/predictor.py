@@ -75,7 +75,8 @@ def _folder_items(path: Path, raw: str, box_dir: str | None, template: str) -> l
     if not found:
         raise PredictInputError(
             f"--input {raw}: folder holds no videos ({', '.join(sorted(VIDEO_EXTENSIONS))}), no frames named "
-            f"like {template!r} (DATA.FRAME_TEMPLATE) and no folders of them; it holds: {', '.join(strays[:10])}"
+            f"like {template!r} (DATA.FRAME_TEMPLATE) and no folders of them; "
+            + (f"it holds: {', '.join(strays[:10])}" if strays else "it is empty")
         )
     if strays:
         logger.warning(
