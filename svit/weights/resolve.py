@@ -128,10 +128,14 @@ def _download(entry: Entry, dest: Path, progress: str) -> None:
     part = dest.with_name(dest.name + ".part")
     url = entry.url
     try:
-        if url.startswith("gdrive://"):
-            fetch_gdrive(url[len("gdrive://"):], part, entry.name)
-        elif url.startswith("hf://"):
-            fetch_hf(url[len("hf://"):], part, entry.name)
+        if url.startswith(("gdrive://", "hf://")):
+            try:
+                if url.startswith("gdrive://"):
+                    fetch_gdrive(url[len("gdrive://"):], part, entry.name)
+                else:
+                    fetch_hf(url[len("hf://"):], part, entry.name)
+            except WeightsError as e:  # the client failed (quota, offline, not installed): the manual way too
+                raise WeightsError(f"{e}; or fetch {entry.human_url()} by hand and put it at {dest}") from None
         else:
             fetch_http(mirrored(url), part, entry.name, progress)
     except HTTPError:  # fetch_http turns these into WeightsError; kept for clarity

@@ -39,8 +39,9 @@ def test_google_drive_without_gdown_says_how_to_install(cache, monkeypatch):
 
 def test_google_drive_failure_is_reported_with_the_file_id(cache, monkeypatch):
     monkeypatch.setitem(sys.modules, "gdown", types.SimpleNamespace(download=lambda **kw: None))
-    with pytest.raises(WeightsError, match="Google Drive file FILEID .*gdown returned no file"):
+    with pytest.raises(WeightsError, match="Google Drive file FILEID .*gdown returned no file") as ei:
         fetch(entry("gdrive://FILEID"))
+    assert f"fetch https://drive.google.com/file/d/FILEID/view by hand and put it at {cache / 't.pth'}" in str(ei.value)
 
 
 def test_hugging_face_goes_through_hf_hub_download(cache, monkeypatch):
