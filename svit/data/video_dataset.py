@@ -27,7 +27,7 @@ import torch
 from torch.utils.data import Dataset
 
 from svit.data import sampling
-from svit.data.boxes import VideoBoxes, fit_to_frame, load_box_file
+from svit.data.boxes import BAD_BOX_POLICIES, VideoBoxes, fit_to_frame, load_box_file
 from svit.data.decoders import open_video
 from svit.data.errors import SampleError
 from svit.data.robust import load_robust
@@ -99,6 +99,8 @@ class VideoClipDataset(Dataset):
         self.num_boxes = int(d.NUM_BOXES)
         self.max_retries = int(d.MAX_RETRIES)
         self.box_tolerance, self.bad_boxes = float(d.BOX_TOLERANCE), d.BAD_BOXES
+        if self.bad_boxes not in BAD_BOX_POLICIES:  # refused when the dataset is built, not at the first box file
+            raise ValueError(f"DATA.BAD_BOXES must be one of {BAD_BOX_POLICIES}, got {self.bad_boxes!r}")
         sampling.clip_length(self.mode, self.num_frames, self.fps_segment)  # validates DATA.SAMPLING
         self.frames_needed = sampling.frames_needed(self.mode, self.num_frames, self.fps_segment, self.rate)
         self._short_logged = False  # one line per dataset (and loader worker) about padded short videos

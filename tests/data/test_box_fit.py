@@ -102,3 +102,10 @@ def test_image_cotraining_frames_refuse_the_same_box_file(synth_copy):
     with pytest.raises(SampleError) as e:
         ds.load(ds.video_ids.index(vid), np.random.default_rng(0))
     assert str(path) in str(e.value) and "frame" in str(e.value)
+
+
+def test_unknown_policy_is_refused_when_the_dataset_is_built(synth_root):
+    with pytest.raises(ValueError, match="DATA.BAD_BOXES"):
+        ssv2(make_cfg(synth_root, DATA__BAD_BOXES="dropp"), "val")
+    with pytest.raises(ValueError, match="DATA.BAD_BOXES"):
+        ssv2_frames(make_cfg(synth_root, DATA__BAD_BOXES="dropp"), "train")

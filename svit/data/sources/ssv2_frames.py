@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from svit.data.boxes import box_file_path, fit_to_frame, load_box_file
+from svit.data.boxes import BAD_BOX_POLICIES, box_file_path, fit_to_frame, load_box_file
 from svit.data.decoders import open_video
 from svit.data.errors import SampleError
 from svit.data.haog import MISSING, contact_states, pair_hands_objects
@@ -91,6 +91,8 @@ class SSv2FrameDataset(Dataset):
         self.rule, self.distance = cfg.SVIT.CONTACT_RULE, float(cfg.SVIT.CONTACT_DISTANCE)
         self.max_retries = int(cfg.DATA.MAX_RETRIES)
         self.box_tolerance, self.bad_boxes = float(cfg.DATA.BOX_TOLERANCE), cfg.DATA.BAD_BOXES
+        if self.bad_boxes not in BAD_BOX_POLICIES:
+            raise ValueError(f"DATA.BAD_BOXES must be one of {BAD_BOX_POLICIES}, got {self.bad_boxes!r}")
         self.transform = build_clip_transform(cfg, split, flip_swap_for(cfg, self.class_names))
         self.split_info = {
             "source": source_name,
