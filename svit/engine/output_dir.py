@@ -31,7 +31,8 @@ from svit.utils.distributed import barrier, is_main_process
 
 logger = logging.getLogger("svit.output_dir")
 
-# Files and folders a run writes into OUTPUT_DIR (config.yaml and logs are rewritten by any run).
+# Files and folders that make a run (config.yaml is rewritten and log.txt appended to by any run that
+# passes its checks; TRAIN.OVERWRITE deletes log.txt too).
 RUN_FILES = (
     "stats.jsonl",
     "test_results.json",
