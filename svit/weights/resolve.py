@@ -15,6 +15,7 @@ naming the URL to fetch and the path to put it at.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -56,11 +57,18 @@ def entry_for(spec: str) -> Entry | None:
     known = entry_for_url(spec)
     if known is not None:
         return known
-    if spec.startswith("gdrive://"):
-        filename = "gdrive_" + spec[len("gdrive://"):]
-    else:
-        filename = os.path.basename(urlsplit(spec).path) or "download"
+    filename = url_filename(spec)
     return Entry(name=filename, url=spec, filename=filename, adapter="", key="", configs=(), source=spec)
+
+
+def url_filename(url: str) -> str:
+    """Cache file name of a URL outside the catalogue: its base name behind 8 hex digits of the URL's
+    SHA-256, so two URLs ending in the same name (``.../model_best.pt``) never share a cached file."""
+    if url.startswith("gdrive://"):
+        base = "gdrive_" + url[len("gdrive://"):]
+    else:
+        base = os.path.basename(urlsplit(url).path) or "download"
+    return f"{hashlib.sha256(url.encode()).hexdigest()[:8]}-{base}"
 
 
 def resolve(spec: str | os.PathLike, progress: str = "auto") -> Path:

@@ -6,6 +6,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+from svit.weights.resolve import url_filename
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -33,8 +35,9 @@ def test_list_shows_every_entry_with_configs_and_cached_state(cache, capsys):
 def test_names_and_urls_are_downloaded(server, cache, capsys):
     server.files["/dl/a.pth"] = b"abc"
     assert tool().main([server.url("/dl/a.pth")]) == 0
-    assert (cache / "a.pth").read_bytes() == b"abc"
-    assert f"{cache / 'a.pth'}" in capsys.readouterr().out
+    a = cache / url_filename(server.url("/dl/a.pth"))
+    assert a.read_bytes() == b"abc" and a.name.endswith("-a.pth")
+    assert str(a) in capsys.readouterr().out
     assert tool().main(["no_such_weights"]) == 1
     assert "not a file, a URL or a catalogue name" in capsys.readouterr().err
 
@@ -44,7 +47,7 @@ def test_for_config_fetches_the_keys_the_recipe_sets(server, cache, capsys, monk
     cfg = str(REPO / "configs/cnn/k400/i3d_r50_f32.yaml")
     rc = tool().main(["--for-config", cfg, "--opts", "TRAIN.CHECKPOINT_FILE_PATH", server.url("/dl/init.pyth")])
     out = capsys.readouterr().out
-    assert rc == 0 and (cache / "init.pyth").read_bytes() == b"init"
+    assert rc == 0 and (cache / url_filename(server.url("/dl/init.pyth"))).read_bytes() == b"init"
     assert "CNN.IMAGENET_WEIGHTS resnet50_in1k" in out and "TEST.CHECKPOINT_FILE_PATH ibm_k400_i3d_r50_f32" in out
     monkeypatch.setenv("SVIT_OFFLINE", "1")
     assert tool().main(["--for-config", str(REPO / "configs/side4video/ssv2/vit_b16_f8.yaml")]) == 1
@@ -59,8 +62,9 @@ def test_verify_rehashes_the_cache(server, cache, capsys):
     capsys.readouterr()
     assert tool().main(["--verify"]) == 1
     out = capsys.readouterr().out
-    assert "ok rec.pth" in out and "BAD resnet18-f37072fd.pth: expected SHA-256 f37072fd" in out
+    rec = url_filename(server.url("/dl/rec.pth"))
+    assert f"ok {rec}" in out and "BAD resnet18-f37072fd.pth: expected SHA-256 f37072fd" in out
     (cache / "resnet18-f37072fd.pth").unlink()
-    (cache / "rec.pth").write_bytes(b"changed on disk")
+    (cache / rec).write_bytes(b"changed on disk")
     assert tool().main(["--verify"]) == 1
     assert f"expected SHA-256 {hashlib.sha256(b'recorded').hexdigest()}" in capsys.readouterr().out

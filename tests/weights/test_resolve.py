@@ -11,7 +11,7 @@ import torch.nn as nn
 
 from svit.checkpoint import CheckpointError, load_checkpoint
 from svit.weights import WeightsError, resolve
-from svit.weights.resolve import entry_for
+from svit.weights.resolve import entry_for, url_filename
 
 
 def test_existing_path_wins_over_a_catalogue_name(tmp_path, monkeypatch, cache):
@@ -43,7 +43,8 @@ def test_names_are_case_insensitive_and_have_aliases():
 
 def test_url_outside_the_catalogue_gets_its_file_name():
     e = entry_for("https://example.org/a/b/model_final.pyth")
-    assert e.filename == "model_final.pyth" and e.sha256 == ""
+    assert e.filename.endswith("-model_final.pyth") and e.sha256 == ""
+    assert entry_for("https://example.org/c/model_final.pyth").filename != e.filename  # same name, other URL
     assert entry_for("hf://org/repo/w.pt").url == "hf://org/repo/w.pt"
 
 
@@ -57,7 +58,7 @@ def test_checkpoint_key_given_a_url_downloads_and_loads(server, cache):
     report = load_checkpoint(server.url("/ckpt/model.pyth"), dst)
     assert report.loaded == ["bias", "weight"] and report.epoch == 4
     assert torch.equal(dst.weight, src.weight)
-    assert (cache / "model.pyth").read_bytes() == buf.getvalue()
+    assert (cache / url_filename(server.url("/ckpt/model.pyth"))).read_bytes() == buf.getvalue()
     load_checkpoint(server.url("/ckpt/model.pyth"), nn.Linear(3, 2))  # second load: from the cache
     assert server.gets("/ckpt/model.pyth") == [""]
 

@@ -10,6 +10,7 @@ import torch
 from svit.config import load_config
 from svit.models import build_model
 from svit.models.side4video.towers import resolve_tower_config
+from svit.weights.resolve import url_filename
 from tests.models.side4video_helpers import tiny_clip_state
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -38,4 +39,5 @@ def test_tower_auto_reads_the_dims_off_a_url(server, cache):
     resolve_tower_config(cfg)
     s = cfg.SIDE4VIDEO
     assert (s.TOWER, s.WIDTH, s.LAYERS, s.HEADS, s.PATCH_SIZE) == ("custom", 64, 2, 2, 16)
-    assert (cache / "tiny_clip.pt").is_file() and server.gets("/towers/tiny_clip.pt") == [""]
+    assert (cache / url_filename(server.url("/towers/tiny_clip.pt"))).is_file()
+    assert server.gets("/towers/tiny_clip.pt") == [""]
