@@ -47,6 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                        help="animated copy of each picture: gif (Pillow), mp4 (PyAV) or none")
         s.add_argument("--seed", type=int, default=0, help="seed of the random augmentation / mixing draws")
         s.add_argument("--dpi", type=int, default=80, help="resolution of the PNG pictures")
+        s.add_argument("--palette", action="store_true", help="256-colour palette PNGs (smaller files, e.g. for docs)")
         if name in ("data", "svmix"):
             s.add_argument("--videos", nargs="+", default=["0"] if name == "data" else ["0", "1", "2", "3"],
                            help="indices into the training split")
@@ -134,6 +135,7 @@ def run(args) -> list[str]:
     import svit.vis.figures
 
     svit.vis.figures.DPI = args.dpi
+    svit.vis.figures.PALETTE = args.palette
     checkpoint = getattr(args, "checkpoint", "") or (last_checkpoint(cfg.OUTPUT_DIR) or "")
     if args.command == "data":
         from svit.vis.data_view import render_data

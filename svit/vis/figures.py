@@ -66,6 +66,8 @@ def contact_text(states) -> str:
 
 #: Resolution of the saved pictures (tools/visualize.py --dpi sets it).
 DPI = 80
+#: Save 256-colour palette PNGs (a third of the size; tools/visualize.py --palette), e.g. for docs.
+PALETTE = False
 
 
 def save(fig: Figure, path: str, dpi: int | None = None) -> str:
@@ -74,6 +76,12 @@ def save(fig: Figure, path: str, dpi: int | None = None) -> str:
     tmp = path + ".tmp.png"
     fig.savefig(tmp, dpi=dpi or DPI)
     plt.close(fig)
+    if PALETTE:
+        from PIL import Image
+
+        with Image.open(tmp) as im:
+            small = im.convert("RGB").quantize(256)
+        small.save(tmp, optimize=True)
     os.replace(tmp, path)
     return path
 
