@@ -106,12 +106,22 @@ def iter_configs(root: str, use_cache: bool = True) -> Iterator[dict[str, Any]]:
                 # the weights catalogue is code (svit/weights/entries.py): cached with the row, so a
                 # cached listing need not import svit.weights (which imports torch)
                 row = {**config_row(path), "weights": released_weights(rel)}
-                if cache is not None and not str(row.get("note", "")).startswith("error"):
+                if cache is not None and not depends_on_environment(row):
                     cache.put(key, row)
             yield {"config": rel, **row}
     finally:
         if cache is not None:
             cache.save()
+
+
+# Errors that come from this machine (a missing optional package or file), not from the config and the
+# code: their rows are recomputed every time. Any other error is as cacheable as a size.
+ENVIRONMENT_ERRORS = ("ImportError", "ModuleNotFoundError", "OSError", "FileNotFoundError", "PermissionError",
+                      "RuntimeError", "MemoryError")
+
+
+def depends_on_environment(row: dict[str, Any]) -> bool:
+    return any(str(row.get("note", "")).startswith(f"error: {name}:") for name in ENVIRONMENT_ERRORS)
 
 
 def list_configs(root: str, use_cache: bool = True) -> list[dict[str, Any]]:

@@ -84,7 +84,7 @@ def test_configs_cached_until_config_or_code_changes(configs, monkeypatch):
     assert cached["code"] == "other code" and len(cached["rows"]) == 2
 
 
-def test_broken_config_is_listed_and_not_cached(configs, monkeypatch):
+def test_broken_config_is_listed_and_cached_unless_the_machine_caused_it(configs, monkeypatch):
     tool = load_tool("list")
     (configs / "broken.yaml").write_text("MODEL:\n  MODEL_NAME: NoSuchNet\n")
     rows = {Path(r["config"]).name: r for r in tool.list_configs(str(configs))}
@@ -92,8 +92,20 @@ def test_broken_config_is_listed_and_not_cached(configs, monkeypatch):
     built = []
     real = tool.config_row
     monkeypatch.setattr(tool, "config_row", lambda path: built.append(Path(path).name) or real(path))
+    assert {Path(r["config"]).name: r for r in tool.list_configs(str(configs))} == rows and built == []
+    # an error of this machine (a missing optional package) is listed, and tried again next time
+    (configs / "svit_tiny.yaml").write_text((configs / "svit_tiny.yaml").read_text() + "\nRNG_SEED: 7\n")
+
+    def no_package(cfg):
+        raise ImportError("No module named 'optional_thing'")
+
+    monkeypatch.setattr(tool, "count_parameters", no_package)
+    rows = {Path(r["config"]).name: r for r in tool.list_configs(str(configs))}
+    assert rows["svit_tiny.yaml"]["note"].startswith("error: ImportError") and sorted(built) == ["mvit_tiny.yaml",
+                                                                                                  "svit_tiny.yaml"]
+    built.clear()
     tool.list_configs(str(configs))
-    assert built == ["broken.yaml"]
+    assert sorted(built) == ["mvit_tiny.yaml", "svit_tiny.yaml"]
 
 
 def test_cached_listing_imports_neither_torch_nor_the_config_system(configs):
