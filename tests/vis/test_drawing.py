@@ -64,3 +64,16 @@ def test_gif_has_every_frame(tmp_path):
     path = write_gif(frames, str(tmp_path / "a.gif"))
     with Image.open(path) as im:
         assert im.n_frames == 3
+
+
+def test_mp4_has_every_frame(tmp_path):
+    import av
+
+    from svit.vis.drawing import write_mp4
+
+    frames = [np.full((9, 11, 3), v, np.uint8) for v in (0, 80, 160, 240)]  # odd sizes are padded
+    path = write_mp4(frames, str(tmp_path / "a.mp4"))
+    with av.open(path) as container:
+        decoded = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(decoded) == 4 and decoded[0].shape == (10, 12, 3)
+    assert abs(int(decoded[2][:9, :11].mean()) - 160) < 8

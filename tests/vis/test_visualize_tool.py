@@ -148,3 +148,13 @@ def test_predict_without_checkpoint_is_a_clear_error(tiny_root, tmp_path, capsys
     assert _tool().main(["predict", "--cfg", str(CONFIGS / "svit_tiny.yaml"),
                          *tiny_overrides(tiny_root, tmp_path / "empty")]) == 2
     assert "pass --checkpoint" in capsys.readouterr().err
+
+
+def test_predict_on_a_frame_folder_of_ones_own(tiny_root, tmp_path):
+    ckpt = _checkpoint("tsm_tiny.yaml", tiny_root, tmp_path)
+    folder = next(p for p in sorted((Path(tiny_root) / "frames").iterdir()) if p.is_dir())
+    out = tmp_path / "vis"
+    opts = tiny_overrides(tiny_root, tmp_path / "run")
+    assert _tool().main(["predict", "--cfg", str(CONFIGS / "tsm_tiny.yaml"), "--checkpoint", ckpt, "--out", str(out),
+                         "--input", str(folder), "--animation", "mp4", *opts]) == 0
+    assert _png(out / f"predict_{folder.name}.png") and (out / f"predict_{folder.name}.mp4").stat().st_size > 0
