@@ -324,7 +324,6 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         out["conv_micro"] = conv_micro(ours, cfg, args.profile_batch, device)
         dump()
     from svit.models.layers.depthwise import set_depthwise_conv_impl
-    from svit.models.mvit.attention import set_attention_impl
 
     attn0, pool0 = str(cfg.MODEL.ATTN_IMPL), str(cfg.MODEL.DEPTHWISE_CONV_IMPL)
     for variant in args.variants:
@@ -333,7 +332,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         model = original if is_orig else ours
         if not is_orig:
             today = variant.startswith("today")
-            set_attention_impl(ours, "sdpa_mask" if today else attn0)
+            ours.set_attn_impl("sdpa_mask" if today else attn0)
             set_depthwise_conv_impl(ours, "plain" if today else pool0)
         runner = torch.compile(model) if variant.endswith("compile") else model
         if variant.endswith("compile-blocks"):

@@ -31,7 +31,7 @@ def init_vit_weights(m: nn.Module) -> None:
 def set_timm_attention_impl(model: nn.Module, impl: str) -> None:
     """``sdpa`` (fused) or ``explicit`` in every timm ``Attention`` of ``model``."""
     if impl not in ATTN_IMPLS:
-        raise ValueError(f"attn_impl must be one of {ATTN_IMPLS}, got {impl!r}")
+        raise ValueError(f"attention implementation must be one of {ATTN_IMPLS}, got {impl!r}")
     for m in model.modules():
         if isinstance(m, Attention):
             m.fused_attn = impl == "sdpa"

@@ -258,10 +258,8 @@ def run_model_benchmark(args: Namespace) -> list[dict[str, Any]]:
         torch.backends.cudnn.benchmark = bool(getattr(args, "cudnn_benchmark", False))
     torch.manual_seed(0)
     from svit.engine.compile import apply_model_speed_options
-    from svit.models.mvit.attention import MultiScaleAttention, set_attention_impl
 
     model = apply_model_speed_options(cfg, build_model(cfg)).to(device)
-    is_mvit = any(isinstance(m, MultiScaleAttention) for m in model.modules())
     n_params = sum(p.numel() for p in model.parameters())
     device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
     peak = getattr(args, "peak_tflops", None)
@@ -277,9 +275,7 @@ def run_model_benchmark(args: Namespace) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for impl in impls:
         if impl is not None:
-            if is_mvit:
-                set_attention_impl(model, impl)
-            elif hasattr(model, "set_attn_impl"):
+            if hasattr(model, "set_attn_impl"):  # every transformer family (MViT/SViT, Swin, UniFormer, ViViT)
                 model.set_attn_impl(impl)
             else:
                 raise ValueError(f"{cfg.MODEL.MODEL_NAME} has no attention implementation switch (--attn-impl)")

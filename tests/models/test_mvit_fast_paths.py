@@ -14,7 +14,6 @@ from mvit_cfgs import micro_cfg
 
 from svit.models import build_model
 from svit.models.layers.depthwise import set_depthwise_conv_impl
-from svit.models.mvit.attention import set_attention_impl
 from svit.models.mvit.rel_pos import decomposed_rel_pos_bias, key_position_codes, rel_pos_qk_augment
 
 # three blocks (one q-pooling stage change) keep these float64 comparisons fast
@@ -32,7 +31,7 @@ def _perturbed(cfg, dtype=torch.float32):
 
 
 def _run(model, x, impl, pool="plain", train=True):
-    set_attention_impl(model, impl)
+    model.set_attn_impl(impl)
     set_depthwise_conv_impl(model, pool)
     model.train(train)
     model.zero_grad(set_to_none=True)
@@ -87,9 +86,9 @@ def test_flex_score_mod_equals_explicit(cls_on):
     model = _perturbed(micro_cfg("SViT", SMALL + ["MVIT.CLS_EMBED_ON", cls_on]), torch.float64).eval()
     x = torch.randn(2, 3, 4, 32, 32, dtype=torch.float64)
     with torch.no_grad():
-        set_attention_impl(model, "explicit")
+        model.set_attn_impl("explicit")
         ref = model(x)
-        set_attention_impl(model, "flex")
+        model.set_attn_impl("flex")
         got = model(x)
     for k in ref:
         torch.testing.assert_close(got[k], ref[k], atol=1e-10, rtol=1e-10)
@@ -125,7 +124,7 @@ def test_key_position_codes_one_hot():
 def test_unknown_impls_rejected():
     model = build_model(micro_cfg("MViT", SMALL))
     with pytest.raises(ValueError, match="attention implementation"):
-        set_attention_impl(model, "fast")
+        model.set_attn_impl("fast")
     with pytest.raises(ValueError, match="DEPTHWISE_CONV_IMPL"):
         set_depthwise_conv_impl(model, "cudnn")
     # every attention of the three blocks has a q, k and v pooling conv

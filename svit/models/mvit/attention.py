@@ -275,12 +275,3 @@ class MultiScaleAttention(nn.Module):
         out = out.transpose(1, 2).reshape(b, -1, self.dim_out)
         return self.proj_drop(self.proj(out)), q_thw
 
-
-def set_attention_impl(model: nn.Module, impl: str) -> int:
-    """Sets ``attn_impl`` on every MViT attention module of ``model``; returns how many were set."""
-    if impl not in ATTN_IMPLS:
-        raise ValueError(f"attention implementation must be one of {ATTN_IMPLS}, got {impl!r}")
-    mods = [m for m in model.modules() if isinstance(m, MultiScaleAttention)]
-    for m in mods:
-        m.attn_impl = impl
-    return len(mods)

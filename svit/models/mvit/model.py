@@ -20,6 +20,7 @@ from torch.utils.checkpoint import checkpoint
 
 from svit.checkpoint import CheckpointError, LoadReport
 from svit.config.sections import uses_config_sections
+from svit.models.mvit.attention import ATTN_IMPLS, MultiScaleAttention
 from svit.models.mvit.block import MultiScaleBlock
 from svit.models.mvit.patch_embed import PatchEmbed
 from svit.models.mvit.rel_pos import resample_rel_pos
@@ -261,11 +262,14 @@ class MViT(nn.Module):
     set_activation_checkpointing = set_grad_checkpointing  # the first landing's name
 
     def set_attn_impl(self, impl: str) -> None:
-        """Switches every block between ``sdpa`` and ``explicit`` attention (same function)."""
-        for blk in self.blocks:
-            if impl not in ("sdpa", "explicit"):
-                raise ValueError(f"attention implementation must be sdpa or explicit, got {impl!r}")
-            blk.attn.attn_impl = impl
+        """Switches every attention module (SViT's object-token blocks too) to ``impl``, one of
+        ``ATTN_IMPLS`` (the same function; MODEL.ATTN_IMPL names them). Every transformer family has
+        this method, so benchmarks and tests switch any of them the same way."""
+        if impl not in ATTN_IMPLS:
+            raise ValueError(f"attention implementation must be one of {ATTN_IMPLS}, got {impl!r}")
+        for m in self.modules():
+            if isinstance(m, MultiScaleAttention):
+                m.attn_impl = impl
 
     def no_weight_decay(self) -> set[str]:
         """Parameter names kept out of weight decay when MVIT.ZERO_DECAY_POS_CLS is set:

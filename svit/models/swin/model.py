@@ -16,6 +16,7 @@ from fvcore.common.config import CfgNode
 from svit.config.sections import uses_config_sections
 from svit.models.adapters.shape_check import report_path, require_matching_shapes
 from svit.models.registry import MODEL_REGISTRY
+from svit.models.swin.attention import ATTN_IMPLS, WindowAttention3D
 from svit.models.swin.patch_embed import PatchEmbed3D
 from svit.models.swin.rel_pos import infer_window, resize_table
 from svit.models.swin.stage import SwinStage
@@ -98,6 +99,14 @@ class VideoSwin(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))
+
+    def set_attn_impl(self, impl: str) -> None:
+        """``sdpa`` (fused) or ``explicit`` window attention in every block (the same function)."""
+        if impl not in ATTN_IMPLS:
+            raise ValueError(f"attention implementation must be one of {ATTN_IMPLS}, got {impl!r}")
+        for m in self.modules():
+            if isinstance(m, WindowAttention3D):
+                m.attn_impl = impl
 
     def no_weight_decay(self) -> set[str]:
         return {n for n, _ in self.named_parameters() if n.endswith("relative_position_bias_table")}
