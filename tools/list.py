@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""List what exists: registered models, tasks, hooks, datasets, losses, checkpoint adapters, and the
-shipped configs with their model and size.
+"""List what exists: registered models, tasks, hooks, datasets, losses, checkpoint adapters, test
+metrics, and the shipped configs with their model and size.
 
     python tools/list.py models
     python tools/list.py configs [--dir configs/cnn] [--json [PATH]]
@@ -24,25 +24,24 @@ from typing import Any, Iterator
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KINDS = ("models", "tasks", "hooks", "datasets", "losses", "adapters", "configs")
+KINDS = ("models", "tasks", "hooks", "datasets", "losses", "adapters", "metrics", "configs")
 
 
 def registries() -> dict[str, Any]:
-    """Every registry, filled (importing the packages runs their registrations)."""
-    import svit.data  # noqa: F401
-    import svit.engine.hooks  # noqa: F401
-    import svit.engine.tasks  # noqa: F401
-    import svit.losses  # noqa: F401
-    import svit.models  # noqa: F401
+    """Every registry, filled by ``load_parts`` (svit's parts and the installed svit.plugins entry points)."""
+    from svit.config.parts import load_parts
     from svit.data.registry import DATASET_REGISTRY
     from svit.engine.hooks import HOOK_REGISTRY
+    from svit.engine.metrics import METRIC_REGISTRY
     from svit.engine.tasks.registry import TASK_REGISTRY
     from svit.losses.registry import LOSS_REGISTRY
     from svit.models.adapters import ADAPTER_REGISTRY
     from svit.models.registry import MODEL_REGISTRY
 
+    load_parts()
     return {"models": MODEL_REGISTRY, "tasks": TASK_REGISTRY, "hooks": HOOK_REGISTRY,
-            "datasets": DATASET_REGISTRY, "losses": LOSS_REGISTRY, "adapters": ADAPTER_REGISTRY}
+            "datasets": DATASET_REGISTRY, "losses": LOSS_REGISTRY, "adapters": ADAPTER_REGISTRY,
+            "metrics": METRIC_REGISTRY}
 
 
 def describe(obj: Any) -> str:

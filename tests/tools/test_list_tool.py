@@ -22,7 +22,7 @@ def load_tool(name: str):
     return mod
 
 
-@pytest.mark.parametrize("kind", ["models", "datasets", "tasks", "hooks", "losses", "adapters"])
+@pytest.mark.parametrize("kind", ["models", "datasets", "tasks", "hooks", "losses", "adapters", "metrics"])
 def test_every_registered_entry_has_a_description(kind):
     rows = load_tool("list").list_registry(kind)
     assert rows

@@ -67,7 +67,7 @@ def confusion_csv(conf: np.ndarray, names: Sequence[str]) -> str:
 
 @METRIC_REGISTRY.register("confusion")
 def confusion_outputs(inp: MetricInput) -> dict:
-    """Writes the per-class accuracy and confusion files into ``inp.output_dir`` (when set)."""
+    """per_class_accuracy.csv, confusion_matrix.csv/.png (+ most-confused pairs) in ``inp.output_dir``."""
     if inp.output_dir is None:
         return {}
     conf, names = inp.confusion, inp.class_name_list()

@@ -7,7 +7,7 @@ from svit.engine.metrics.registry import METRIC_REGISTRY
 
 @METRIC_REGISTRY.register("mean_class_accuracy")
 def mean_class_accuracy(inp: MetricInput) -> dict[str, float]:
-    """Classes without labelled videos are left out (NaN when there are none)."""
+    """``mean_class_accuracy`` (%): mean top-1 recall over the classes that have labelled videos."""
     conf = inp.confusion
     n = conf.sum(axis=1)
     present = n > 0
