@@ -3,7 +3,7 @@
 ``--method auto`` uses attention rollout for the families ``svit.vis.rollout_families`` chains (MViT,
 SViT, UniFormer, ViViT, Video Swin, the Side4Video side network) and Grad-CAM (``svit.vis.gradcam``)
 for every other family; ``rollout`` or ``gradcam`` force one. The token-grid relevance is spread over
-the frames its time step covers and resized bilinearly to the crop.
+the frames its time step covers and resized bilinearly to the crop; colours share one scale per clip.
 """
 from __future__ import annotations
 
@@ -57,10 +57,11 @@ def render_attention(cfg, net: torch.nn.Module, views: list[dict], video_id: str
         heat = heat_per_frame(maps[k], len(frames))
         t_idx, s_idx = divmod(k, spatial)
         rows.append((f"clip {t_idx + 1} crop {s_idx + 1}", frames))
-        rows.append(("where it looks", np.stack([heat_overlay(f, h) for f, h in zip(frames, heat)])))
+        lo, hi = float(heat.min()), float(heat.max())  # one scale per clip: frames compare
+        rows.append(("where it looks", np.stack([heat_overlay(f, h, lo=lo, hi=hi) for f, h in zip(frames, heat)])))
         top = int(probs[k].argmax())
         texts += [f"view {k + 1}: {class_name(names, top)[:34]}\np = {probs[k, top]:.2f}",
-                  "red: high, blue: low\n(min-max per frame)"]
+                  "red: high, blue: low\n(one scale per clip)"]
     truth = f", true: {class_name(names, label)}" if label is not None and label >= 0 else ""
     title = f"video {video_id}{truth} - {cfg.MODEL.MODEL_NAME}, checkpoint {checkpoint}\n{what}"
     cols = [f"frame {k + 1}" for k in range(len(rows[0][1]))]

@@ -64,13 +64,16 @@ def overlay(img: np.ndarray, weight: np.ndarray, color=(255, 0, 0), alpha: float
     return (out + 0.5).astype(np.uint8)
 
 
-def heat_overlay(img: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.ndarray:
-    """A heat map ``(h, w)`` (any scale, min-max normalised, resized to the picture) in the jet
-    colours over ``img``."""
+def heat_overlay(img: np.ndarray, heat: np.ndarray, alpha: float = 0.5, lo: float | None = None,
+                 hi: float | None = None) -> np.ndarray:
+    """A heat map ``(h, w)`` (any scale, resized to the picture) in the jet colours over ``img``,
+    scaled from ``lo`` to ``hi`` (default: its own min and max)."""
     from matplotlib import colormaps
 
     h = _resize(np.asarray(heat, np.float32), img.shape[:2])
-    h = (h - h.min()) / max(float(h.max() - h.min()), 1e-12)
+    lo = float(h.min()) if lo is None else lo
+    hi = float(h.max()) if hi is None else hi
+    h = np.clip((h - lo) / max(hi - lo, 1e-12), 0, 1)
     rgb = colormaps["jet"](h)[..., :3] * 255
     out = img.astype(np.float32) * (1 - alpha) + rgb * alpha
     return (out + 0.5).astype(np.uint8)
