@@ -49,8 +49,8 @@ def make_cfg(root: Path, **over):
 @pytest.fixture
 def svit_logs(caplog):
     """``caplog`` that also receives the "svit" loggers' records once a run in the same session has
-    set that logger's ``propagate`` False (svit.utils.logging)."""
+    set that logger's ``propagate`` False (svit.utils.logging); restored afterwards."""
     logger = logging.getLogger("svit")
-    logger.addHandler(caplog.handler)
+    propagate, logger.propagate = logger.propagate, True
     yield caplog
-    logger.removeHandler(caplog.handler)
+    logger.propagate = propagate

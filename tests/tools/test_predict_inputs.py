@@ -14,9 +14,9 @@ from svit.engine.predictor import PredictInputError, collect_inputs
 def _svit_logs(caplog):
     """caplog also receives the "svit" loggers once a run in this session set ``propagate`` False."""
     logger = logging.getLogger("svit")
-    logger.addHandler(caplog.handler)
+    propagate, logger.propagate = logger.propagate, True
     yield
-    logger.removeHandler(caplog.handler)
+    logger.propagate = propagate
 
 
 def _touch(folder, *names):
