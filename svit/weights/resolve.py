@@ -115,7 +115,11 @@ def fetch(entry: Entry, progress: str = "auto") -> Path:
         raise WeightsError(_fetch_line(entry, dest, f"no client can download this share page{extra}"))
     from filelock import FileLock, Timeout
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise WeightsError(f"cannot create the weights cache {dest.parent} ({e.strerror}): set SVIT_WEIGHTS_DIR "
+                           "to a writable folder") from None
     lock = FileLock(str(dest) + ".lock")
     try:
         lock.acquire(timeout=0)
@@ -152,6 +156,9 @@ def _download(entry: Entry, dest: Path, progress: str) -> None:
         reason = getattr(e, "reason", e)
         raise WeightsError(_fetch_line(entry, dest, f"cannot reach {urlsplit(mirrored(url)).netloc or url} "
                                                     f"({reason})")) from None
+    except OSError as e:  # the disk, not the network (full, read-only): what arrived stays for a resume
+        raise WeightsError(f"writing {part} for weights '{entry.name}' failed ({e.strerror or e}); the bytes "
+                           "received are kept and the next run resumes") from None
     actual = sha256_file(part)
     expected = entry.sha256 or recorded_sha256(entry.filename)
     if expected and not digest_matches(actual, expected):

@@ -154,3 +154,44 @@ def test_two_processes_asking_at_once_download_once(server, cache):
     assert paths == {str(cache / "test.pth")}
     assert len(server.gets("/w.pth")) == 1
     assert (cache / "test.pth").read_bytes() == DATA and os.path.exists(str(cache / "test.pth") + ".lock")
+
+
+def test_unwritable_cache_says_which_folder_and_how_to_move_it(server, tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("SVIT_WEIGHTS_DIR", str(blocker / "weights"))
+    monkeypatch.delenv("SVIT_OFFLINE", raising=False)
+    with pytest.raises(WeightsError, match=f"cannot create the weights cache {blocker / 'weights'} .*SVIT_WEIGHTS_DIR"):
+        fetch(entry(server.url("/w.pth")))
+
+
+def test_a_failing_disk_keeps_the_partial_file(server, cache, monkeypatch):
+    import svit.weights.download as dl
+
+    server.files["/w.pth"] = DATA
+    real_open = open
+
+    class FullDisk:
+        def __init__(self, f):
+            self.f, self.n = f, 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def write(self, b):
+            if self.n:  # the second chunk finds the disk full
+                raise OSError(28, "No space left on device")
+            self.n += 1
+            return self.f.write(b)
+
+    monkeypatch.setattr(dl, "CHUNK", 4096)
+    monkeypatch.setattr(dl, "open", lambda p, mode: FullDisk(real_open(p, mode)), raising=False)
+    with pytest.raises(WeightsError, match=r"No space left on device.*next run resumes"):
+        fetch(entry(server.url("/w.pth"), sha256=DIGEST))
+    assert (cache / "test.pth.part").stat().st_size == 4096
+    monkeypatch.delattr(dl, "open")  # the disk has room again
+    assert fetch(entry(server.url("/w.pth"), sha256=DIGEST)).read_bytes() == DATA
+    assert server.gets("/w.pth")[-1] == "bytes=4096-"
