@@ -29,6 +29,7 @@ from torch.utils.data import Dataset
 from svit.data import sampling
 from svit.data.boxes import BAD_BOX_POLICIES, VideoBoxes, fit_to_frame, load_box_file
 from svit.data.decoders import open_video
+from svit.data.decoders.base import BACKENDS
 from svit.data.errors import SampleError
 from svit.data.robust import load_robust
 from svit.data.transforms.pipeline import build_clip_transform
@@ -86,8 +87,8 @@ class VideoClipDataset(Dataset):
         self.num_classes = int(num_classes)
         self.split_info = dict(split_info or {})
         self.backend = d.DECODING_BACKEND
-        if self.backend not in ("frames", "pyav", "torchcodec", "decord"):
-            raise ValueError(f"DATA.DECODING_BACKEND must be frames, pyav, torchcodec or decord, got {self.backend!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"DATA.DECODING_BACKEND must be one of {sorted(BACKENDS)}, got {self.backend!r}")
         self.allow_gaps = d.FRAME_GAPS == "skip"
         self.decode_tolerance = float(d.DECODE_TOLERANCE)
         self.template = d.FRAME_TEMPLATE

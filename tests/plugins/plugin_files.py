@@ -1,6 +1,6 @@
 """Source of a user package that adds parts to svit without touching it (written to a temp folder by
 test_plugin_parts.py): a backbone with its own config section, a weights adapter and a tiny size,
-a batch hook, a list-file format (data source) and a test metric. Each file is what
+a batch hook, a task, a list-file format (data source), a decoder (storage format) and a test metric. Each file is what
 docs/ARCHITECTURE.md's "how to add" says to write."""
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ class ClipCounter(BatchHook):
 '''
 
 LIST_FORMAT = '''
-"""A JSON-lines list format: one {"folder": ..., "frames": N, "label": K} object per line."""
+"""A JSON-lines list format: one {"video": file, "label": K} object per line."""
 import json
 import os
 
@@ -117,14 +117,66 @@ from svit.data.video_dataset import VideoClipDataset, VideoRecord
 
 @DATASET_REGISTRY.register("jsonl_list")
 def jsonl_list(cfg, split):
+    """Videos of a JSON-lines list (LIST_DATA.*_LIST under DATA.PATH_TO_DATA_DIR)."""
     name = {"train": cfg.LIST_DATA.TRAIN_LIST, "val": cfg.LIST_DATA.VAL_LIST, "test": cfg.LIST_DATA.TEST_LIST}[split]
     root = cfg.DATA.PATH_TO_DATA_DIR
     with open(os.path.join(root, name)) as f:
         rows = [json.loads(line) for line in f if line.strip()]
-    records = [VideoRecord(r["folder"], r["label"], os.path.join(root, r["folder"]), None, r["frames"])
+    records = [VideoRecord(os.path.splitext(r["video"])[0], r["label"], os.path.join(root, r["video"]))
                for r in rows]
     info = {"source": "jsonl_list", "split": split, "num_listed": len(records)}
     return VideoClipDataset(cfg, split, records, None, cfg.LIST_DATA.NUM_CLASSES, None, info)
+'''
+
+DECODER = '''
+"""Videos stored as NumPy arrays (T, H, W, 3) uint8 in .npy files."""
+import numpy as np
+
+from svit.data.decoders import VideoSource, register_backend
+
+
+class NpySource(VideoSource):
+    def __init__(self, path, video_id):
+        super().__init__(path, video_id)
+        self.frames = np.load(path, mmap_mode="r")
+        self.opened = True
+
+    @property
+    def num_frames(self):
+        return int(self.frames.shape[0])
+
+    def _read(self, indices):
+        return np.ascontiguousarray(self.frames[indices])
+
+
+def open_npy(path, video_id, **options):
+    return NpySource(path, video_id)
+
+
+register_backend("npy", open_npy)
+'''
+
+TASK = '''
+"""Classification that counts its training steps (kept in the checkpoint's task_state)."""
+from svit.engine.tasks.classification import ClassificationTask
+from svit.engine.tasks.registry import TASK_REGISTRY
+
+
+@TASK_REGISTRY.register("counted_classification")
+class CountedClassification(ClassificationTask):
+    def __init__(self, cfg, model, device):
+        super().__init__(cfg, model, device)
+        self.steps = 0
+
+    def training_step(self, model, batch):
+        self.steps += 1
+        return super().training_step(model, batch)
+
+    def state_dict(self):
+        return {"steps": self.steps}
+
+    def load_state_dict(self, state):
+        self.steps = int(state["steps"])
 '''
 
 METRIC = '''
@@ -143,6 +195,8 @@ FILES = {
     "tiny_plugin/adapter.py": ADAPTER,
     "tiny_plugin/hook.py": HOOK,
     "tiny_plugin/list_format.py": LIST_FORMAT,
+    "tiny_plugin/decoder.py": DECODER,
+    "tiny_plugin/task.py": TASK,
     "tiny_plugin/metric.py": METRIC,
     # an installed distribution's entry point: found by importlib.metadata on the path
     "tiny_plugin-0.1.dist-info/METADATA": "Metadata-Version: 2.1\nName: tiny-plugin\nVersion: 0.1\n",

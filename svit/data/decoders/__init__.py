@@ -11,7 +11,8 @@
 * ``decord``: decord / decord2 ``VideoReader``; used when the package is installed.
 
 Optional backends are imported only when opened; :func:`available_backends` says which import.
+A plugin adds a storage format with :func:`register_backend` (docs/ARCHITECTURE.md, "How to add a decoder").
 """
-from svit.data.decoders.base import VideoSource, available_backends, open_video
+from svit.data.decoders.base import VideoSource, available_backends, open_video, register_backend
 
-__all__ = ["VideoSource", "available_backends", "open_video"]
+__all__ = ["VideoSource", "available_backends", "open_video", "register_backend"]

@@ -85,6 +85,14 @@ BACKENDS: dict[str, tuple[Callable[..., VideoSource], str | None]] = {
 register_key_choices("DATA.DECODING_BACKEND", BACKENDS)
 
 
+def register_backend(name: str, opener: Callable[..., VideoSource], module: str | None = None) -> None:
+    """Adds decoding backend ``name`` (a plugin's storage format): ``opener(path, video_id, **options)``
+    returns a ``VideoSource``; ``module`` is a Python package it needs (None = none)."""
+    if name in BACKENDS and BACKENDS[name][0] is not opener:
+        raise ValueError(f"decoding backend '{name}' is already registered by {BACKENDS[name][0]!r}")
+    BACKENDS[name] = (opener, module)
+
+
 @functools.lru_cache(maxsize=None)
 def backend_works(name: str) -> bool:
     """Whether ``name`` can decode here: its package imports and, for TorchCodec (which loads the
