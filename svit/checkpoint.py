@@ -217,12 +217,14 @@ class LoadReport:
         return "; ".join(parts)
 
     def log(self) -> None:
-        """The summary line on rank 0; a WARNING when any tensor outside the head was not loaded."""
+        """The summary line on rank 0; a WARNING when a tensor outside the head (within ``scope``: a CLIP
+        file leaves the side network to its init on purpose) was not loaded."""
         from svit.utils.distributed import is_main_process
 
         if not is_main_process():  # every rank loads the same file: report it once
             return
-        not_head = [k for k in self.missing + self.unexpected + [s[0] for s in self.skipped] if not is_head_key(k)]
+        not_head = [k for k in self.missing + self.unexpected + [s[0] for s in self.skipped]
+                    if not is_head_key(k) and (k.startswith(self.scope) or k in self.unexpected)]
         logger.log(logging.WARNING if not_head else logging.INFO, "%s", self.summary())
 
 
