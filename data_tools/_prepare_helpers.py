@@ -1,4 +1,5 @@
-"""Shared pieces of the ``prepare_<dataset>.py`` scripts.
+"""Shared pieces of the ``prepare_<dataset>.py`` scripts (a helper module, not a tool: hence the
+leading underscore; the ``prepare_*.py`` files are the tools).
 
 Every script turns a dataset's official annotation files into the list files our sources read
 (contract D of ``docs/ARCHITECTURE.md``): ``OUT/train.txt``, ``OUT/val.txt`` (``OUT/test.txt`` where
@@ -18,9 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tqdm import tqdm
-
-from svit.data.errors import SampleError
-from svit.data.video_reader import frame_folder_length
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".webm", ".mkv", ".mov", ".m4v", ".flv")
 
@@ -116,6 +114,11 @@ def frames_on_disk(folder: str, template: str, start_index: int) -> tuple[int | 
     shortened video)."""
     if not os.path.isdir(folder):
         return None, "missing", "frame folder is missing"
+    # Imported here, not at the top: any svit.data module imports the whole package (torch included),
+    # which would make every prepare_*.py --help take seconds.
+    from svit.data.errors import SampleError
+    from svit.data.video_reader import frame_folder_length
+
     try:
         return frame_folder_length(folder, template, start_index, os.path.basename(folder)), "", ""
     except SampleError as exc:

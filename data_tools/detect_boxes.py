@@ -27,20 +27,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
-from svit.data.boxes import box_file_path
-from svit.data.video_reader import count_frame_files, read_image_rgb
+# torch and svit.data (whose package imports torch) are imported inside the functions that run a
+# detector, so that --help and argument errors answer at once instead of after seconds of imports.
+if TYPE_CHECKING:
+    import torch
 
 Detector = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]  # RGB -> boxes, scores, classes
 
 
 def build_torchvision_model(arch: str, num_classes: int) -> torch.nn.Module:
     """An untrained torchvision detector (no download)."""
+    import torch
     from torchvision.models import detection as D
 
     if arch == "fasterrcnn_tiny":
@@ -71,6 +73,8 @@ def build_torchvision_model(arch: str, num_classes: int) -> torch.nn.Module:
 
 
 def torchvision_detector(arch: str, weights: str, num_classes: int, device: str) -> Detector:
+    import torch
+
     model = build_torchvision_model(arch, num_classes)
     state = torch.load(weights, map_location="cpu", weights_only=True)
     state = state.get("model", state) if isinstance(state, dict) else state
@@ -254,8 +258,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--template", default="{:04d}.jpg", help="frame file name template")
     p.add_argument("--start-index", type=int, default=1)
     p.add_argument("--overwrite", action="store_true", help="redo videos that already have a box file")
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--device", default="", help="cpu, cuda or cuda:N (default: cuda when available)")
     a = p.parse_args(argv)
+    import torch
+
+    from svit.data.boxes import box_file_path
+    from svit.data.video_reader import count_frame_files, read_image_rgb
+
+    a.device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
     with open(a.ids_file, encoding="utf-8") as f:
         ids = [str(x["id"]) if isinstance(x, dict) else str(x) for x in json.load(f)]
     if "://" not in a.weights and not os.path.isfile(a.weights):

@@ -18,11 +18,7 @@ import shutil
 from functools import partial
 from multiprocessing import Pool
 
-import cv2
 from tqdm import tqdm
-
-from svit.data.errors import SampleError
-from svit.data.video_reader import decode_video
 
 TMP_PREFIX = ".tmp_"
 
@@ -31,6 +27,13 @@ def extract_one(
     path: str, out: str, fps: float, short_side: int, template: str, start_index: int, quality: int
 ) -> tuple[str, str | None]:
     """Extracts one video; returns ``(path, error or None)``."""
+    # Imported here (in the worker), not at the top: cv2 and svit.data (whose package imports torch)
+    # take seconds to import, which --help and argument errors need not wait for.
+    import cv2
+
+    from svit.data.errors import SampleError
+    from svit.data.video_reader import decode_video
+
     stem = os.path.splitext(os.path.basename(path))[0]
     final = os.path.join(out, stem)
     if os.path.isdir(final):

@@ -20,8 +20,6 @@ import os
 
 from tqdm import tqdm
 
-from svit.data.ssv2_annotations import load_label_map, load_split_list
-
 
 def count_frames(folder: str, template: str, start: int) -> int:
     names = set(os.listdir(folder)) if os.path.isdir(folder) else set()
@@ -56,6 +54,9 @@ def cmd_scan(a) -> int:
 
 
 def cmd_ssv2(a) -> int:
+    # Imported here, not at the top: svit.data imports torch, which --help need not wait for.
+    from svit.data.ssv2_annotations import load_label_map, load_split_list
+
     label_map = load_label_map(a.label_map)
     entries = load_split_list(a.list, label_map, require_labels=not a.unlabelled)
     lines, missing = [], []

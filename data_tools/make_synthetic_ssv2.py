@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import time
 
-from svit.data.synthetic.generate import generate_synthetic_ssv2
-
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -26,6 +24,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--workers", type=int, default=2, help="worker processes")
     p.add_argument("--no-videos", action="store_true", help="skip the webm files (frames only)")
     a = p.parse_args(argv)
+    # Imported here, not at the top: svit.data imports torch, which --help need not wait for.
+    from svit.data.synthetic.generate import generate_synthetic_ssv2
+
     t = time.time()
     generate_synthetic_ssv2(a.out, a.num_videos, a.seed, a.frames, a.size, a.workers, write_videos=not a.no_videos)
     print(f"wrote {a.num_videos} videos to {a.out} in {time.time() - t:.1f} s")

@@ -19,12 +19,13 @@ import os
 
 from tqdm import tqdm
 
-from svit.data.boxes import box_file_path, validate_record
-from svit.data.errors import SampleError
-
 
 def write_video_boxes(video_id: str, records: list, out: str, source: str) -> str | None:
     """Validates and writes one video's records; returns an error message or None."""
+    # Imported here, not at the top: svit.data imports torch, which --help need not wait for.
+    from svit.data.boxes import box_file_path, validate_record
+    from svit.data.errors import SampleError
+
     try:
         if not isinstance(records, list) or not records:
             raise SampleError(source, video_id, "expected a non-empty list of frame records")

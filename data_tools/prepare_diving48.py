@@ -22,7 +22,7 @@ import sys
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from data_tools.prepare_common import MediaIndex, Problems, base_parser, progress, write_outputs
+from data_tools._prepare_helpers import MediaIndex, Problems, base_parser, progress, write_outputs
 
 FILES = {"vocab": "Diving48_vocab.json", "train": "Diving48_V2_train.json", "val": "Diving48_V2_test.json"}
 

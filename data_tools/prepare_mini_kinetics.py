@@ -22,7 +22,7 @@ import sys
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from data_tools.prepare_common import MediaIndex, Problems, base_parser, read_lines, write_outputs
+from data_tools._prepare_helpers import MediaIndex, Problems, base_parser, read_lines, write_outputs
 from data_tools.prepare_kinetics import find_csvs, read_kinetics_csv, to_lines
 
 CLASS_LIST = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "svit", "resources",

@@ -24,7 +24,7 @@ import sys
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from data_tools.prepare_common import (
+from data_tools._prepare_helpers import (
     MediaIndex,
     Problems,
     base_parser,
@@ -33,7 +33,6 @@ from data_tools.prepare_common import (
     read_lines,
     write_outputs,
 )
-from svit.data.ssv2_annotations import clean_template, load_label_map
 
 CLASS_LIST = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "svit", "resources",
                           "mini_ssv2_classes.txt")
@@ -43,6 +42,9 @@ FILES = {"labels": "something-something-v2-labels.json", "train": "something-som
 
 def read_entries(path: str, problems: Problems) -> list[tuple[int, str, str]]:
     """``[(entry number (1-based), video id, class name)]`` of an SSv2 JSON list."""
+    # Imported here, not at the top: svit.data imports torch, which --help need not wait for.
+    from svit.data.ssv2_annotations import clean_template
+
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
@@ -73,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     classes = [t for _, t in read_lines(a.classes)]
     index = {c: i for i, c in enumerate(classes)}
+    from svit.data.ssv2_annotations import load_label_map  # here: svit.data imports torch (see --help)
+
     full = load_label_map(os.path.join(a.annotations, FILES["labels"]))
     unknown = [c for c in classes if c not in full]
     if unknown:

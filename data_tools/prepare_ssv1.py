@@ -21,8 +21,7 @@ import sys
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from data_tools.prepare_common import Problems, base_parser, frames_on_disk, progress, read_lines, write_outputs
-from svit.data.ssv2_annotations import left_right_swap_pairs
+from data_tools._prepare_helpers import Problems, base_parser, frames_on_disk, progress, read_lines, write_outputs
 
 CONFIG_SWAP_PAIRS = [[86, 87], [93, 94], [166, 167]]  # LIST_DATA.FLIP_SWAP_PAIRS of configs/datasets/ssv1.yaml
 FILES = {"labels": "something-something-v1-labels.csv", "train": "something-something-v1-train.csv",
@@ -78,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         lists[split], listed[split] = convert_split(files[split], None if split == "test" else index, a.frames,
                                                     a.template, a.start_index, problems, not a.no_progress)
+    # Imported here, not at the top: svit.data imports torch, which --help need not wait for.
+    from svit.data.ssv2_annotations import left_right_swap_pairs
+
     swap = left_right_swap_pairs(classes)
     pairs = sorted([i, j] for i, j in swap.items() if i < j)
     if pairs != CONFIG_SWAP_PAIRS:

@@ -35,6 +35,37 @@ def test_script_runs_standalone():
     assert out.returncode == 0 and "--num-videos" in out.stdout
 
 
+TOOLS = sorted(f for f in os.listdir(os.path.join(REPO, "data_tools")) if f.endswith(".py") and not f.startswith("_"))
+HELP_PROBE = """import runpy, sys
+sys.argv = [sys.argv[1], "--help"]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+except SystemExit as exc:
+    print("EXIT", exc.code)
+print("HEAVY", sorted(m for m in ("torch", "cv2", "svit.data") if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_help_imports_no_torch(tool):
+    """--help answers without importing torch, cv2 or svit.data (seconds of imports, issue 19): those
+    are imported where the work needs them."""
+    out = subprocess.run([sys.executable, "-c", HELP_PROBE, os.path.join(REPO, "data_tools", tool)],
+                         capture_output=True, text=True, cwd=REPO)
+    assert "EXIT 0" in out.stdout and "usage:" in out.stdout, out.stderr[-2000:]
+    assert "HEAVY []" in out.stdout
+
+
+def test_every_public_module_is_a_tool_and_helpers_are_private():
+    """Only tools look like tools: each data_tools/<name>.py has a main() and --help, shared code lives
+    in _-prefixed modules (prepare_common.py was a helper that looked like a tool)."""
+    import importlib
+
+    assert "prepare_common.py" not in TOOLS and "_prepare_helpers.py" in os.listdir(os.path.join(REPO, "data_tools"))
+    for tool in TOOLS:
+        assert callable(getattr(importlib.import_module(f"data_tools.{tool[:-3]}"), "main", None)), tool
+
+
 def test_extract_frames_resumes_and_reports_failures(synth_copy, tmp_path, capsys):
     vids = synth_copy / "videos"
     (vids / "5.webm").write_bytes(b"not a video")
