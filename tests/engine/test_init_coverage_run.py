@@ -40,3 +40,10 @@ def test_fine_tune_from_another_models_file_is_an_error(tmp_path):
 def test_min_loaded_zero_accepts_it_on_purpose(tmp_path):
     out = _run(tmp_path, **{"TRAIN.CHECKPOINT_MIN_LOADED": 0})
     assert last_checkpoint(out) is not None
+
+
+def test_test_only_run_falling_back_to_another_models_file_is_an_error(tmp_path):
+    """TRAIN.ENABLE False with only TRAIN.CHECKPOINT_FILE_PATH: the test phase's initialisation."""
+    with pytest.raises(CheckpointError, match=r"other\.pth initialises only 0% "):
+        _run(tmp_path, **{"TRAIN.ENABLE": False})
+    assert not os.path.exists(os.path.join(str(tmp_path / "run"), "test_results.json"))
