@@ -64,7 +64,18 @@ def unreadable_message(path: str, error: BaseException, kind: str = "checkpoint"
                 "not plain tensors); svit never runs code from a weights file")
         expected = "expected tensors in plain dicts/lists (e.g. torch.save(model.state_dict(), path))"
         return f"Cannot read {kind} {path}: {what}; {expected}."
-    return f"Cannot read {kind} {path}: {sniff(path)}; {EXPECTED}."
+    found_as = sniff(path)
+    if found_as.startswith("a PyTorch zip file"):  # a torch file torch still refused: say why, in short
+        found_as += f" torch cannot read ({_short_reason(text)})"
+    return f"Cannot read {kind} {path}: {found_as}; {EXPECTED}."
+
+
+def _short_reason(text: str) -> str:
+    """The informative clause of a torch load error, without its advice to turn ``weights_only`` off."""
+    if "WeightsUnpickler error:" in text:
+        text = text.split("WeightsUnpickler error:", 1)[1]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and "weights_only" not in ln]
+    return (lines[0] if lines else "unknown reason")[:120]
 
 
 def _cfg_model(cfg_yaml: Any) -> str | None:
