@@ -11,8 +11,8 @@ def _train(root: str, out, epochs: int):
     from svit.engine.run import run_phases
 
     cfg = load_config(str(CONFIGS / "tsm_tiny.yaml"), tiny_overrides(root, out) + [
-        "SOLVER.MAX_EPOCH", str(epochs), "TRAIN.MAX_STEPS_PER_EPOCH", "1", "TRAIN.EVAL_PERIOD", "0", "TEST.ENABLE", "False",
-        "TENSORBOARD.ENABLE", "False"])
+        "SOLVER.MAX_EPOCH", str(epochs), "TRAIN.MAX_STEPS_PER_EPOCH", "1", "TRAIN.EVAL_PERIOD", "0",
+        "TEST.ENABLE", "False", "TENSORBOARD.ENABLE", "False"])
     run_phases(cfg, torch.device("cpu"))
 
 
