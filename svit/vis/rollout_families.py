@@ -184,7 +184,7 @@ def swin_layers(net: nn.Module, x: Tensor) -> tuple[list[AttnLayer], Tensor]:
         raise RolloutUnsupported(f"{len(maps)} SDPA calls for {len(geo)} Video Swin blocks")
     layers = []
     for p, (grid, window, shift) in zip(maps, geo):
-        index = _swin_index(grid, window, shift)  # (nW, N_win)
+        index = _swin_index(grid, window, shift).to(p.device)  # (nW, N_win)
         n_w, n_win = index.shape
         probs = _head_mean(p).reshape(-1, n_w, n_win, n_win)  # (B, nW, N_win, N_win)
         n = grid[0] * grid[1] * grid[2]
@@ -192,7 +192,7 @@ def swin_layers(net: nn.Module, x: Tensor) -> tuple[list[AttnLayer], Tensor]:
         qi = index[:, :, None].expand(n_w, n_win, n_win)
         ki = index[:, None, :].expand(n_w, n_win, n_win)
         both = (keep[:, :, None] & keep[:, None, :])
-        full = torch.zeros(probs.shape[0], n, n, dtype=probs.dtype)
+        full = torch.zeros(probs.shape[0], n, n, dtype=probs.dtype, device=probs.device)
         full[:, qi[both], ki[both]] = probs[:, both]
         full = full / full.sum(-1, keepdim=True).clamp(min=1e-12)
         layers.append(AttnLayer(full, grid, grid, grid))
