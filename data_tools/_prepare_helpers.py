@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
+from svit.utils.progress import progress as progress_lines
+
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".webm", ".mkv", ".mov", ".m4v", ".flv")
 
 
@@ -65,8 +67,8 @@ def base_parser(description: str) -> argparse.ArgumentParser:
 
 
 def progress(items: Iterable, desc: str, enabled: bool, total: int | None = None) -> Iterable:
-    """tqdm over ``items`` unless disabled."""
-    return tqdm(items, desc=desc, total=total, disable=not enabled, unit="video")
+    """``items`` with a bar on a terminal, plain progress lines in a redirected log, nothing if disabled."""
+    return progress_lines(items, total=total, desc=desc, unit="videos", enabled=enabled)
 
 
 def read_lines(path: str) -> list[tuple[int, str]]:
@@ -88,7 +90,8 @@ class MediaIndex:
         self.by_stem: dict[str, str] = {}
         self.duplicates: dict[str, list[str]] = {}
         walker = os.walk(root)
-        for dirpath, dirnames, filenames in tqdm(walker, desc=f"indexing {root}", unit="dir", disable=not progress):
+        for dirpath, dirnames, filenames in progress_lines(walker, desc=f"indexing {root}", unit="folders",
+                                                           enabled=progress):
             dirnames.sort()
             rel_dir = os.path.relpath(dirpath, root)
             entries = filenames if kind == "video" else dirnames

@@ -204,3 +204,42 @@ def test_make_lists_ssv2_and_scan(synth_root, tmp_path):
     )
     assert (tmp_path / "s.txt").read_text().splitlines() == ["a/y 3 0", "b/x 3 1"]
     assert (tmp_path / "c.txt").read_text().split() == ["a", "b"]
+
+
+def test_generator_writes_plain_progress_lines_into_a_redirected_log(tmp_path):
+    """make_synthetic_ssv2.py with stderr to a file (not a terminal): one line per tenth, no \\r bars."""
+    log = tmp_path / "gen.log"
+    with open(log, "w") as fh:
+        done = subprocess.run([sys.executable, os.path.join(REPO, "data_tools", "make_synthetic_ssv2.py"), "--out",
+                               str(tmp_path / "ds"), "--num-videos", "12", "--frames", "2", "--size", "16",
+                               "--workers", "1", "--no-videos"], stdout=fh, stderr=fh, text=True, cwd=REPO)
+    text = log.read_text()
+    assert done.returncode == 0, text[-2000:]
+    assert "\r" not in text
+    lines = [ln for ln in text.splitlines() if ln.startswith("synthetic ssv2: ")]
+    assert [ln.split()[2] for ln in lines] == [f"{k}/12" for k in range(1, 13)]  # 12 videos: every one is a tenth
+    assert lines[-1].startswith("synthetic ssv2: 12/12 videos (100%")
+
+
+def test_progress_lines_or_bar_by_stream():
+    import io
+
+    from svit.utils.progress import progress
+
+    log = io.StringIO()
+    assert list(progress(range(100), desc="work", unit="items", stream=log)) == list(range(100))
+    lines = log.getvalue().splitlines()
+    assert [ln.split()[1] for ln in lines] == [f"{k}/100" for k in range(10, 101, 10)] and "\r" not in log.getvalue()
+    log = io.StringIO()
+    assert list(progress(iter(range(5)), desc="walk", stream=log)) == list(range(5))  # no total: 1, 2, 4, end
+    assert [ln.split()[1] for ln in log.getvalue().splitlines()] == ["1", "2", "4", "5"]
+    log = io.StringIO()
+    assert list(progress(range(3), enabled=False, stream=log)) == [0, 1, 2] and log.getvalue() == ""
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    term = Terminal()
+    assert list(progress(range(3), desc="bar", stream=term)) == [0, 1, 2]
+    assert "\r" in term.getvalue() and "bar" in term.getvalue()  # a live tqdm bar on a terminal

@@ -23,11 +23,11 @@ from multiprocessing import get_context
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from svit.data.ssv2_annotations import clean_template
 from svit.data.synthetic.classes import CLASSES
 from svit.data.synthetic.render import render_video
+from svit.utils.progress import progress as progress_lines
 
 GENERATOR_VERSION = 1
 IN_PROGRESS_MARKER = "_GENERATING"
@@ -112,12 +112,13 @@ def generate_synthetic_ssv2(
         _render_one, out=out, seed=seed, num_frames=num_frames, size=size, labels=labels, write_videos=write_videos
     )
     ids = range(1, num_videos + 1)
-    bar = dict(total=num_videos, desc="synthetic ssv2", unit="video", disable=not progress)
+    # a bar on a terminal, plain lines (every tenth of the videos) in a redirected log
+    bar = dict(total=num_videos, desc="synthetic ssv2", unit="videos", enabled=progress)
     if workers > 1:
         with get_context("spawn" if os.name == "nt" else "fork").Pool(workers) as pool:
-            entries = list(tqdm(pool.imap(job, ids, chunksize=8), **bar))
+            entries = list(progress_lines(pool.imap(job, ids, chunksize=8), **bar))
     else:
-        entries = [job(k) for k in tqdm(ids, **bar)]
+        entries = [job(k) for k in progress_lines(ids, **bar)]
     label_map = {clean_template(c.template): str(i) for i, c in enumerate(CLASSES)}
     _dump(os.path.join(out, LABELS_FILE), label_map)
     _dump(os.path.join(out, TRAIN_FILE), [e for e, v in zip(entries, is_val) if not v])
