@@ -148,3 +148,17 @@ def test_svit_cotrain_images_need_a_model_that_takes_them(tmp_path):
     with pytest.raises(ConfigError, match=r"forward takes images=.*TinyLinear"):
         launch_job(cfg, func=engine_toy.run_toy)
     assert not (out / "config.yaml").exists()
+
+
+def test_mixup_with_one_clip_per_process_step_is_a_config_error(tmp_path, capsys):
+    out = tmp_path / "run"
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text("")
+    opts = engine_toy.toy_opts(str(out), **{"MIXUP.ENABLE": True, "TRAIN.BATCH_SIZE": 2, "NUM_CPU_PROCS": 2,
+                                            "TEST.ENABLE": False})
+    assert main(["--cfg", str(cfg_file), *opts]) == EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert "mixup_cutmix mixes each clip" in err and "TRAIN.BATCH_SIZE 2 / (2 process(es)" in err
+    assert not out.exists()
+    check_part_configs(load_config(None, engine_toy.toy_opts(str(out), **{
+        "MIXUP.ENABLE": True, "MIXUP.PROB": 0.0, "TRAIN.BATCH_SIZE": 1})))  # never mixes: nothing to refuse

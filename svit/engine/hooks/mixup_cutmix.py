@@ -28,6 +28,19 @@ class MixupCutmix(BatchHook):
         self.smoothing = float(m.LABEL_SMOOTH_VALUE)
         self.num_classes = int(ctx.num_classes) if ctx is not None and ctx.num_classes else int(cfg.MODEL.NUM_CLASSES)
 
+    @classmethod
+    def check_config(cls, cfg: CfgNode) -> None:
+        """Mixing pairs clips of one process batch: with a single clip per process step every clip would
+        be mixed with itself (a silent no-op), so that is a config error when mixing can happen."""
+        from svit.engine.part_checks import clips_per_process_step, require
+
+        m = cfg.MIXUP
+        if float(m.PROB) <= 0 or (float(m.ALPHA) <= 0 and float(m.CUTMIX_ALPHA) <= 0):
+            return
+        clips, how = clips_per_process_step(cfg)
+        require(clips >= 2, f"mixup_cutmix mixes each clip with another of its process batch and needs at least 2; "
+                f"{how} gives {clips}. Raise TRAIN.BATCH_SIZE, or set MIXUP.ENABLE False.")
+
     def mix(self, batch: dict) -> dict:
         """The mixed batch: ``inputs`` mixed, ``targets`` (B, K) soft, ``labels`` unchanged."""
         x, y = batch["inputs"], batch["labels"]

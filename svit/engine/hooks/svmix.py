@@ -60,6 +60,7 @@ from svit.svmix.masks import feature_scales
 from svit.svmix.mix import SVMixParams, svmix_batch
 from svit.svmix.sampling import draw_step
 from svit.svmix.selector import SelectiveModule
+from svit.utils.model_stats import input_frames
 
 LR_SCHEDULES = ("main", "constant", "as_shipped")
 # Hooks that write soft ``targets`` from the hard labels: with svmix, one of the two would be lost.
@@ -179,7 +180,7 @@ class SVMixHook(BatchHook):
         grid divides the clip (masks are whole feature cells), else a ConfigError naming the sizes."""
         net = unwrap(ctx.net)
         crop = int(cfg.DATA.TRAIN_CROP_SIZE)
-        frames = int(cfg.DATA.NUM_FRAMES)
+        frames = input_frames(cfg)  # the training clip's frames (x DATA.FRAMES_PER_SEGMENT for H2CN)
         x = torch.zeros(1, int(cfg.DATA.INPUT_CHANNEL_NUM[0]), frames, crop, crop)
         was_training = net.training
         net.eval()
@@ -193,7 +194,7 @@ class SVMixHook(BatchHook):
         try:
             feature_scales(frames, (crop, crop), tuple(feats.spatial.shape[2:]))
         except ValueError as e:
-            raise ConfigError(f"MODEL.MODEL_NAME {cfg.MODEL.MODEL_NAME} with DATA.NUM_FRAMES {frames}, "
+            raise ConfigError(f"MODEL.MODEL_NAME {cfg.MODEL.MODEL_NAME} with {frames} input frames (DATA.NUM_FRAMES), "
                               f"DATA.TRAIN_CROP_SIZE {crop}: {e}.") from None
         return int(feats.spatial.shape[1])
 
