@@ -154,13 +154,14 @@ def run(args) -> list[str]:
         raise CheckpointError(f"no checkpoint in {cfg.OUTPUT_DIR}: pass --checkpoint PATH")
     torch.manual_seed(args.seed)
     cfg_run, net, views, vid, names, label = video_views(args, cfg, device, out, checkpoint)
+    shown = os.path.join(*os.path.normpath(checkpoint).split(os.sep)[-3:])  # run folder + file for the title
     if args.command == "predict":
         from svit.vis.predict_view import render_predict
 
-        return render_predict(cfg_run, net, views, vid, names, os.path.basename(checkpoint), out, label, anim)
+        return render_predict(cfg_run, net, views, vid, names, shown, out, label, anim)
     from svit.vis.attention_view import render_attention
 
-    return render_attention(cfg_run, net, views, vid, names, os.path.basename(checkpoint), out, args.method,
+    return render_attention(cfg_run, net, views, vid, names, shown, out, args.method,
                             label, anim)
 
 

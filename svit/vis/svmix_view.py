@@ -118,7 +118,8 @@ def render_svmix(exp, checkpoint: str | None, videos: list[int], out: str, seed:
                 f"offline source share {float(off.mean()):.2f}\nλ_ofl {draw.lam_ofl:.2f}",
                 "offline target:\n" + target_text(mixed.target_offline[i], names),
             ]
-        ckpt = os.path.basename(checkpoint) if checkpoint else "no checkpoint (initial weights)"
+        ckpt = (os.path.join(*os.path.normpath(checkpoint).split(os.sep)[-3:]) if checkpoint
+                else "no checkpoint (initial weights)")
         title = (f"SV-Mix {mode} mode - {cfg.MODEL.MODEL_NAME}, {ckpt}; videos "
                  + ", ".join(r.video_id for r in records) + "\nmasks: share of each pixel taken from the partner clip")
         cols = [f"frame {k + 1}" for k in range(x.shape[2])]
