@@ -13,6 +13,8 @@
 Optional backends are imported only when opened; :func:`available_backends` says which import.
 A plugin adds a storage format with :func:`register_backend` (docs/ARCHITECTURE.md, "How to add a decoder").
 """
-from svit.data.decoders.base import VideoSource, available_backends, open_video, register_backend
+from svit.data.decoders import decord_backend, frames_backend, pyav_backend, torchcodec_backend  # noqa: F401 - they register
+from svit.data.decoders.base import available_backends, open_video, register_backend
+from svit.data.decoders.source import VideoSource
 
 __all__ = ["VideoSource", "available_backends", "open_video", "register_backend"]

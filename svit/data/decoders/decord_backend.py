@@ -7,7 +7,8 @@ import os
 
 import numpy as np
 
-from svit.data.decoders.base import VideoSource, nominal_times
+from svit.data.decoders.base import register_backend
+from svit.data.decoders.source import VideoSource, nominal_times
 from svit.data.errors import SampleError
 from svit.data.video_reader import check_not_truncated, probe_declared_frames, resample_to_fps
 
@@ -45,3 +46,11 @@ class DecordSource(VideoSource):
 
     def close(self) -> None:
         self.reader = None
+
+
+def open_decord(path: str, video_id: str, **kw) -> DecordSource:
+    """``DATA.DECODING_BACKEND decord`` opener (options: ``target_fps``, ``tolerance``)."""
+    return DecordSource(path, video_id, target_fps=kw.get("target_fps", 0.0), tolerance=kw.get("tolerance", 0.1))
+
+
+register_backend("decord", open_decord, "decord")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from svit.data.decoders.base import VideoSource
+from svit.data.decoders.base import register_backend
+from svit.data.decoders.source import VideoSource
 from svit.data.video_reader import frame_numbers_to_read, read_frame_folder
 
 
@@ -20,3 +21,14 @@ class FrameFolderSource(VideoSource):
 
     def _read(self, indices: list[int]) -> np.ndarray:
         return read_frame_folder(self.path, [self.numbers[i] for i in indices], self.template, self.video_id)
+
+
+def open_frames(path: str, video_id: str, **kw) -> FrameFolderSource:
+    """``DATA.DECODING_BACKEND frames`` opener (options: ``template``, ``start_index``, ``expected``,
+    ``allow_gaps``)."""
+    return FrameFolderSource(path, video_id, template=kw.get("template", "{:05d}.jpg"),
+                             start_index=kw.get("start_index", 1), expected=kw.get("expected"),
+                             allow_gaps=kw.get("allow_gaps", False))
+
+
+register_backend("frames", open_frames)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from svit.data.decoders.base import VideoSource
+from svit.data.decoders.base import register_backend
+from svit.data.decoders.source import VideoSource
 from svit.data.video_reader import decode_video, frames_to_rgb
 
 
@@ -19,3 +20,11 @@ class PyAVSource(VideoSource):
 
     def _read(self, indices: list[int]) -> np.ndarray:
         return frames_to_rgb(self.frames, indices)
+
+
+def open_pyav(path: str, video_id: str, **kw) -> PyAVSource:
+    """``DATA.DECODING_BACKEND pyav`` opener (options: ``target_fps``, ``tolerance``)."""
+    return PyAVSource(path, video_id, target_fps=kw.get("target_fps", 0.0), tolerance=kw.get("tolerance", 0.1))
+
+
+register_backend("pyav", open_pyav, "av")
