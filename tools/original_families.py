@@ -1,0 +1,255 @@
+"""How each family's original code is imported and built, for ``tools/speed_vs_original_families.py``.
+
+The originals are imported at run time from a checkout given on the command line; nothing of them is
+copied here. Modules an original imports but its model code does not need are stubbed
+(``tools/speed_vs_original.py``'s placeholders), and a package whose ``__init__`` imports unrelated
+models with extra dependencies (SV-Mix's ``pytorchvideo.model``: ~30 models, CUDA extensions) is
+registered as a bare package so that only the model module asked for is executed.
+
+Each builder returns an :class:`OriginalCall` taking our (B, 3, T, H, W) clip. Its ``call`` is the
+original's own forward where that returns logits in both modes; where the original's eval forward
+applies softmax (SV-Mix), it is the same path up to the classifier.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import importlib.machinery
+import os
+import sys
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+import torch.nn as nn
+
+from tools.speed_vs_original import _Placeholder
+
+
+class OriginalCall(nn.Module):
+    """The original called as ours is: ``forward(x)`` on our (B, 3, T, H, W) clip returns its logits.
+    ``to_input`` turns our clip into the original's input; ``call(model, inp)`` runs the original and
+    returns its logits (its own forward where that returns logits, else the path its forward takes
+    to them: some originals apply softmax in eval)."""
+
+    def __init__(self, model: nn.Module, to_input: Callable[[torch.Tensor], Any],
+                 call: Callable[[nn.Module, Any], torch.Tensor]) -> None:
+        super().__init__()
+        self.model = model
+        self._to_input, self._call = to_input, call
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._call(self.model, self._to_input(x))
+
+
+@dataclass
+class Family:
+    """One pair: how to build the original (from a checkout) and ours at the same size.
+
+    ``build_original(root, size)`` returns an :class:`OriginalCall`; ``ours_cfg``/``ours_opts`` our
+    config and its overrides (``{frames}``, ``{crop}``, ``{classes}`` are filled from ``size``);
+    ``checkpoint_type`` the adapter that reads the original's files; ``save_as(state)`` the object
+    the original's trainer writes around its state dict."""
+
+    name: str
+    root_arg: str
+    build_original: Callable[[str, dict], OriginalCall]
+    ours_cfg: str
+    ours_opts: list[str]
+    checkpoint_type: str
+    size: dict = field(default_factory=dict)
+    save_as: Callable[[dict], Any] = lambda sd: sd  # noqa: E731 - the bare state dict
+
+
+ROOT_ARGS = {
+    "svmix_root": "github.com/ty-97/Seletive-Volume-Mix (TSM-R50, UniFormer-S, Video Swin-S, ViViT-S)",
+    "ibm_root": "github.com/IBM/action-recognition-pytorch (I3D, TAM)",
+    "h2cn_root": "github.com/ty-97/H2CN",
+}
+
+
+def stub_module(name: str, **attrs) -> None:
+    """Registers ``name`` (when it cannot be imported) as a placeholder module with ``attrs``."""
+    try:
+        importlib.import_module(name)
+        return
+    except Exception:  # noqa: BLE001 - any import failure: the model code does not need it
+        pass
+    mod = _Placeholder(name)
+    mod.__spec__ = importlib.machinery.ModuleSpec(name, None)
+    mod.__path__ = []
+    for k, v in attrs.items():
+        setattr(mod, k, v)
+    sys.modules[name] = mod
+
+
+def bare_package(name: str, path: str) -> None:
+    """``name`` as a package of the folder ``path`` whose ``__init__`` is not run."""
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"{path}: not a folder (package {name} of the original checkout)")
+    if name in sys.modules and getattr(sys.modules[name], "__path__", None) == [path]:
+        return
+    mod = types.ModuleType(name)
+    mod.__path__ = [path]
+    mod.__spec__ = importlib.machinery.ModuleSpec(name, None, is_package=True)
+    sys.modules[name] = mod
+
+
+def import_from(root: str, module: str, marker: str) -> types.ModuleType:
+    """Imports ``module`` with ``root`` first on ``sys.path``; ``marker`` (a file under ``root``)
+    confirms that ``root`` is the expected checkout."""
+    root = os.path.abspath(root)
+    if not os.path.isfile(os.path.join(root, marker)):
+        raise FileNotFoundError(f"{root}: no {marker} (not the expected checkout of the original)")
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    return importlib.import_module(module)
+
+
+# ---- SV-Mix (ty-97/Seletive-Volume-Mix, sub-project SV-Mix/) ----
+
+def _svmix(root: str, module: str) -> types.ModuleType:
+    base = os.path.join(os.path.abspath(root), "SV-Mix")
+    # its config decorator checks isinstance(cfg, omegaconf.DictConfig): any class will do
+    stub_module("omegaconf", DictConfig=type("DictConfig", (), {}))
+    import_from(base, "pytorchvideo", os.path.join("pytorchvideo", "model", "base_net.py"))
+    bare_package("pytorchvideo.model", os.path.join(base, "pytorchvideo", "model"))
+    return importlib.import_module(f"pytorchvideo.model.{module}")
+
+
+def _svmix_tsm(root: str, size: dict) -> OriginalCall:
+    m = _svmix(root, "tsm_resnet")
+    t = size["frames"]
+    # experiments/ssv1_tsm.yaml: ARCH_CFGS [avg, 8, blockres], dropout 0.5 (built with the constructor:
+    # the shipped from_config adds a drop_path_rate TSM_ResNet does not take)
+    model = m.TSM_ResNet(block=m.Bottleneck, layers=[3, 4, 6, 3], shift_div=8, num_segments=t,
+                         num_classes=size["classes"], dropout_ratio=0.5)
+    return OriginalCall(model, lambda x: x.transpose(1, 2).reshape(x.shape[0], -1, *x.shape[3:]),
+                        lambda net, x: net._forward_impl(x, 7)[0])  # forward minus the eval softmax
+
+
+def _svmix_uniformer(root: str, size: dict) -> OriginalCall:
+    m = _svmix(root, "Uniformer")
+    model = m.Uniformer(**m.Uniformer._arch_dict["uniformer_s"], num_classes=size["classes"],
+                        img_size=size["crop"], drop_path_rate=0.0)
+    # its forward prints the feature-map shape on every call; the rest of it is this
+    return OriginalCall(model, lambda x: x, lambda net, x: net.head(net.forward_features(x).flatten(2).mean(-1)))
+
+
+def _svmix_swin(root: str, size: dict) -> OriginalCall:
+    m = _svmix(root, "video_swin")
+    arch = dict(m.VIDEO_SWIN._arch_dict["video_swin_vit_s_p4_w7"], drop_path_rate=0.0)
+    model = m.VIDEO_SWIN(**arch, img_size=size["crop"], num_classes=size["classes"])
+    return OriginalCall(model, lambda x: x, lambda net, x: net.fc(net.forward_features(x, None)[0]))
+
+
+def _svmix_vivit(root: str, size: dict) -> OriginalCall:
+    m = _svmix(root, "vivit")
+    model = m.Vivit(img_size=size["crop"], num_segments=size["frames"], patch_size=16, embed_dim=384, depth=12,
+                    num_heads=6, num_classes=size["classes"], drop_path_rate=0.0)
+
+    def call(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        b, c, t, h, w = x.shape
+        feats, _ = net.forward_features(x.transpose(1, 2).reshape(b * t, c, h, w), t, None)
+        return net.fc(net.drop(feats)).view(b, -1)
+
+    return OriginalCall(model, lambda x: x, call)
+
+
+def _svmix_save(sd: dict) -> dict:
+    return {"model": {f"module.{k}": v for k, v in sd.items()}, "iteration": 0}  # its trainer's DDP file
+
+
+# ---- IBM/action-recognition-pytorch (package ``models``) ----
+
+def _frames_on_channels(x: torch.Tensor) -> torch.Tensor:
+    """Our (B, 3, T, H, W) -> (B, T*3, H, W), frame-major (the 2D CNN originals' input)."""
+    return x.transpose(1, 2).reshape(x.shape[0], -1, *x.shape[3:])
+
+
+def _ibm_tam(root: str, size: dict) -> OriginalCall:
+    m = import_from(root, "models.twod_models.resnet", os.path.join("models", "model_builder.py"))
+    # configs/cnn/ssv2/tam_r50_f8.yaml: dw conv, 3 blending frames, sum, no temporal stride; random init
+    model = m.resnet(depth=50, num_classes=size["classes"], without_t_stride=True, groups=size["frames"],
+                     temporal_module_name="TAM", dw_conv=True, blending_frames=3, blending_method="sum",
+                     dropout=0.5, pooling_method="max", imagenet_pretrained=False)
+    return OriginalCall(model, _frames_on_channels, lambda net, x: net(x))
+
+
+def _ibm_i3d(root: str, size: dict) -> OriginalCall:
+    m = import_from(root, "models.threed_models.i3d_resnet", os.path.join("models", "model_builder.py"))
+    # the class, not its builder function (which always downloads ImageNet weights to inflate)
+    model = m.I3D_ResNet(50, num_classes=size["classes"], dropout=0.5, without_t_stride=True)
+    return OriginalCall(model, lambda x: x, lambda net, x: net(x))
+
+
+def _ibm_save(sd: dict) -> dict:
+    return {"epoch": 1, "state_dict": {f"module.{k}": v for k, v in sd.items()}}  # its train.py's DataParallel file
+
+
+# ---- H2CN (ty-97/H2CN: ``ops.models_tsn.VideoNet`` with net H2CN) ----
+
+def _h2cn(root: str, size: dict) -> OriginalCall:
+    m = import_from(root, "ops.models_tsn", os.path.join("nets", "h2cn_model.py"))
+    # VideoNet calls h2cn(num_segments), whose default downloads ImageNet weights: random init here
+    if not isinstance(m.h2cn, functools.partial):
+        m.h2cn = functools.partial(m.h2cn, pretrained=False)
+    # partial_bn off: its default freezes every BatchNorm but the first in train mode, which our
+    # port does not do; timing that would compare two different training steps
+    model = m.VideoNet(size["classes"], size["frames"], "RGB", backbone="resnet50", net="H2CN", dropout=0.5,
+                       partial_bn=False, pretrain=None)
+    return OriginalCall(model, _frames_on_channels, _h2cn_call)
+
+
+@contextlib.contextmanager
+def _tensor_cuda_is_identity():
+    """H2CN's forward builds its temporal padding with ``torch.zeros(...).cuda()``; on a CPU run that
+    call must leave the tensor where it is (the original's code itself is not changed)."""
+    cuda = torch.Tensor.cuda
+    torch.Tensor.cuda = lambda self, *a, **k: self
+    try:
+        yield
+    finally:
+        torch.Tensor.cuda = cuda
+
+
+def _h2cn_call(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    if x.is_cuda:
+        return net(x)
+    with _tensor_cuda_is_identity():
+        return net(x)
+
+
+_SSV2 = {"frames": 8, "crop": 224, "classes": 174}
+
+FAMILIES: dict[str, Family] = {
+    "tsm_r50": Family("tsm_r50", "svmix_root", _svmix_tsm, "configs/svmix/ssv2/tsm_r50.yaml",
+                      ["CNN.IMAGENET_WEIGHTS", "", "DATA.NUM_FRAMES", "{frames}", "DATA.TRAIN_CROP_SIZE", "{crop}",
+                       "DATA.TEST_CROP_SIZE", "{crop}", "MODEL.NUM_CLASSES", "{classes}"],
+                      "svmix", dict(_SSV2), _svmix_save),
+    "uniformer_s": Family("uniformer_s", "svmix_root", _svmix_uniformer, "configs/svmix/ssv2/uniformer_s.yaml",
+                          ["UNIFORMER.DROP_PATH_RATE", "0.0", "DATA.NUM_FRAMES", "{frames}", "DATA.TRAIN_CROP_SIZE",
+                           "{crop}", "DATA.TEST_CROP_SIZE", "{crop}", "MODEL.NUM_CLASSES", "{classes}"],
+                          "svmix", dict(_SSV2), _svmix_save),
+    "swin_s": Family("swin_s", "svmix_root", _svmix_swin, "configs/swin/ssv2_swin_s_447.yaml",
+                     ["SWIN.DROP_PATH_RATE", "0.0", "DATA.NUM_FRAMES", "{frames}", "DATA.TRAIN_CROP_SIZE", "{crop}",
+                      "DATA.TEST_CROP_SIZE", "{crop}", "MODEL.NUM_CLASSES", "{classes}"],
+                     "svmix", dict(_SSV2), _svmix_save),
+    # ViViT-S: the original's patch embedding reshapes with a literal 16 frames
+    "vivit_s": Family("vivit_s", "svmix_root", _svmix_vivit, "configs/vivit/ssv2_vivit_s.yaml",
+                      ["VIVIT.DROP_PATH_RATE", "0.0", "DATA.NUM_FRAMES", "{frames}", "DATA.TRAIN_CROP_SIZE", "{crop}",
+                       "DATA.TEST_CROP_SIZE", "{crop}", "MODEL.NUM_CLASSES", "{classes}"],
+                      "svmix", {**_SSV2, "frames": 16}, _svmix_save),
+    "tam_r50": Family("tam_r50", "ibm_root", _ibm_tam, "configs/cnn/ssv2/tam_r50_f8.yaml",
+                      ["DATA.NUM_FRAMES", "{frames}", "DATA.TRAIN_CROP_SIZE", "{crop}", "DATA.TEST_CROP_SIZE", "{crop}",
+                       "MODEL.NUM_CLASSES", "{classes}"], "ibm", dict(_SSV2), _ibm_save),
+    "i3d_r50": Family("i3d_r50", "ibm_root", _ibm_i3d, "configs/cnn/ssv2/i3d_r50_f8.yaml",
+                      ["DATA.NUM_FRAMES", "{frames}", "DATA.TRAIN_CROP_SIZE", "{crop}", "DATA.TEST_CROP_SIZE", "{crop}",
+                       "MODEL.NUM_CLASSES", "{classes}"], "ibm", dict(_SSV2), _ibm_save),
+    # H2CN: 8 segments of 5 consecutive frames (40 frames a clip)
+    "h2cn_r50": Family("h2cn_r50", "h2cn_root", _h2cn, "configs/cnn/ssv2/h2cn_r50_f8.yaml",
+                       ["DATA.NUM_FRAMES", "{frames}", "DATA.TRAIN_CROP_SIZE", "{crop}", "DATA.TEST_CROP_SIZE",
+                        "{crop}", "MODEL.NUM_CLASSES", "{classes}"], "h2cn", dict(_SSV2), _ibm_save),
+}
