@@ -25,6 +25,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", default="", help="folder for runs.png / runs.html (default: the first run's folder)")
     p.add_argument("--html", action="store_true", help="also write runs.html with every panel embedded")
     p.add_argument("--title", default="", help="figure title (default: the runs and their folders)")
+    p.add_argument("--dpi", type=int, default=90, help="resolution of runs.png")
+    p.add_argument("--palette", action="store_true", help="256-colour palette PNG (smaller file, e.g. for docs)")
     return p.parse_args(argv)
 
 
@@ -53,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = args.out or os.path.dirname(runs[0].path)
-    png = save_png(runs_figure(runs, args.title), os.path.join(out, "runs.png"))
+    png = save_png(runs_figure(runs, args.title), os.path.join(out, "runs.png"), args.dpi, args.palette)
     print(f"wrote {png}")
     if args.html:
         from svit.utils.atomic import atomic_write_text

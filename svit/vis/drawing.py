@@ -86,6 +86,17 @@ def _resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return torch.nn.functional.interpolate(t, size=size, mode="bilinear", align_corners=False)[0, 0].numpy()
 
 
+def to_palette_png(path: str) -> str:
+    """Rewrites the PNG at ``path`` with a 256-colour palette (Pillow): a third of the size or less
+    for figures of flat colours and frames, e.g. for pictures committed to the docs."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        small = im.convert("RGB").quantize(256)
+    small.save(path, format="PNG", optimize=True)
+    return path
+
+
 def write_gif(frames: list[np.ndarray], path: str, fps: float = 4.0) -> str:
     """An animated GIF of uint8 RGB frames (Pillow), written via a temporary file."""
     from PIL import Image

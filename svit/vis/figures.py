@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from svit.vis.drawing import SLOT_COLORS, SLOT_NAMES  # noqa: E402
+from svit.vis.drawing import SLOT_COLORS, SLOT_NAMES, to_palette_png  # noqa: E402
 
 
 def frames_grid(rows: list[tuple[str, np.ndarray]], title: str, col_titles: list[str] | None = None,
@@ -77,11 +77,7 @@ def save(fig: Figure, path: str, dpi: int | None = None) -> str:
     fig.savefig(tmp, dpi=dpi or DPI)
     plt.close(fig)
     if PALETTE:
-        from PIL import Image
-
-        with Image.open(tmp) as im:
-            small = im.convert("RGB").quantize(256)
-        small.save(tmp, optimize=True)
+        to_palette_png(tmp)
     os.replace(tmp, path)
     return path
 

@@ -1,7 +1,7 @@
 """Training curves of one or several runs, overlaid: what ``tools/plot_runs.py`` and the trainer's
 epoch-end ``stats.png`` show.
 
-Panels (x = epoch, fractional for the per-iteration records): the total loss and each loss term, train
+Panels (x = epoch, fractional for the per-iteration records): the total loss, each loss term, train
 and validation top-1/top-5, the learning rate, data and step time, and the online against the EMA
 model's validation top-1. Each run has one colour in every panel; within a panel the line style tells
 the series apart. Every line's label is ``"<run>: <series>"`` so legends and tests can find it.
@@ -36,18 +36,29 @@ def _line(ax: Axes, x: list[float], y: list[float], label: str, color: str, styl
 
 
 def draw_loss(ax: Axes, runs: list[Run]) -> None:
-    """Total training loss (thick) and each loss term (thin, one style per term)."""
+    """Total training loss per log period and validation loss per epoch."""
+    for i, run in enumerate(runs):
+        _line(ax, *series(run.of("train_iter"), "loss", iter_x), f"{run.label}: loss", _color(i))
+        _line(ax, *series(run.of("val_epoch"), "loss"), f"{run.label}: val loss", _color(i), "--", "o")
+    ax.set_title("loss (train per log period, val per epoch)")
+    ax.set_ylabel("loss")
+
+
+def draw_terms(ax: Axes, runs: list[Run]) -> None:
+    """Each loss term (log scale: terms differ by orders of magnitude)."""
+    drawn = False
     for i, run in enumerate(runs):
         recs = run.of("train_iter")
-        _line(ax, *series(recs, "loss", iter_x), f"{run.label}: loss", _color(i))
         for j, term in enumerate(loss_terms(recs)):
             x, y = series(recs, term, iter_x)
             # one run: a colour per term; several: the run's colour, a style per term
-            color, style = (_color(j + 1), "-") if len(runs) == 1 else (_color(i), STYLES[(j + 1) % len(STYLES)])
+            color, style = (_color(j + 1), "-") if len(runs) == 1 else (_color(i), STYLES[j % len(STYLES)])
             if x:
                 ax.plot(x, y, style, color=color, label=f"{run.label}: {term}", linewidth=0.9, alpha=0.85)
-        _line(ax, *series(run.of("val_epoch"), "loss"), f"{run.label}: val loss", _color(i), "", "o")
-    ax.set_title("loss (train per log period, val per epoch)")
+                drawn = drawn or any(v > 0 for v in y)
+    if drawn:
+        ax.set_yscale("symlog", linthresh=1e-3)
+    ax.set_title("loss terms (train, per log period)")
     ax.set_ylabel("loss")
 
 
@@ -91,6 +102,7 @@ def draw_ema(ax: Axes, runs: list[Run]) -> None:
 
 PANELS: dict[str, Callable[[Axes, list[Run]], None]] = {
     "loss": draw_loss,
+    "terms": draw_terms,
     "accuracy": draw_accuracy,
     "lr": draw_lr,
     "time": draw_time,
@@ -101,7 +113,10 @@ PANELS: dict[str, Callable[[Axes, list[Run]], None]] = {
 def _finish(ax: Axes) -> None:
     ax.set_xlabel("epoch")
     ax.grid(alpha=0.3)
-    if ax.get_legend_handles_labels()[0]:
+    handles = ax.get_legend_handles_labels()[0]
+    if len(handles) > 8:  # many series (loss terms of several runs): the legend goes beside the axes
+        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    elif handles:
         ax.legend(fontsize=7, loc="best")
     else:
         ax.text(0.5, 0.5, "no records", ha="center", va="center", transform=ax.transAxes, color="gray")
@@ -110,7 +125,7 @@ def _finish(ax: Axes) -> None:
 def runs_figure(runs: list[Run], title: str = "") -> Figure:
     """All panels in one figure (2 columns)."""
     rows = (len(PANELS) + 1) // 2
-    fig, axes = plt.subplots(rows, 2, figsize=(13, 3.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, 2, figsize=(14, 3.4 * rows), squeeze=False)
     flat = list(axes.flat)
     for ax, draw in zip(flat, PANELS.values()):
         draw(ax, runs)
@@ -124,19 +139,24 @@ def runs_figure(runs: list[Run], title: str = "") -> Figure:
 
 def panel_figure(name: str, runs: list[Run]) -> Figure:
     """One panel of ``PANELS`` on its own."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(9, 4))
     PANELS[name](ax, runs)
     _finish(ax)
     fig.tight_layout()
     return fig
 
 
-def save_png(fig: Figure, path: str, dpi: int = 90) -> str:
-    """Writes ``fig`` to ``path`` (via a temporary file, so a reader never sees half a PNG) and closes it."""
+def save_png(fig: Figure, path: str, dpi: int = 90, palette: bool = False) -> str:
+    """Writes ``fig`` to ``path`` (via a temporary file, so a reader never sees half a PNG) and closes
+    it; ``palette``: a 256-colour PNG (``svit.vis.drawing.to_palette_png``)."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp.png"
     fig.savefig(tmp, dpi=dpi)
     plt.close(fig)
+    if palette:
+        from svit.vis.drawing import to_palette_png
+
+        to_palette_png(tmp)
     os.replace(tmp, path)
     return path
 

@@ -53,8 +53,10 @@ def test_plotted_series_equal_the_stats(tmp_path):
     x_it = [r["epoch"] - 1 + r["iter"] / r["iters"] for r in it]
     loss_title = "loss (train per log period, val per epoch)"
     assert lines[(loss_title, "SV-Mix: loss")] == (x_it, [r["loss"] for r in it])
-    assert lines[(loss_title, "SV-Mix: loss_cls")] == (x_it, [r["loss_cls"] for r in it])
-    assert lines[(loss_title, "SV-Mix: loss_svmix_mask")] == (x_it, [r["loss_svmix_mask"] for r in it])
+    assert lines[(loss_title, "SV-Mix: val loss")] == ([1.0, 2.0], [r["loss"] for r in val])
+    terms_title = "loss terms (train, per log period)"
+    assert lines[(terms_title, "SV-Mix: loss_cls")] == (x_it, [r["loss_cls"] for r in it])
+    assert lines[(terms_title, "SV-Mix: loss_svmix_mask")] == (x_it, [r["loss_svmix_mask"] for r in it])
     assert lines[("accuracy", "SV-Mix: val top1")] == ([1.0, 2.0], [r["top1"] for r in val])
     assert lines[("accuracy", "SV-Mix: val top5")] == ([1.0, 2.0], [r["top5"] for r in val])
     assert lines[("learning rate", "SV-Mix: lr")] == (x_it, [r["lr"] for r in it])
@@ -89,7 +91,7 @@ def test_plot_runs_tool_labels_png_and_html(tmp_path, capsys):
     assert tool.main([f"{tmp_path / 'a'}:SV-Mix", f"{tmp_path / 'b'}:baseline", "--out", str(out), "--html"]) == 0
     assert (out / "runs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     html = (out / "runs.html").read_text()
-    assert html.count("data:image/png;base64,") == 5 and "SV-Mix" in html and "baseline" in html
+    assert html.count("data:image/png;base64,") == 6 and "SV-Mix" in html and "baseline" in html
     assert tool.main([str(tmp_path / "a"), str(tmp_path / "b"), "--label", "x"]) == 2
     assert "1 --label for 2 runs" in capsys.readouterr().err
     assert tool.main([str(tmp_path / "nothing"), "--out", str(out)]) == 2
