@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import os
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-from svit.vis.drawing import SLOT_COLORS, SLOT_NAMES, to_palette_png  # noqa: E402
+from svit.vis.drawing import SLOT_COLORS, SLOT_NAMES, to_palette_png
 
 
 def frames_grid(rows: list[tuple[str, np.ndarray]], title: str, col_titles: list[str] | None = None,
@@ -23,8 +19,9 @@ def frames_grid(rows: list[tuple[str, np.ndarray]], title: str, col_titles: list
     n_cols = max(len(f) for _, f in rows)
     extra = 1 if side_text else 0
     widths = [1.0] * n_cols + ([2.4] if extra else [])
-    fig, axes = plt.subplots(len(rows), n_cols + extra, squeeze=False, gridspec_kw={"width_ratios": widths},
-                             figsize=(cell * (n_cols + 2.4 * extra) + 1.2, cell * len(rows) + 1.1))
+    # Figure without pyplot: no backend is chosen or switched (works headless and inside notebooks)
+    fig = Figure(figsize=(cell * (n_cols + 2.4 * extra) + 1.2, cell * len(rows) + 1.1))
+    axes = fig.subplots(len(rows), n_cols + extra, squeeze=False, gridspec_kw={"width_ratios": widths})
     for r, (label, frames) in enumerate(rows):
         for c in range(n_cols):
             ax = axes[r, c]
@@ -71,11 +68,10 @@ PALETTE = False
 
 
 def save(fig: Figure, path: str, dpi: int | None = None) -> str:
-    """PNG via a temporary file (at ``dpi``, default ``DPI``); closes the figure."""
+    """PNG via a temporary file (at ``dpi``, default ``DPI``)."""
     os.makedirs(os.path.dirname(os.path.abspath(path)) or ".", exist_ok=True)
     tmp = path + ".tmp.png"
     fig.savefig(tmp, dpi=dpi or DPI)
-    plt.close(fig)
     if PALETTE:
         to_palette_png(tmp)
     os.replace(tmp, path)

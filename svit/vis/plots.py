@@ -13,14 +13,12 @@ import io
 import os
 from typing import Callable
 
-import matplotlib
+# Figures are built without pyplot: no GUI backend is chosen or switched (training runs headless, a
+# notebook keeps its own backend), and nothing global is left open.
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only; never open a window (training runs headless)
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from svit.vis.stats import Run, iter_x, loss_terms, series  # noqa: E402
+from svit.vis.stats import Run, iter_x, loss_terms, series
 
 STYLES = ("-", "--", ":", "-.")
 
@@ -125,7 +123,8 @@ def _finish(ax: Axes) -> None:
 def runs_figure(runs: list[Run], title: str = "") -> Figure:
     """All panels in one figure (2 columns)."""
     rows = (len(PANELS) + 1) // 2
-    fig, axes = plt.subplots(rows, 2, figsize=(14, 3.4 * rows), squeeze=False)
+    fig = Figure(figsize=(14, 3.4 * rows))
+    axes = fig.subplots(rows, 2, squeeze=False)
     flat = list(axes.flat)
     for ax, draw in zip(flat, PANELS.values()):
         draw(ax, runs)
@@ -139,7 +138,8 @@ def runs_figure(runs: list[Run], title: str = "") -> Figure:
 
 def panel_figure(name: str, runs: list[Run]) -> Figure:
     """One panel of ``PANELS`` on its own."""
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig = Figure(figsize=(9, 4))
+    ax = fig.subplots()
     PANELS[name](ax, runs)
     _finish(ax)
     fig.tight_layout()
@@ -147,12 +147,11 @@ def panel_figure(name: str, runs: list[Run]) -> Figure:
 
 
 def save_png(fig: Figure, path: str, dpi: int = 90, palette: bool = False) -> str:
-    """Writes ``fig`` to ``path`` (via a temporary file, so a reader never sees half a PNG) and closes
-    it; ``palette``: a 256-colour PNG (``svit.vis.drawing.to_palette_png``)."""
+    """Writes ``fig`` to ``path`` via a temporary file, so a reader never sees half a PNG;
+    ``palette``: a 256-colour PNG (``svit.vis.drawing.to_palette_png``)."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp.png"
     fig.savefig(tmp, dpi=dpi)
-    plt.close(fig)
     if palette:
         from svit.vis.drawing import to_palette_png
 
@@ -164,7 +163,6 @@ def save_png(fig: Figure, path: str, dpi: int = 90, palette: bool = False) -> st
 def png_bytes(fig: Figure, dpi: int = 90) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
-    plt.close(fig)
     return buf.getvalue()
 
 
