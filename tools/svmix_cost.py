@@ -1,3 +1,4 @@
+#!/usr/bin/env python
 """Cost of SV-Mix: one training step with the ``svmix`` hook over one plain step, same model and batch.
 
 A plain step is forward + backward + optimiser step of the online model. An SV-Mix step adds the EMA
@@ -7,30 +8,36 @@ update. Steps alternate (plain, SV-Mix, plain, ...) so drifting machine load hit
 are reported. ``--cpu-time`` measures process CPU time instead of wall time (a fairer clock on a
 shared CPU).
 
-    python -m svit.svmix.cost --cfg configs/synthetic/svmix_tsm_tiny.yaml --batch-size 8 --steps 5
+    python tools/svmix_cost.py --cfg configs/synthetic/svmix_tsm_tiny.yaml --batch-size 8 --steps 5
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import sys
 import time
 from typing import Any, Callable
 
-import torch
-from fvcore.common.config import CfgNode
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import torch  # noqa: E402
+from fvcore.common.config import CfgNode  # noqa: E402
+
+from svit.config import load_config  # noqa: E402
+from svit.engine.context import StepContext  # noqa: E402
+from svit.engine.ema import ModelEma  # noqa: E402
+from svit.engine.hooks.svmix import SVMixHook  # noqa: E402
+from svit.losses.classification import soft_target_cross_entropy  # noqa: E402
+from svit.models import build_model  # noqa: E402
+from svit.utils.cli import add_cfg_args, parse_known  # noqa: E402
 
 
 def measure_step_ratio(
     cfg: CfgNode, batch_size: int, steps: int = 3, warmup: int = 1, device: str = "cpu", cpu_time: bool = False
 ) -> dict[str, Any]:
     """Median seconds of a plain and of an SV-Mix training step and their ratio."""
-    from svit.engine.context import StepContext
-    from svit.engine.ema import ModelEma
-    from svit.engine.hooks.svmix import SVMixHook
-    from svit.losses.classification import soft_target_cross_entropy
-    from svit.models import build_model
-
     dev = torch.device(device)
     cfg = cfg.clone()
     cfg.defrost()
@@ -94,17 +101,15 @@ def measure_step_ratio(
 
 
 def main(argv: list[str] | None = None) -> None:
-    from svit.config import load_config
-
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cfg", required=True)
-    ap.add_argument("--batch-size", type=int, default=8)
-    ap.add_argument("--steps", type=int, default=3)
-    ap.add_argument("--warmup", type=int, default=1)
-    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    ap.add_argument("--cpu-time", action="store_true")
-    ap.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE config overrides")
-    args = ap.parse_args(argv)
+    add_cfg_args(ap)
+    ap.add_argument("--batch-size", type=int, default=8, help="clips per step (default 8)")
+    ap.add_argument("--steps", type=int, default=3, help="measured steps of each kind (default 3)")
+    ap.add_argument("--warmup", type=int, default=1, help="unmeasured steps of each kind first (default 1)")
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                    help="torch device (default: cuda when available, else cpu)")
+    ap.add_argument("--cpu-time", action="store_true", help="measure process CPU time instead of wall time")
+    args = parse_known(ap, argv)
     cfg = load_config(args.cfg, args.opts or [])
     print(json.dumps(measure_step_ratio(cfg, args.batch_size, args.steps, args.warmup, args.device, args.cpu_time)))
 

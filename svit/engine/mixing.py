@@ -1,16 +1,9 @@
-"""Mixing helpers shared by batch hooks (mixup/cutmix, SV-Mix): smoothed one-hot targets, boxes."""
+"""Mixing helpers of the mixup/cutmix hook: the cutmix box and a numpy RNG seeded from torch's
+(smoothed one-hot targets: ``svit.losses.targets``)."""
 from __future__ import annotations
 
 import numpy as np
 import torch
-
-
-def smooth_one_hot(labels: torch.Tensor, num_classes: int, smoothing: float) -> torch.Tensor:
-    """One-hot ``(B, K)`` with ``smoothing`` mass spread evenly over all classes."""
-    off = smoothing / num_classes
-    out = torch.full((labels.shape[0], num_classes), off, device=labels.device)
-    out.scatter_(1, labels.view(-1, 1), 1.0 - smoothing + off)
-    return out
 
 
 def cutmix_box(h: int, w: int, lam: float, rng: np.random.Generator) -> tuple[int, int, int, int]:

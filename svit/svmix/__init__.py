@@ -9,8 +9,7 @@ One idea per file:
 * ``sampling``  — the per-step random draws (mode, λ, λ_ofl, two permutations) from torch's RNG.
 * ``features``  — the backbone feature map (and ViViT's temporal tokens) the selector consumes.
 * ``mix``       — one SV-Mix step's tensors (online/offline clips, targets, mask loss) from those parts.
-* ``cost``      — SV-Mix step time over the plain step (``python -m svit.svmix.cost``).
 
 The training wiring (EMA teacher, selector optimiser, gradient routing) is the batch hook
-``svit/engine/hooks/svmix.py``.
+``svit/engine/hooks/svmix.py``; its step time over a plain step: ``tools/svmix_cost.py``.
 """

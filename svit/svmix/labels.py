@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from svit.engine.mixing import smooth_one_hot
+from svit.losses.targets import smooth_one_hot
 from svit.svmix.masks import feature_scales
 
 

@@ -13,7 +13,8 @@ from fvcore.common.config import CfgNode
 
 from svit.engine.hooks.base import BatchHook
 from svit.engine.hooks.registry import HOOK_REGISTRY
-from svit.engine.mixing import cutmix_box, smooth_one_hot, torch_seeded_rng
+from svit.engine.mixing import cutmix_box, torch_seeded_rng
+from svit.losses.targets import smooth_one_hot
 
 
 @HOOK_REGISTRY.register("mixup_cutmix")
