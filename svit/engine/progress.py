@@ -2,12 +2,13 @@
 
 Only rank 0 reports; other ranks get a reporter whose methods do nothing, so the loop never
 branches on rank. Without tqdm the run's first step gets a log line at once (a slow model with a
-long LOG_PERIOD is otherwise silent for its whole first period), then every LOG_PERIOD steps. Every stats.jsonl record carries ``time`` (Unix seconds, wall clock). When a run
-resumes, the records of the epochs it repeats (written by the killed process after its last
-checkpoint) are dropped from stats.jsonl at the first ``start_epoch`` and one ``resume`` record
-says how many, so plots get no duplicate points. Weights & Biases (``WANDB.ENABLE``) is imported
-only when enabled. ``eval_progress`` wraps a validation/test loader with the same kind of progress
-(tqdm or periodic log lines with an ETA).
+long LOG_PERIOD is otherwise silent for its whole first period), then every LOG_PERIOD steps.
+Every stats.jsonl record carries ``time`` (Unix seconds, wall clock). When a run resumes, the
+records of the epochs it repeats (written by the killed process after its last checkpoint) are
+dropped from stats.jsonl at the first ``start_epoch`` and one ``resume`` record says how many, so
+plots get no duplicate points. Weights & Biases (``WANDB.ENABLE``) is imported only when enabled.
+``eval_progress`` wraps a validation/test loader with the same kind of progress (tqdm or periodic
+log lines with an ETA).
 """
 from __future__ import annotations
 
