@@ -67,6 +67,7 @@ ROOT_ARGS = {
     "svmix_root": "github.com/ty-97/Seletive-Volume-Mix (TSM-R50, UniFormer-S, Video Swin-S, ViViT-S)",
     "ibm_root": "github.com/IBM/action-recognition-pytorch (I3D, TAM)",
     "h2cn_root": "github.com/ty-97/H2CN",
+    "side4video_root": "github.com/HJYao00/Side4Video (B/16; a random CLIP tower)",
 }
 
 
@@ -222,6 +223,66 @@ def _h2cn_call(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
         return net(x)
 
 
+# ---- Side4Video (HJYao00/Side4Video, folder Recognition/: clip/model.py, train_vision.py's VideoCLIP) ----
+
+def openai_clip_vit_state(width: int = 768, layers: int = 12, patch: int = 16, res: int = 224, embed: int = 512,
+                          text_width: int = 512, text_layers: int = 12, ctx: int = 77, vocab: int = 49408,
+                          seed: int = 0) -> dict[str, torch.Tensor]:
+    """A random OpenAI-layout CLIP ViT state dict (no download: the speed does not depend on the values;
+    the text tower, which the original builds and then discards, is zeros)."""
+    g = torch.Generator().manual_seed(seed)
+
+    def r(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=g) * shape[-1] ** -0.5
+
+    sd = {"visual.conv1.weight": r(width, 3, patch, patch), "visual.class_embedding": r(width),
+          "visual.positional_embedding": r((res // patch) ** 2 + 1, width), "visual.proj": r(width, embed),
+          "token_embedding.weight": torch.zeros(vocab, text_width),
+          "positional_embedding": torch.zeros(ctx, text_width),
+          "text_projection": torch.zeros(text_width, embed), "logit_scale": torch.tensor(4.6)}
+    for pre, w in (("visual.ln_pre", width), ("visual.ln_post", width), ("ln_final", text_width)):
+        sd[f"{pre}.weight"], sd[f"{pre}.bias"] = 1 + 0.1 * r(w), 0.1 * r(w)
+    for tower, w, n in (("visual.transformer", width, layers), ("transformer", text_width, text_layers)):
+        make = r if tower.startswith("visual") else (lambda *s: torch.zeros(*s))
+        for i in range(n):
+            b = f"{tower}.resblocks.{i}"
+            sd.update({f"{b}.attn.in_proj_weight": make(3 * w, w), f"{b}.attn.in_proj_bias": 0.1 * make(3 * w),
+                       f"{b}.attn.out_proj.weight": make(w, w), f"{b}.attn.out_proj.bias": 0.1 * make(w),
+                       f"{b}.ln_1.weight": 1 + 0.1 * make(w), f"{b}.ln_1.bias": 0.1 * make(w),
+                       f"{b}.mlp.c_fc.weight": make(4 * w, w), f"{b}.mlp.c_fc.bias": 0.1 * make(4 * w),
+                       f"{b}.mlp.c_proj.weight": make(w, 4 * w), f"{b}.mlp.c_proj.bias": 0.1 * make(w),
+                       f"{b}.ln_2.weight": 1 + 0.1 * make(w), f"{b}.ln_2.bias": 0.1 * make(w)})
+    return sd
+
+
+def _side4video(root: str, size: dict) -> OriginalCall:
+    import packaging.version
+
+    # imported by its trainer / loader but not used by the model code
+    stub_module("pkg_resources", packaging=packaging)
+    for name in ("ftfy", "regex", "dotmap", "RandAugment", "torchnet", "torchnet.meter"):
+        stub_module(name)
+    tv = import_from(os.path.join(root, "Recognition"), "train_vision", "clip/model.py")
+    clip_model = importlib.import_module("clip.model")
+    sd = openai_clip_vit_state(res=size["crop"])
+    # clip.load's body after the file read (jit=False, no internal temporal modeling), then .float()
+    model = clip_model.build_model(dict(sd), tm=False, T=size["frames"], dropout=0.0, joint=False, emb_dropout=0.0,
+                                   pretrain=True, side_dim=320).float()
+    head = importlib.import_module("modules.video_clip").video_header("None", sd)
+    config = types.SimpleNamespace(data=types.SimpleNamespace(num_segments=size["frames"], num_classes=size["classes"]),
+                                   network=types.SimpleNamespace(drop_fc=0.0, n_emb=320))
+    net = tv.VideoCLIP(model, head, config)
+    for name, p in net.named_parameters():  # its trainer's my_fix_clip: only the side network and the head train
+        p.requires_grad = not (("visual" in name and "side" not in name and "ln_post" not in name
+                                and "visual.proj" not in name) or "logit_scale" in name)
+    return OriginalCall(net, lambda x: x.transpose(1, 2).reshape(-1, *x.shape[1:2], *x.shape[3:]),
+                        lambda m, x: m(x))
+
+
+def _side4video_save(sd: dict) -> dict:
+    return {"epoch": 0, "model_state_dict": {f"module.{k}": v for k, v in sd.items()}, "optimizer_state_dict": {}}
+
+
 _SSV2 = {"frames": 8, "crop": 224, "classes": 174}
 
 FAMILIES: dict[str, Family] = {
@@ -252,4 +313,10 @@ FAMILIES: dict[str, Family] = {
     "h2cn_r50": Family("h2cn_r50", "h2cn_root", _h2cn, "configs/cnn/ssv2/h2cn_r50_f8.yaml",
                        ["DATA.NUM_FRAMES", "{frames}", "DATA.TRAIN_CROP_SIZE", "{crop}", "DATA.TEST_CROP_SIZE",
                         "{crop}", "MODEL.NUM_CLASSES", "{classes}"], "h2cn", dict(_SSV2), _ibm_save),
+    # Side4Video B/16: a random CLIP ViT-B/16 tower (no download), 320-d side network
+    "side4video_b16": Family("side4video_b16", "side4video_root", _side4video,
+                             "configs/side4video/ssv2/vit_b16_f8.yaml",
+                             ["SIDE4VIDEO.CLIP_WEIGHTS", "", "DATA.NUM_FRAMES", "{frames}", "DATA.TRAIN_CROP_SIZE",
+                              "{crop}", "DATA.TEST_CROP_SIZE", "{crop}", "MODEL.NUM_CLASSES", "{classes}"],
+                             "side4video", dict(_SSV2), _side4video_save),
 }

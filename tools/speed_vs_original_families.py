@@ -149,7 +149,10 @@ def measure_family(family: Family, root: str, batch: int, modes: list[str], repe
                            "threads": torch.get_num_threads(), "amp": "off", "warmup": warmup, "iters": iters,
                            "repeats": repeats,
                            "params": {"ours": sum(p.numel() for p in ours.parameters()),
-                                      "original": sum(p.numel() for p in original.parameters())}}
+                                      "original": sum(p.numel() for p in original.parameters())},
+                           "trainable_params": {"ours": sum(p.numel() for p in ours.parameters() if p.requires_grad),
+                                                "original": sum(p.numel() for p in original.parameters()
+                                                                if p.requires_grad)}}
     check = check_equal(original, ours, cfg, tol)
     rec["check"] = check
     print(f"{family.name}: params ours {rec['params']['ours']:,} original {rec['params']['original']:,}; "
