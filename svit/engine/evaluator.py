@@ -7,7 +7,6 @@ loader visits each sample exactly once over all ranks, and the per-rank results 
 from __future__ import annotations
 
 import logging
-from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ from svit.checkpoint import unwrap
 from svit.engine import protocols
 from svit.engine.bad_samples import check_bad_fraction, evaluation_keep, readable_batches
 from svit.engine.cuda_graphs import graphed_eval
+from svit.engine.device import amp_dtype, autocast, to_device
 from svit.engine.errors import ResultsError
 from svit.engine.host_copy import HostCopy
 from svit.engine.meters import topk_correct_counts
@@ -28,30 +28,6 @@ from svit.engine.results import aggregate_views, model_metrics, write_results
 from svit.utils.distributed import all_gather_objects, all_reduce_sum, is_main_process
 
 logger = logging.getLogger("svit.evaluator")
-
-
-def to_device(batch: Any, device: torch.device) -> Any:
-    """Moves every tensor of a batch (nested dicts/lists/tuples too) to ``device``, non-blocking."""
-    if isinstance(batch, torch.Tensor):
-        return batch.to(device, non_blocking=True)
-    if isinstance(batch, dict):
-        return {k: to_device(v, device) for k, v in batch.items()}
-    if isinstance(batch, (list, tuple)):
-        return type(batch)(to_device(v, device) for v in batch)
-    return batch
-
-
-def amp_dtype(cfg: CfgNode) -> torch.dtype | None:
-    """The autocast dtype of TRAIN.MIXED_PRECISION (bf16 or fp16), or None without it."""
-    if not cfg.TRAIN.MIXED_PRECISION:
-        return None
-    return torch.bfloat16 if cfg.TRAIN.MIXED_PRECISION_DTYPE == "bfloat16" else torch.float16
-
-
-def autocast(cfg: CfgNode, device: torch.device):
-    """torch.amp autocast for TRAIN.MIXED_PRECISION (bf16 or fp16), else a no-op context."""
-    dtype = amp_dtype(cfg)
-    return nullcontext() if dtype is None else torch.autocast(device_type=device.type, dtype=dtype)
 
 
 def as_models(model: nn.Module | dict[str, nn.Module]) -> dict[str, nn.Module]:

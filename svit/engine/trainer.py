@@ -29,9 +29,11 @@ from svit.config import cfg_to_yaml
 from svit.data.loader import build_loader
 from svit.engine.compile import maybe_compile
 from svit.engine.context import StepContext
+from svit.engine.device import autocast, to_device
 from svit.engine.errors import DataQualityError, NonFiniteLossError
-from svit.engine.evaluator import autocast, to_device, validate
+from svit.engine.evaluator import validate
 from svit.engine.experiment import Experiment, build_experiment, load_ema_state, write_config
+from svit.engine.hooks import HOOK_REGISTRY, hook_names
 from svit.engine.lr_policy import lr_at_epoch, set_lr
 from svit.engine.meters import Average, topk_correct_counts
 from svit.engine.optim import build_optimizer, clip_gradients
@@ -44,7 +46,15 @@ from svit.engine.step_stats import DeferredStepStats, StepAccumulator, StepRecor
 from svit.engine.train_state import HookSlot, restore_hooks, restore_slot, save_train_checkpoint
 from svit.models.build import train_checkpoint_type
 from svit.models.prepare import load_init_checkpoints
-from svit.utils.distributed import all_reduce_sum, barrier, get_rank, get_world_size, is_dist, is_main_process
+from svit.utils.distributed import (
+    all_gather_objects,
+    all_reduce_sum,
+    barrier,
+    get_rank,
+    get_world_size,
+    is_dist,
+    is_main_process,
+)
 from svit.utils.seed import derive_seed, seed_everything
 from svit.vis.epoch_plot import plot_epoch_stats
 
@@ -67,8 +77,6 @@ def merge_terms(into: dict[str, torch.Tensor], extra: dict[str, torch.Tensor], s
 def build_hooks(cfg: CfgNode, ctx: StepContext) -> list[HookSlot]:
     """TRAIN.HOOKS (with MIXUP.METHOD when MIXUP.ENABLE), built in order as ``cls(cfg, ctx)`` from a
     fixed seed; their modules moved to the device, then their own optimisers built."""
-    from svit.engine.hooks import HOOK_REGISTRY, hook_names
-
     slots = []
     for i, name in enumerate(hook_names(cfg)):
         seed_everything(derive_seed(cfg.RNG_SEED, 1_000_003, i))
@@ -271,8 +279,6 @@ class Trainer:
     def _check_term_names(self, keys: list[str]) -> None:
         """The loss terms are summed over ranks by position, so their names must agree (checked once per
         epoch: a mismatch would make the reduction meaningless)."""
-        from svit.utils.distributed import all_gather_objects
-
         names = all_gather_objects(keys)
         if any(n != keys for n in names):
             raise RuntimeError(f"Ranks returned different loss terms: {names}")

@@ -14,7 +14,7 @@ import torch
 from svit.checkpoint import CheckpointError, checkpoint_path, read_checkpoint
 from svit.config import load_config
 from svit.data.registry import DATASET_REGISTRY
-from svit.engine.evaluator import to_device
+from svit.engine.device import to_device
 from svit.engine.launch import launch_job
 
 

@@ -27,9 +27,16 @@ from fvcore.common.config import CfgNode
 from torch.utils.data import ConcatDataset, DataLoader
 
 from svit.config.errors import ConfigError
+from svit.data import build_loader
+from svit.data.registry import DATASET_REGISTRY
+from svit.engine.device import to_device
+from svit.engine.part_checks import require, world_size_of
 from svit.engine.step import StepOutput
 from svit.engine.tasks.base import Task, loss_batch, outputs_dict
 from svit.engine.tasks.registry import TASK_REGISTRY
+from svit.losses import build_loss
+from svit.losses.consistency import FEATURE_KEYS, frame_tokens_for_clip
+from svit.losses.svit_weights import svit_branch_weights, svit_loss_weights
 
 
 def _unwrap(model: nn.Module) -> nn.Module:
@@ -50,8 +57,6 @@ class SViTCoTrainTask(Task):
 
     def __init__(self, cfg: CfgNode, model: nn.Module, device: torch.device) -> None:
         super().__init__(cfg, model, device)
-        from svit.losses import build_loss
-        from svit.losses.svit_weights import svit_branch_weights, svit_loss_weights
 
         self.check_config(cfg)
         self.net = _unwrap(model)
@@ -80,9 +85,6 @@ class SViTCoTrainTask(Task):
     def check_config(cls, cfg: CfgNode) -> None:
         """Image co-training needs image datasets and an image batch that splits over the processes;
         the consistency term needs a known target mode and feature key."""
-        from svit.engine.part_checks import require, world_size_of
-        from svit.losses.consistency import FEATURE_KEYS
-
         im = cfg.IMAGE_TRAIN
         if im.ENABLE:
             require(len(im.DATASETS) > 0, "IMAGE_TRAIN.ENABLE is True but IMAGE_TRAIN.DATASETS is empty: name the "
@@ -99,9 +101,6 @@ class SViTCoTrainTask(Task):
 
     # ------------------------------------------------------------------ image data
     def _build_image_loader(self) -> DataLoader:
-        from svit.data import build_loader
-        from svit.data.registry import DATASET_REGISTRY
-
         cfg = self.cfg
         if not cfg.IMAGE_TRAIN.DATASETS:
             raise ValueError("IMAGE_TRAIN.ENABLE is True but IMAGE_TRAIN.DATASETS is empty")
@@ -144,8 +143,6 @@ class SViTCoTrainTask(Task):
         images = None
         image_batch: dict | None = None
         if self.use_images:
-            from svit.engine.evaluator import to_device
-
             image_batch = to_device(self._next_images(), batch["inputs"].device)
             images = image_batch["images"]
         outputs = model(batch["inputs"], images=images) if images is not None else model(batch["inputs"])
@@ -166,8 +163,6 @@ class SViTCoTrainTask(Task):
         return StepOutput(terms, outputs["logits"], batch.get("labels"))
 
     def _frame_tokens(self, clip: torch.Tensor) -> torch.Tensor:
-        from svit.losses.consistency import frame_tokens_for_clip
-
         return frame_tokens_for_clip(
             self.net, clip, mode=self.cfg.SVIT.CON_TARGET_MODE, features=self.cfg.SVIT.CON_FEATURES
         )
