@@ -18,6 +18,10 @@ import sys
 import traceback
 from typing import Callable
 
+from svit.data.errors import AnnotationError, SampleError
+from svit.data.robust import BrokenDatasetError
+from svit.utils.atomic import DiskFullError
+
 EXIT_DATA = 1
 DEBUG_ENV = "SVIT_DEBUG"
 _DATA_DIR = os.path.join("svit", "data") + os.sep
@@ -40,10 +44,6 @@ def _last_line(text: str) -> str:
 
 def data_error_message(exc: BaseException) -> str | None:
     """The one-line message of a data error, or None when ``exc`` is not one."""
-    from svit.data.errors import AnnotationError, SampleError
-    from svit.data.robust import BrokenDatasetError
-    from svit.utils.atomic import DiskFullError
-
     if isinstance(exc, DiskFullError):  # not bad data, but bad input all the same: one line
         return exc.strerror or str(exc)
     text = str(exc)
@@ -64,7 +64,6 @@ def report_errors(run: Callable[[], int]) -> int:
         message = None if debug_enabled() else data_error_message(exc)
         if message is None:
             raise
-        from svit.utils.atomic import DiskFullError
 
         label = "Error" if isinstance(exc, DiskFullError) else "Data error"
         print(f"{label}: {message}", file=sys.stderr)

@@ -16,6 +16,8 @@ import torch
 import torch.nn as nn
 from fvcore.common.config import CfgNode
 
+from svit.models.layers.depthwise import set_depthwise_conv_impl
+
 logger = logging.getLogger(__name__)
 
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
@@ -24,8 +26,6 @@ COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-
 def apply_model_speed_options(cfg: CfgNode, model: nn.Module) -> nn.Module:
     """Turns every depthwise Conv3d of ``model`` into a ``DepthwiseConv3d`` running MODEL.DEPTHWISE_CONV_IMPL
     (parameters and state-dict keys unchanged); returns ``model``."""
-    from svit.models.layers.depthwise import set_depthwise_conv_impl
-
     impl = str(cfg.MODEL.DEPTHWISE_CONV_IMPL)
     count = set_depthwise_conv_impl(model, impl)
     logger.info("MODEL.DEPTHWISE_CONV_IMPL %s: %d depthwise Conv3d modules", impl, count)

@@ -18,12 +18,21 @@ import torch
 import torch.nn as nn
 from fvcore.common.config import CfgNode
 
+import svit.models  # noqa: F401  (registers every model)
 from svit.checkpoint import CheckpointError, last_checkpoint, load_checkpoint
 from svit.config import cfg_to_yaml
+from svit.config.errors import ConfigError
+from svit.data.loader import build_dataset
+from svit.engine.compile import apply_model_speed_options
 from svit.engine.ema import EmaStateError, ModelEma, check_ema_config
+from svit.engine.names import check_registered_names
+from svit.engine.part_checks import check_part_configs
+from svit.engine.tasks import build_task
+from svit.models import build_model
 from svit.models.prepare import resolve_model_config
 from svit.utils.atomic import atomic_write_text
 from svit.utils.distributed import is_main_process
+from svit.utils.model_stats import log_model_info
 from svit.utils.seed import seed_everything
 
 logger = logging.getLogger("svit.experiment")
@@ -76,11 +85,7 @@ def write_config(cfg: CfgNode) -> None:
 
 def build_model_seeded(cfg: CfgNode, device: torch.device) -> nn.Module:
     """Builds the model with RNG_SEED so every process (and every rerun) starts from the same init."""
-    import svit.models  # noqa: F401  (registers every model)
-    from svit.models import build_model
-
     seed_everything(cfg.RNG_SEED)
-    from svit.engine.compile import apply_model_speed_options
 
     return apply_model_speed_options(cfg, build_model(cfg)).to(device)
 
@@ -103,7 +108,6 @@ def require_test_weights(cfg: CfgNode) -> None:
     or written."""
     if resolve_test_checkpoint(cfg)[0]:
         return
-    from svit.config.errors import ConfigError
 
     raise ConfigError(
         f"TEST.ENABLE with TRAIN.ENABLE False needs weights to test, and none is given: set "
@@ -161,10 +165,6 @@ def build_experiment(
     ``Experiment.net`` is. config.yaml is written for test here, once the weights fit, and for train
     by the trainer once its weights are loaded: a refused run leaves the folder's config.yaml as it was.
     """
-    from svit.data.loader import build_dataset
-    from svit.engine.names import check_registered_names
-    from svit.engine.tasks import build_task
-
     if phase not in PHASES:
         raise ValueError(f"phase must be one of {PHASES}, got {phase!r}")
     device = device or torch.device("cpu")
@@ -174,8 +174,6 @@ def build_experiment(
         check_registered_names(cfg)
     check_ema_config(cfg)
     if phase == "train":
-        from svit.engine.part_checks import check_part_configs
-
         check_part_configs(cfg)  # what the selected hooks and task need (ConfigError naming the keys)
     if phase == "test":
         require_test_weights(cfg)
@@ -191,8 +189,6 @@ def build_experiment(
     cfg.freeze()
     net = build_model_seeded(cfg, device)
     if cfg.LOG_MODEL_INFO and phase == "train" and is_main_process():
-        from svit.utils.model_stats import log_model_info
-
         log_model_info(cfg, net, logger)
     ema = ModelEma.from_config(cfg, net)
     if phase == "train":

@@ -19,8 +19,10 @@ from fvcore.common.config import CfgNode
 
 from svit.checkpoint import CheckpointError
 from svit.config import ConfigError, load_config, validate_world_size
+from svit.config.args import parse_args
 from svit.config.parts import load_parts
 from svit.engine.errors import RunError
+from svit.engine.run import check_run_config, run_phases
 
 # Exit codes: bad configuration input vs. a run that had to stop.
 EXIT_CONFIG, EXIT_RUN = 2, 1
@@ -96,8 +98,6 @@ class SpawnedRunFailed(RuntimeError):
 def launch_job(cfg: CfgNode, init_method: str = "tcp://localhost:9999", func: Callable | None = None) -> Any:
     """Runs ``func(cfg, device)`` (default: train then test) in the configured process layout."""
     if func is None:
-        from svit.engine.run import check_run_config, run_phases
-
         check_run_config(cfg)  # the task's, hooks' and test weights' requirements, before any process starts
         func = run_phases
     _check_hardware(cfg)
@@ -122,8 +122,6 @@ def launch_job(cfg: CfgNode, init_method: str = "tcp://localhost:9999", func: Ca
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``tools/run_net.py``: parse, load the config, launch; errors print one message, no traceback."""
-    from svit.config.args import parse_args
-
     args = parse_args(argv)
     try:
         if not args.cfg_file:

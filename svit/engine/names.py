@@ -11,7 +11,18 @@ import difflib
 
 from fvcore.common.config import CfgNode
 
+import svit.data  # noqa: F401  (each import fills its registry)
+import svit.engine.hooks  # noqa: F401
+import svit.engine.tasks  # noqa: F401
+import svit.losses  # noqa: F401
+import svit.models  # noqa: F401
 from svit.config.errors import ConfigError
+from svit.data.registry import DATASET_REGISTRY
+from svit.engine.hooks import HOOK_REGISTRY, hook_names
+from svit.engine.tasks.registry import TASK_REGISTRY
+from svit.losses.registry import LOSS_REGISTRY
+from svit.models.adapters import ADAPTER_REGISTRY
+from svit.models.registry import MODEL_REGISTRY
 
 # Checkpoint formats that need no adapter.
 PLAIN_CHECKPOINT_TYPES = ("pytorch", "auto", "")
@@ -27,18 +38,6 @@ def _check(key: str, value: str, known: list[str]) -> None:
 
 def check_registered_names(cfg: CfgNode) -> None:
     """ConfigError for the first configured name missing from its registry."""
-    import svit.data  # noqa: F401  (each import fills its registry)
-    import svit.engine.hooks  # noqa: F401
-    import svit.engine.tasks  # noqa: F401
-    import svit.losses  # noqa: F401
-    import svit.models  # noqa: F401
-    from svit.data.registry import DATASET_REGISTRY
-    from svit.engine.hooks import HOOK_REGISTRY, hook_names
-    from svit.engine.tasks.registry import TASK_REGISTRY
-    from svit.losses.registry import LOSS_REGISTRY
-    from svit.models.adapters import ADAPTER_REGISTRY
-    from svit.models.registry import MODEL_REGISTRY
-
     _check("MODEL.MODEL_NAME", cfg.MODEL.MODEL_NAME, MODEL_REGISTRY.names())
     _check("TRAIN.TASK", cfg.TRAIN.TASK, TASK_REGISTRY.names())
     _check("MODEL.LOSS_FUNC", cfg.MODEL.LOSS_FUNC, LOSS_REGISTRY.names())

@@ -10,6 +10,7 @@ import torch.nn as nn
 from fvcore.common.config import CfgNode
 
 from svit.config.errors import ConfigError
+from svit.engine.compile import fused_kwargs
 from svit.engine.lr_policy import lr_at_epoch
 
 logger = logging.getLogger("svit.optim")
@@ -107,7 +108,6 @@ def make_optimizer(cfg: CfgNode, groups: list[dict]) -> torch.optim.Optimizer:
     """SOLVER.OPTIMIZING_METHOD over ``groups``; the lr is overwritten every step by the lr policy."""
     lr = lr_at_epoch(cfg, 0.0)
     s = cfg.SOLVER
-    from svit.engine.compile import fused_kwargs
 
     if s.OPTIMIZING_METHOD == "sgd":
         return torch.optim.SGD(

@@ -45,9 +45,11 @@ def check_part_configs(cfg: CfgNode) -> None:
     names are expected to be registered (svit/engine/names.py checks that first)."""
     if not cfg.TRAIN.ENABLE:
         return
-    from svit.engine.hooks import HOOK_REGISTRY, hook_names
-    from svit.engine.names import check_registered_names
-    from svit.engine.tasks import TASK_REGISTRY
+    # cycle: the hooks and tasks these registries autoload import this module's helpers (next round: the
+    # helpers above in their own module)
+    from svit.engine.hooks import HOOK_REGISTRY, hook_names  # cycle (see above)
+    from svit.engine.names import check_registered_names  # cycle (see above)
+    from svit.engine.tasks import TASK_REGISTRY  # cycle (see above)
 
     check_registered_names(cfg)
     parts = [TASK_REGISTRY.get(cfg.TRAIN.TASK), *(HOOK_REGISTRY.get(name) for name in hook_names(cfg))]

@@ -18,6 +18,10 @@ import numpy as np
 import torch
 from fvcore.common.config import CfgNode
 
+from svit.data.errors import SampleError
+from svit.data.sources.synthetic_ssv2 import synthetic_cfg
+from svit.data.video_dataset import VideoClipDataset, VideoRecord
+from svit.data.video_reader import list_frame_numbers
 from svit.engine.cuda_graphs import graphed_eval
 from svit.engine.results import aggregate_views
 
@@ -59,8 +63,6 @@ class Prediction:
 def _is_frame_folder(path: Path, template: str) -> bool:
     """A folder is a frame folder only when it holds images named by the frame template (DATA.FRAME_TEMPLATE):
     one stray ``cover.jpg`` beside videos must not turn a folder of videos into a "video" of one frame."""
-    from svit.data.video_reader import list_frame_numbers
-
     return path.is_dir() and bool(list_frame_numbers(str(path), template, path.name))
 
 
@@ -158,8 +160,6 @@ def default_label_map(cfg: CfgNode) -> str:
     """The label map the config's dataset would use, if it is on disk."""
     candidates = []
     if cfg.TEST.DATASET.startswith("synthetic_ssv2"):
-        from svit.data.sources.synthetic_ssv2 import synthetic_cfg
-
         cfg = synthetic_cfg(cfg)  # the generated dataset's folder holds its label map
     if cfg.DATA.LABEL_MAP_FILE:
         candidates.append(cfg.DATA.LABEL_MAP_FILE)
@@ -182,8 +182,6 @@ class Predictor:
         self.class_names = class_names
 
     def _dataset(self, items: list[InputItem], backend: str):
-        from svit.data.video_dataset import VideoClipDataset, VideoRecord
-
         cfg = self.cfg.clone()
         cfg.defrost()
         cfg.DATA.DECODING_BACKEND = backend
@@ -204,8 +202,6 @@ class Predictor:
 
     def predict(self, items: list[InputItem], topk: int = 5, progress: bool = True) -> list[Prediction]:
         from tqdm import tqdm
-
-        from svit.data.errors import SampleError
 
         results: dict[int, Prediction] = {}
         by_kind: dict[str, list[int]] = {}

@@ -23,6 +23,9 @@ from typing import Any, Iterable, Iterator
 
 from fvcore.common.config import CfgNode
 
+from svit.config import ConfigError
+from svit.utils.atomic import atomic_write_text
+
 logger = logging.getLogger("svit.progress")
 
 
@@ -67,7 +70,6 @@ class ProgressReporter:
         a killed run wrote after its last checkpoint, now repeated. Returns how many were dropped."""
         if not self.enabled or not os.path.isfile(self.stats_path):
             return 0
-        from svit.utils.atomic import atomic_write_text
 
         kept, dropped = [], 0
         with open(self.stats_path, errors="replace") as f:
@@ -172,8 +174,6 @@ def start_wandb(cfg: CfgNode) -> Any:
     try:
         import wandb
     except ImportError:
-        from svit.config import ConfigError
-
         raise ConfigError("WANDB.ENABLE is True but the wandb package is not installed: pip install wandb") from None
     import yaml
 

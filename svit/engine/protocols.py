@@ -27,6 +27,7 @@ import numpy as np
 
 from svit.config.sections import register_key_choices
 from svit.engine.results import aggregate_views, model_metrics
+from svit.utils.atomic import atomic_write_text
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,6 @@ def run_protocol(cfg, device, experiment, build_dataset, build_loader, run_test)
     every pass's readouts under ``protocol_results`` (rank 0 returns it, other ranks None)."""
     import json
     import os
-
-    from svit.utils.atomic import atomic_write_text
 
     proto = get_protocol(cfg.TEST.PROTOCOL)
     collected: dict[str, Any] = {}

@@ -27,6 +27,7 @@ import yaml
 from fvcore.common.config import CfgNode
 
 from svit.engine.errors import RunError
+from svit.engine.output_dir import OutputDirError
 from svit.models import MODEL_REGISTRY
 
 logger = logging.getLogger("svit.resume_check")
@@ -124,8 +125,6 @@ def check_restart(cfg: CfgNode) -> None:
     checkpoint (which ``check_output_dir`` lets the same command restart) must build the same model
     as that run's config.yaml: OutputDirError listing the architectural differences, one warning for
     the others. Nothing to check when the folder holds no records."""
-    from svit.engine.output_dir import OutputDirError
-
     stats = os.path.join(cfg.OUTPUT_DIR, "stats.jsonl")
     saved = os.path.join(cfg.OUTPUT_DIR, "config.yaml")
     if not (os.path.isfile(stats) and os.path.getsize(stats) > 0 and os.path.isfile(saved)):

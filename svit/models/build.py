@@ -7,6 +7,7 @@ from typing import Callable
 import torch.nn as nn
 from fvcore.common.config import CfgNode
 
+from svit.models.adapters.inflate import RULE_ADAPTERS
 from svit.models.registry import MODEL_REGISTRY
 
 
@@ -40,8 +41,6 @@ def train_checkpoint_type(cfg: CfgNode) -> list[str]:
 
 def inflate_adapter(cfg: CfgNode) -> str:
     """The adapter name of ``CNN.INFLATE_RULE`` (``original`` -> ``inflate``, ``mean`` -> ``inflate_mean``)."""
-    from svit.models.adapters.inflate import RULE_ADAPTERS
-
     rule = cfg.CNN.INFLATE_RULE
     if rule not in RULE_ADAPTERS:
         raise ValueError(f"CNN.INFLATE_RULE must be one of {sorted(RULE_ADAPTERS)}, got {rule!r}")

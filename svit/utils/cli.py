@@ -18,6 +18,9 @@ import re
 import sys
 from typing import Any, Sequence
 
+from svit.config.defaults import _C
+from svit.utils.atomic import atomic_write_text
+
 JSON_STDOUT = "-"
 CONFIG_KEY = re.compile(r"^[A-Z][A-Z0-9_]*(\.[A-Z0-9_]+)+$")
 TOP_LEVEL_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -44,8 +47,6 @@ def _top_level_keys() -> frozenset[str]:
     """Upper-case keys without a dot that are config keys (``OUTPUT_DIR``, ``NUM_GPUS``, ...).
 
     Imported only when such a token appears; the defaults module needs fvcore, not torch."""
-    from svit.config.defaults import _C
-
     return frozenset(k for k, v in _C.items() if not isinstance(v, dict))
 
 
@@ -168,7 +169,6 @@ def write_json(obj: Any, dest: str | None) -> None:
         print(json.dumps(obj, default=str))
         return
     text = json.dumps(obj, indent=2, default=str)
-    from svit.utils.atomic import atomic_write_text
 
     atomic_write_text(dest, text + "\n")
     print(f"wrote {dest}", file=sys.stderr)

@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from svit.utils.atomic import atomic_write_text
+
 PACKAGE = Path(__file__).resolve().parents[1]
 MAX_ENTRIES = 5000
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
@@ -96,7 +98,6 @@ class ConfigIndexCache:
     def save(self) -> None:
         if not self.changed:
             return
-        from svit.utils.atomic import atomic_write_text
 
         rows = dict(list(self.rows.items())[-MAX_ENTRIES:])
         try:

@@ -15,6 +15,8 @@ import torch
 from svit.vis.clips import picture_of
 from svit.vis.drawing import heat_overlay, hstack, write_animation
 from svit.vis.figures import class_name, frames_grid, save
+from svit.vis.gradcam import gradcam
+from svit.vis.rollout_families import RolloutUnsupported, relevance
 
 METHODS = ("auto", "rollout", "gradcam")
 
@@ -27,8 +29,6 @@ def heat_per_frame(rel: np.ndarray, frames: int) -> np.ndarray:
 
 def heat_maps(net: torch.nn.Module, clips: torch.Tensor, method: str) -> tuple[np.ndarray, torch.Tensor, str]:
     """``(maps (B, t', h', w'), logits, description)``."""
-    from svit.vis.rollout_families import RolloutUnsupported, relevance
-
     if method not in METHODS:
         raise ValueError(f"--method must be one of {METHODS}, got {method!r}")
     if method in ("auto", "rollout"):
@@ -38,7 +38,6 @@ def heat_maps(net: torch.nn.Module, clips: torch.Tensor, method: str) -> tuple[n
         except RolloutUnsupported:
             if method == "rollout":
                 raise
-    from svit.vis.gradcam import gradcam
 
     cam, logits = gradcam(net, clips)
     return cam, logits, f"Grad-CAM (grad-cam library) of {type(net).__name__}'s feature map for the top class"

@@ -11,6 +11,8 @@ import os
 from fvcore.common.config import CfgNode
 
 from svit.utils.distributed import is_main_process
+from svit.vis.plots import runs_figure, save_png
+from svit.vis.stats import read_run
 
 logger = logging.getLogger("svit.vis")
 
@@ -22,9 +24,6 @@ def plot_epoch_stats(cfg: CfgNode) -> str | None:
     if not cfg.TRAIN.PLOT_STATS or not is_main_process():
         return None
     try:
-        from svit.vis.plots import runs_figure, save_png
-        from svit.vis.stats import read_run
-
         run = read_run(cfg.OUTPUT_DIR)
         path = os.path.join(cfg.OUTPUT_DIR, STATS_PNG)
         return save_png(runs_figure([run], title=f"{cfg.MODEL.MODEL_NAME} run {cfg.OUTPUT_DIR}"), path)

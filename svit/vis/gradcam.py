@@ -13,6 +13,8 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
+from svit.engine.tasks.base import logits_of
+
 INSTALL_HINT = 'pip install grad-cam   (or: pip install -e ".[vis]")'
 
 
@@ -32,8 +34,6 @@ class FeatureHead(nn.Module):
         self.features = nn.Identity()
 
     def forward(self, x: Tensor) -> Tensor:
-        from svit.engine.tasks.base import logits_of
-
         return logits_of(self.net.forward_head(self.features(self.net.forward_features(x))))
 
 

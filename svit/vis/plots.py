@@ -18,6 +18,7 @@ from typing import Callable
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from svit.vis.drawing import to_palette_png
 from svit.vis.stats import Run, iter_x, loss_terms, series
 
 STYLES = ("-", "--", ":", "-.")
@@ -153,8 +154,6 @@ def save_png(fig: Figure, path: str, dpi: int = 90, palette: bool = False) -> st
     tmp = path + ".tmp.png"
     fig.savefig(tmp, dpi=dpi)
     if palette:
-        from svit.vis.drawing import to_palette_png
-
         to_palette_png(tmp)
     os.replace(tmp, path)
     return path

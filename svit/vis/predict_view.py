@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from svit.engine.results import aggregate_views
 from svit.vis.clips import picture_of
 from svit.vis.drawing import SLOT_COLORS, draw_box, hstack, write_animation
 from svit.vis.figures import class_name, frames_grid, save, slot_legend
@@ -33,8 +34,6 @@ class ViewScores:
 
 @torch.no_grad()
 def score_views(cfg, net: torch.nn.Module, clips: torch.Tensor) -> ViewScores:
-    from svit.engine.results import aggregate_views
-
     out = net.eval()(clips)
     logits = out["logits"] if isinstance(out, dict) else out
     probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()

@@ -28,6 +28,16 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
+from svit.engine.tasks.base import logits_of
+from svit.models.mvit.attention import MultiScaleAttention
+from svit.models.mvit.model import MViT
+from svit.models.side4video.model import Side4Video
+from svit.models.swin.block import SwinBlock3D
+from svit.models.swin.model import VideoSwin
+from svit.models.swin.windows import clip_window, window_partition
+from svit.models.uniformer.blocks import SABlock
+from svit.models.uniformer.model import UniFormer
+from svit.models.vivit.model import ViViT
 from svit.vis.attention_capture import capture_sdpa
 from svit.vis.rollout import AttnLayer, grid_relevance, rollout
 
@@ -58,8 +68,6 @@ def use_sdpa(net: nn.Module) -> Iterator[None]:
 
 
 def _run(net: nn.Module, x: Tensor, hooks: list) -> tuple[list[Tensor], Tensor]:
-    from svit.engine.tasks.base import logits_of
-
     try:
         with torch.no_grad(), use_sdpa(net), capture_sdpa() as maps:
             logits = logits_of(net(x))
@@ -74,8 +82,6 @@ def _head_mean(p: Tensor) -> Tensor:
 
 
 def mvit_layers(net: nn.Module, x: Tensor) -> tuple[list[AttnLayer], Tensor]:
-    from svit.models.mvit.attention import MultiScaleAttention
-
     geo: list[dict] = []
     hooks = []
     for m in net.modules():
@@ -100,8 +106,6 @@ def mvit_layers(net: nn.Module, x: Tensor) -> tuple[list[AttnLayer], Tensor]:
 
 
 def uniformer_layers(net: nn.Module, x: Tensor) -> tuple[list[AttnLayer], Tensor]:
-    from svit.models.uniformer.blocks import SABlock
-
     grids: list[tuple[int, int, int]] = []
     hooks = [m.register_forward_pre_hook(lambda mod, args: grids.append(_grid(args[0].shape[2:])))
              for m in net.modules() if isinstance(m, SABlock)]
@@ -114,9 +118,6 @@ def uniformer_layers(net: nn.Module, x: Tensor) -> tuple[list[AttnLayer], Tensor
 def relevance(net: nn.Module, x: Tensor) -> tuple[Tensor, Tensor, str]:
     """``(relevance (B, t, h, w) on the family's first token grid, logits, what was rolled out)``."""
     name = type(net).__name__
-    from svit.models.mvit.model import MViT
-    from svit.models.uniformer.model import UniFormer
-    from svit.models.vivit.model import ViViT
 
     if isinstance(net, MViT):  # SViT included
         layers, logits = mvit_layers(net, x)
@@ -128,8 +129,6 @@ def relevance(net: nn.Module, x: Tensor) -> tuple[Tensor, Tensor, str]:
         return grid_relevance(r, layers[0], 0), logits, f"rollout of {len(layers)} global UniFormer blocks"
     if isinstance(net, ViViT):
         return vivit_relevance(net, x)
-    from svit.models.side4video.model import Side4Video
-    from svit.models.swin.model import VideoSwin
 
     if isinstance(net, VideoSwin):
         layers, logits = swin_layers(net, x)
@@ -161,8 +160,6 @@ def _swin_index(grid: tuple[int, int, int], window_size, shift_size) -> Tensor:
     for padding, by the block's own padding, roll and ``window_partition``."""
     import torch.nn.functional as F
 
-    from svit.models.swin.windows import clip_window, window_partition
-
     window, shift = clip_window(grid, window_size, shift_size)
     idx = torch.arange(grid[0] * grid[1] * grid[2], dtype=torch.float64).reshape(1, *grid, 1)
     pads = [(w - n % w) % w for n, w in zip(grid, window)]
@@ -173,8 +170,6 @@ def _swin_index(grid: tuple[int, int, int], window_size, shift_size) -> Tensor:
 
 
 def swin_layers(net: nn.Module, x: Tensor) -> tuple[list[AttnLayer], Tensor]:
-    from svit.models.swin.block import SwinBlock3D
-
     geo: list[tuple] = []
     hooks = [m.register_forward_pre_hook(
         lambda mod, args: geo.append((_grid(args[0].shape[1:4]), mod.window_size, mod.shift_size)))

@@ -17,6 +17,16 @@ import os
 import numpy as np
 import torch
 
+from svit.checkpoint import load_checkpoint
+from svit.config.errors import ConfigError
+from svit.engine.context import StepContext
+from svit.engine.experiment import load_ema_state
+from svit.engine.hooks.svmix import set_teacher_mode
+from svit.engine.train_state import restore_hooks
+from svit.engine.trainer import build_hooks
+from svit.svmix.features import clip_features
+from svit.svmix.mix import svmix_batch
+from svit.svmix.sampling import draw_step
 from svit.vis.clips import picture_of
 from svit.vis.drawing import hstack, overlay, write_animation
 from svit.vis.figures import class_name, frames_grid, save
@@ -26,13 +36,6 @@ ONLINE_COLOR, OFFLINE_COLOR = (255, 0, 0), (0, 90, 255)
 
 def svmix_parts(exp, checkpoint: str | None):
     """(hook, teacher) of the ``svmix`` hook built the trainer's way, with ``checkpoint`` restored."""
-    from svit.checkpoint import load_checkpoint
-    from svit.config.errors import ConfigError
-    from svit.engine.context import StepContext
-    from svit.engine.experiment import load_ema_state
-    from svit.engine.train_state import restore_hooks
-    from svit.engine.trainer import build_hooks
-
     cfg = exp.cfg
     if exp.ema is None or not cfg.SVMIX.ENABLE:
         raise ConfigError("visualize.py svmix needs SVMIX.ENABLE True and MODEL_EMA.ENABLE True (an SV-Mix config)")
@@ -61,11 +64,6 @@ def load_batch(exp, videos: list[int], seed: int) -> tuple[torch.Tensor, torch.T
 
 def mix_step(hook, teacher, x: torch.Tensor, labels: torch.Tensor, mode: str):
     """The hook's step with the mode forced; returns (draw, SVMixBatch)."""
-    from svit.engine.hooks.svmix import set_teacher_mode
-    from svit.svmix.features import clip_features
-    from svit.svmix.mix import svmix_batch
-    from svit.svmix.sampling import draw_step
-
     s = hook.cfg.SVMIX
     draw = draw_step(x.shape[0], mix_prob=1.0, switch_prob=1.0 if mode == "spatial" else 0.0,
                      spatial_alpha=float(s.SPATIAL_ALPHA), temporal_alpha=float(s.TEMPORAL_ALPHA),

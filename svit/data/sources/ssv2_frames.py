@@ -32,6 +32,7 @@ from svit.data.registry import DATASET_REGISTRY
 from svit.data.robust import load_robust
 from svit.data.sources.paths import data_dir, prefix_dir, under
 from svit.data.sources.ssv2 import flip_swap_for, list_file_for
+from svit.data.sources.synthetic_ssv2 import synthetic_cfg
 from svit.data.ssv2_annotations import class_names_from_map, load_label_map, load_split_list, load_video_id_list
 from svit.data.transforms.pipeline import build_clip_transform
 from svit.data.video_dataset import item_rng
@@ -158,6 +159,4 @@ def ssv2_frames(cfg, split: str) -> SSv2FrameDataset:
 @DATASET_REGISTRY.register("synthetic_ssv2_frames")
 def synthetic_ssv2_frames(cfg, split: str) -> SSv2FrameDataset:
     """``ssv2_frames`` on the generated synthetic SSv2 set (tests, CPU smoke runs)."""
-    from svit.data.sources.synthetic_ssv2 import synthetic_cfg
-
     return SSv2FrameDataset(synthetic_cfg(cfg), split, "synthetic_ssv2_frames")

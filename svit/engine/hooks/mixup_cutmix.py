@@ -14,6 +14,7 @@ from fvcore.common.config import CfgNode
 from svit.engine.hooks.base import BatchHook
 from svit.engine.hooks.registry import HOOK_REGISTRY
 from svit.engine.mixing import cutmix_box, torch_seeded_rng
+from svit.engine.part_checks import clips_per_process_step, require
 from svit.losses.targets import smooth_one_hot
 
 
@@ -33,8 +34,6 @@ class MixupCutmix(BatchHook):
     def check_config(cls, cfg: CfgNode) -> None:
         """Mixing pairs clips of one process batch: with a single clip per process step every clip would
         be mixed with itself (a silent no-op), so that is a config error when mixing can happen."""
-        from svit.engine.part_checks import clips_per_process_step, require
-
         m = cfg.MIXUP
         if float(m.PROB) <= 0 or (float(m.ALPHA) <= 0 and float(m.CUTMIX_ALPHA) <= 0):
             return

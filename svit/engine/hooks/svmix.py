@@ -50,7 +50,7 @@ from fvcore.common.config import CfgNode
 
 from svit.config.errors import ConfigError
 from svit.engine.hooks.base import BatchHook, HookOptimizer
-from svit.engine.hooks.registry import HOOK_REGISTRY
+from svit.engine.hooks.registry import HOOK_REGISTRY, hook_names
 from svit.engine.lr_policy import base_lr, lr_at_epoch
 from svit.engine.part_checks import clips_per_process_step, require
 from svit.engine.tasks.base import logits_of
@@ -141,8 +141,6 @@ class SVMixHook(BatchHook):
     def check_config(cls, cfg: CfgNode) -> None:
         """What SV-Mix cannot run with, as config errors before anything is built (nothing to check
         when SVMIX.ENABLE is False: the hook is a pass-through)."""
-        from svit.engine.hooks import hook_names
-
         s = cfg.SVMIX
         if not s.ENABLE:
             return

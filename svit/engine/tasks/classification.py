@@ -8,6 +8,7 @@ from fvcore.common.config import CfgNode
 from svit.engine.step import StepOutput
 from svit.engine.tasks.base import Task, loss_batch, outputs_dict
 from svit.engine.tasks.registry import TASK_REGISTRY
+from svit.losses import build_loss
 
 
 @TASK_REGISTRY.register("classification")
@@ -16,7 +17,6 @@ class ClassificationTask(Task):
 
     def __init__(self, cfg: CfgNode, model: nn.Module, device: torch.device) -> None:
         super().__init__(cfg, model, device)
-        from svit.losses import build_loss
 
         self.loss = build_loss(cfg.MODEL.LOSS_FUNC, cfg)
 

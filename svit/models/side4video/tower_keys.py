@@ -15,6 +15,8 @@ from typing import Mapping
 import torch
 
 from svit.checkpoint import CheckpointError
+from svit.models.side4video.clip_tower import CLIPVisionTower
+from svit.models.side4video.eva_tower import EVAVisionTower
 
 # Our module names -> the file's (OpenAI/open_clip keep the blocks under ``transformer.``).
 _FILE_BLOCKS = {"clip": "transformer.resblocks.", "eva": "blocks."}
@@ -25,12 +27,8 @@ _OUR_BLOCKS = {"clip": "resblocks.", "eva": "blocks."}
 def _names(variant: str, ln_pre: bool) -> tuple[frozenset[str], frozenset[str]]:
     """(stem/embedding names, names inside block 0 without the block prefix) of a tiny tower."""
     if variant == "clip":
-        from svit.models.side4video.clip_tower import CLIPVisionTower
-
         tower = CLIPVisionTower(8, 1, 1, 1, 1, ln_pre=ln_pre)
     else:
-        from svit.models.side4video.eva_tower import EVAVisionTower
-
         tower = EVAVisionTower(8, 1, 1, 1, 1, 8)
     block = _OUR_BLOCKS[variant] + "0."
     names = list(tower.state_dict())
