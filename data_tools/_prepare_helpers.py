@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from tqdm import tqdm
@@ -150,3 +150,18 @@ def write_outputs(out_dir: str, lists: dict[str, list[str]], classes: list[str],
         if strict:
             return 1
     return 0
+
+
+# convert(videos, problems, show_progress) -> (list lines, rows listed) for one output list
+SplitConverter = Callable[["MediaIndex", Problems, bool], "tuple[list[str], int]"]
+
+
+def convert_splits(args: argparse.Namespace, classes: list[str], splits: dict[str, SplitConverter]) -> int:
+    """The converters' common run: indexes ``args.videos``, converts each output list (``train``/``val``)
+    with its function, writes the lists, classes and problems under ``args.out``; returns the exit code."""
+    videos = MediaIndex(args.videos, "video", not args.no_progress)
+    problems = Problems()
+    lists, listed = {}, {}
+    for name, convert in splits.items():
+        lists[name], listed[name] = convert(videos, problems, not args.no_progress)
+    return write_outputs(args.out, lists, classes, problems, args.strict, listed)

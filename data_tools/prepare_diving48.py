@@ -15,6 +15,7 @@ Example:
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -22,7 +23,7 @@ import sys
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from data_tools._prepare_helpers import MediaIndex, Problems, base_parser, progress, write_outputs
+from data_tools._prepare_helpers import MediaIndex, Problems, base_parser, convert_splits, progress
 
 FILES = {"vocab": "Diving48_vocab.json", "train": "Diving48_V2_train.json", "val": "Diving48_V2_test.json"}
 
@@ -81,13 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--videos", required=True, help="folder with the <vid_name>.mp4 clips (rgb/)")
     a = p.parse_args(argv)
     classes = class_names(os.path.join(a.annotations, FILES["vocab"]))
-    videos = MediaIndex(a.videos, "video", not a.no_progress)
-    problems = Problems()
-    lists, listed = {}, {}
-    for split in ("train", "val"):
-        lists[split], listed[split] = convert(os.path.join(a.annotations, FILES[split]), len(classes), videos,
-                                              problems, not a.no_progress)
-    return write_outputs(a.out, lists, classes, problems, a.strict, listed)
+    return convert_splits(a, classes, {
+        split: functools.partial(convert, os.path.join(a.annotations, FILES[split]), len(classes))
+        for split in ("train", "val")})
 
 
 if __name__ == "__main__":

@@ -15,13 +15,14 @@ Example:
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from data_tools._prepare_helpers import MediaIndex, Problems, base_parser, progress, read_lines, write_outputs
+from data_tools._prepare_helpers import MediaIndex, Problems, base_parser, convert_splits, progress, read_lines
 
 NUM_ACTIONS = 106
 
@@ -69,13 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", type=int, choices=(1, 2, 3), default=1, help="official split number")
     a = p.parse_args(argv)
     classes = read_actions(os.path.join(a.annotations, "action_idx.txt"))
-    videos = MediaIndex(a.videos, "video", not a.no_progress)
-    problems = Problems()
-    lists, listed = {}, {}
-    for out_name, stem in (("train", "train"), ("val", "test")):
-        lists[out_name], listed[out_name] = convert(os.path.join(a.annotations, f"{stem}_split{a.split}.txt"),
-                                                    len(classes), videos, problems, not a.no_progress)
-    return write_outputs(a.out, lists, classes, problems, a.strict, listed)
+    return convert_splits(a, classes, {
+        out_name: functools.partial(convert, os.path.join(a.annotations, f"{stem}_split{a.split}.txt"), len(classes))
+        for out_name, stem in (("train", "train"), ("val", "test"))})
 
 
 if __name__ == "__main__":

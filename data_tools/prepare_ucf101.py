@@ -21,7 +21,7 @@ import sys
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from data_tools._prepare_helpers import MediaIndex, Problems, base_parser, progress, read_lines, write_outputs
+from data_tools._prepare_helpers import MediaIndex, Problems, base_parser, convert_splits, progress, read_lines
 
 
 def read_class_index(path: str) -> list[str]:
@@ -81,14 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", type=int, choices=(1, 2, 3), default=1, help="official split number")
     a = p.parse_args(argv)
     classes = read_class_index(os.path.join(a.splits, "classInd.txt"))
-    videos = MediaIndex(a.videos, "video", not a.no_progress)
-    problems = Problems()
-    lists, listed = {}, {}
-    for out_name, stem, labelled in (("train", "trainlist", True), ("val", "testlist", False)):
-        path = os.path.join(a.splits, f"{stem}{a.split:02d}.txt")
-        lists[out_name], listed[out_name] = convert(path, classes, videos, a.videos, labelled, problems,
-                                                    not a.no_progress)
-    return write_outputs(a.out, lists, classes, problems, a.strict, listed)
+    return convert_splits(a, classes, {
+        out_name: lambda videos, problems, show, stem=stem, labelled=labelled: convert(
+            os.path.join(a.splits, f"{stem}{a.split:02d}.txt"), classes, videos, a.videos, labelled, problems, show)
+        for out_name, stem, labelled in (("train", "trainlist", True), ("val", "testlist", False))})
 
 
 if __name__ == "__main__":
