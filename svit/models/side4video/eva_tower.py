@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from svit.models.side4video.layers import LayerNormFp32, attention
+from svit.models.side4video.layers import GeluMlp, LayerNormFp32, attention
 
 
 class EVAAttention(nn.Module):
@@ -35,19 +35,6 @@ class EVAAttention(nn.Module):
         return self.proj(attention(q, k, v, self.num_heads, self.attn_impl))
 
 
-class EVAMlp(nn.Module):
-    """Linear -> exact GELU -> Linear."""
-
-    def __init__(self, dim: int, hidden: int) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
-        self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden, dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.act(self.fc1(x)))
-
-
 class EVABlock(nn.Module):
     """Post-norm residual block: ``x + norm1(attn(x))`` then ``x + norm2(mlp(x))``."""
 
@@ -56,7 +43,7 @@ class EVABlock(nn.Module):
         self.norm1 = LayerNormFp32(dim, eps=1e-6)
         self.attn = EVAAttention(dim, num_heads, attn_impl)
         self.norm2 = LayerNormFp32(dim, eps=1e-6)
-        self.mlp = EVAMlp(dim, mlp_hidden)
+        self.mlp = GeluMlp(dim, mlp_hidden)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.norm1(self.attn(x))

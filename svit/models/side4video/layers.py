@@ -27,6 +27,20 @@ class QuickGELU(nn.Module):
         return x * torch.sigmoid(1.702 * x)
 
 
+class GeluMlp(nn.Module):
+    """Linear -> exact GELU -> Linear (``fc1``/``fc2``: the key names of EVA-CLIP's MLP and of the side
+    network's ``D -> 4D -> D`` MLP, which is the same module)."""
+
+    def __init__(self, dim: int, hidden: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.act(self.fc1(x)))
+
+
 def attention(
     q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, num_heads: int, impl: str = "sdpa"
 ) -> torch.Tensor:

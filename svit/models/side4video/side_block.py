@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from svit.models.side4video.layers import LayerNormFp32, attention
+from svit.models.side4video.layers import GeluMlp, LayerNormFp32, attention
 from svit.models.side4video.token_shift import shift_cls
 
 
@@ -45,19 +45,6 @@ class TemporalConv(nn.Sequential):
         self.pw1 = nn.Conv3d(dim, hidden, 1)
         self.dw = nn.Conv3d(hidden, hidden, (3, 1, 1), padding=(1, 0, 0), groups=hidden)
         self.pw2 = nn.Conv3d(hidden, dim, 1)
-
-
-class SideMlp(nn.Module):
-    """``D -> 4D -> D`` with exact GELU."""
-
-    def __init__(self, dim: int, hidden: int) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
-        self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden, dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.act(self.fc1(x)))
 
 
 class PatchQueryAttention(nn.Module):
@@ -95,7 +82,7 @@ class SideBlock(nn.Module):
         self.ln_1 = LayerNormFp32(dim)
         self.attn = PatchQueryAttention(dim, num_heads, attn_impl)
         self.bn_2 = nn.BatchNorm3d(dim)
-        self.mlp = SideMlp(dim, 4 * dim)
+        self.mlp = GeluMlp(dim, 4 * dim)
         # The original's init: the residual output layers are scaled by (2 * 12)^-0.5 even for 24-layer towers.
         attn_std, fc_std, proj_std = dim**-0.5, (2 * dim) ** -0.5, dim**-0.5 * (2 * init_depth) ** -0.5
         nn.init.normal_(self.mlp.fc1.weight, std=fc_std)
@@ -139,7 +126,7 @@ class EVASideBlock(nn.Module):
         self.bn_1 = nn.BatchNorm3d(dim)
         self.attn = QKVAttention(dim, num_heads, attn_impl)
         self.ln_1 = LayerNormFp32(dim)
-        self.mlp = SideMlp(dim, 4 * dim)
+        self.mlp = GeluMlp(dim, 4 * dim)
         self.bn_2 = nn.BatchNorm3d(dim)
 
     def forward(

@@ -13,8 +13,10 @@ import torch
 import torch.nn as nn
 from fvcore.common.config import CfgNode
 
+from svit.checkpoint import CheckpointError
 from svit.config.sections import uses_config_sections
 from svit.models.adapters.shape_check import report_path, require_matching_shapes
+from svit.models.family_kwargs import family_kwargs
 from svit.models.registry import MODEL_REGISTRY
 from svit.models.swin.attention import ATTN_IMPLS, WindowAttention3D
 from svit.models.swin.patch_embed import PatchEmbed3D
@@ -123,8 +125,6 @@ class VideoSwin(nn.Module):
 
     def adapt_checkpoint_state(self, state: dict[str, torch.Tensor], report: Any = None) -> dict[str, torch.Tensor]:
         """Drops rebuilt buffers, resizes relative-position tables to our window, refuses wrong sizes."""
-        from svit.checkpoint import CheckpointError
-
         own = self.state_dict()
         # Sizes first (a Swin-B file in Swin-S is named as such), then the tables, which may differ.
         require_matching_shapes({k: v for k, v in state.items() if "relative_position" not in k}, self, report)
@@ -156,23 +156,11 @@ def swin_kwargs(cfg: CfgNode) -> dict:
     crop = cfg.DATA.TRAIN_CROP_SIZE
     if crop % s.PATCH_SIZE[1] or crop % s.PATCH_SIZE[2]:
         raise ValueError(f"DATA.TRAIN_CROP_SIZE={crop} is not divisible by SWIN.PATCH_SIZE={list(s.PATCH_SIZE)}")
-    return dict(
-        num_classes=cfg.MODEL.NUM_CLASSES,
-        in_chans=cfg.DATA.INPUT_CHANNEL_NUM[0],
-        patch_size=tuple(s.PATCH_SIZE),
-        embed_dim=s.EMBED_DIM,
-        depths=tuple(s.DEPTHS),
-        num_heads=tuple(s.NUM_HEADS),
-        window_size=tuple(s.WINDOW_SIZE),
-        mlp_ratio=s.MLP_RATIO,
-        qkv_bias=s.QKV_BIAS,
-        drop_rate=s.DROP_RATE,
-        attn_drop_rate=s.ATTN_DROP_RATE,
-        drop_path_rate=s.DROP_PATH_RATE,
-        patch_norm=s.PATCH_NORM,
-        head_dropout=cfg.MODEL.DROPOUT_RATE,
-        attn_impl=cfg.MODEL.ATTN_IMPL,
-    )
+    return family_kwargs(cfg, "SWIN", {
+        "patch_size": "PATCH_SIZE", "embed_dim": "EMBED_DIM", "depths": "DEPTHS", "num_heads": "NUM_HEADS",
+        "window_size": "WINDOW_SIZE", "mlp_ratio": "MLP_RATIO", "qkv_bias": "QKV_BIAS", "drop_rate": "DROP_RATE",
+        "attn_drop_rate": "ATTN_DROP_RATE", "drop_path_rate": "DROP_PATH_RATE", "patch_norm": "PATCH_NORM",
+    })
 
 
 @MODEL_REGISTRY.register("VideoSwin")

@@ -15,6 +15,7 @@ from fvcore.common.config import CfgNode
 
 from svit.config.sections import uses_config_sections
 from svit.models.adapters.shape_check import require_matching_shapes
+from svit.models.family_kwargs import family_kwargs
 from svit.models.registry import MODEL_REGISTRY
 from svit.models.tiny import tiny_size
 from svit.models.uniformer.blocks import CBlock, SABlock
@@ -119,26 +120,16 @@ class UniFormer(nn.Module):
 
 def uniformer_kwargs(cfg: CfgNode) -> dict:
     """Constructor kwargs from ``cfg.UNIFORMER`` (+ MODEL.NUM_CLASSES, DROPOUT_RATE, ATTN_IMPL)."""
-    u = cfg.UNIFORMER
     crop = cfg.DATA.TRAIN_CROP_SIZE
     if crop % 32:
         raise ValueError(
             f"DATA.TRAIN_CROP_SIZE={crop} must be a multiple of 32 for UniFormer (patch 4, then 3x stride 2)"
         )
-    return dict(
-        num_classes=cfg.MODEL.NUM_CLASSES,
-        in_chans=cfg.DATA.INPUT_CHANNEL_NUM[0],
-        depth=tuple(u.DEPTH),
-        embed_dim=tuple(u.EMBED_DIM),
-        head_dim=u.HEAD_DIM,
-        mlp_ratio=u.MLP_RATIO,
-        qkv_bias=u.QKV_BIAS,
-        drop_rate=u.DROP_RATE,
-        attn_drop_rate=u.ATTN_DROP_RATE,
-        drop_path_rate=u.DROP_PATH_RATE,
-        head_dropout=cfg.MODEL.DROPOUT_RATE,
-        attn_impl=cfg.MODEL.ATTN_IMPL,
-    )
+    return family_kwargs(cfg, "UNIFORMER", {
+        "depth": "DEPTH", "embed_dim": "EMBED_DIM", "head_dim": "HEAD_DIM", "mlp_ratio": "MLP_RATIO",
+        "qkv_bias": "QKV_BIAS", "drop_rate": "DROP_RATE", "attn_drop_rate": "ATTN_DROP_RATE",
+        "drop_path_rate": "DROP_PATH_RATE",
+    })
 
 
 @MODEL_REGISTRY.register("UniFormer")
