@@ -28,7 +28,7 @@ def build_parser(description: str = "svit: train and test video models") -> argp
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parsed args with ``opts`` = positional overrides followed by ``--opts`` ones; the pairs may stand
     before or after the options (``svit.utils.cli.split_overrides`` takes them out first)."""
-    from svit.utils.cli import parse_with_overrides
+    from svit.utils.cli import parse_with_overrides  # cycle: utils.cli imports config
 
     args = parse_with_overrides(build_parser(), argv)
     if args.num_shards is not None:

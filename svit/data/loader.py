@@ -79,7 +79,7 @@ def build_dataset(cfg: CfgNode, split: str) -> Dataset:
     """The registered dataset for ``split``: TRAIN.DATASET for train/val, TEST.DATASET for test."""
     if split not in ("train", "val", "test"):
         raise ValueError(f"split must be train, val or test, got {split!r}")
-    import svit.data  # noqa: F401  (registers every data source)
+    import svit.data  # noqa: F401  (registers every data source; cycle: the svit.data package imports this module)
 
     name = cfg.TEST.DATASET if split == "test" else cfg.TRAIN.DATASET
     key = "TEST.DATASET" if split == "test" else "TRAIN.DATASET"

@@ -83,7 +83,7 @@ class Entry:
 
 
 def all_entries() -> list[Entry]:
-    from svit.weights.entries import ENTRIES
+    from svit.weights.entries import ENTRIES  # cycle: entries.py imports Entry from this module
 
     return list(ENTRIES)
 
