@@ -44,9 +44,8 @@ def add_cfg_args(parser: argparse.ArgumentParser, required: bool = True, positio
 
 
 def _top_level_keys() -> frozenset[str]:
-    """Upper-case keys without a dot that are config keys (``OUTPUT_DIR``, ``NUM_GPUS``, ...).
-
-    Imported only when such a token appears; the defaults module needs fvcore, not torch."""
+    """Upper-case keys without a dot that are config keys (``OUTPUT_DIR``, ``NUM_GPUS``, ...) of the
+    shared defaults (which need fvcore, not torch)."""
     return frozenset(k for k, v in _C.items() if not isinstance(v, dict))
 
 
