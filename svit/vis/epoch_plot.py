@@ -11,7 +11,7 @@ import os
 from fvcore.common.config import CfgNode
 
 from svit.utils.distributed import is_main_process
-from svit.vis.plots import runs_figure, save_png
+from svit.vis import plots
 from svit.vis.stats import read_run
 
 logger = logging.getLogger("svit.vis")
@@ -26,7 +26,7 @@ def plot_epoch_stats(cfg: CfgNode) -> str | None:
     try:
         run = read_run(cfg.OUTPUT_DIR)
         path = os.path.join(cfg.OUTPUT_DIR, STATS_PNG)
-        return save_png(runs_figure([run], title=f"{cfg.MODEL.MODEL_NAME} run {cfg.OUTPUT_DIR}"), path)
+        return plots.save_png(plots.runs_figure([run], title=f"{cfg.MODEL.MODEL_NAME} run {cfg.OUTPUT_DIR}"), path)
     except Exception as exc:  # a picture must never cost a training run
         logger.warning("could not plot %s/stats.jsonl (TRAIN.PLOT_STATS False turns this off): %s",
                        cfg.OUTPUT_DIR, exc)
