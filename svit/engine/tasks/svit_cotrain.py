@@ -35,7 +35,8 @@ from svit.engine.step import StepOutput
 from svit.engine.tasks.base import Task, loss_batch, outputs_dict
 from svit.engine.tasks.registry import TASK_REGISTRY
 from svit.losses import build_loss
-from svit.losses.consistency import FEATURE_KEYS, frame_tokens_for_clip
+from svit.losses import consistency as clip_consistency
+from svit.losses.consistency import FEATURE_KEYS
 from svit.losses.svit_weights import svit_branch_weights, svit_loss_weights
 
 
@@ -163,7 +164,7 @@ class SViTCoTrainTask(Task):
         return StepOutput(terms, outputs["logits"], batch.get("labels"))
 
     def _frame_tokens(self, clip: torch.Tensor) -> torch.Tensor:
-        return frame_tokens_for_clip(
+        return clip_consistency.frame_tokens_for_clip(
             self.net, clip, mode=self.cfg.SVIT.CON_TARGET_MODE, features=self.cfg.SVIT.CON_FEATURES
         )
 
