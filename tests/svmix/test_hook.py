@@ -16,8 +16,8 @@ from svit.engine.ema import ModelEma
 from svit.engine.hooks.svmix import SVMixHook, selector_lr_fn
 from svit.engine.launch import launch_job
 from svit.engine.lr_policy import lr_at_epoch
-from svit.losses.targets import smooth_one_hot
 from svit.losses.classification import soft_target_cross_entropy
+from svit.losses.targets import smooth_one_hot
 from svit.models.registry import MODEL_REGISTRY
 from svit.svmix.features import ClipFeatures
 from svit.svmix.mix import SVMixParams, svmix_batch
