@@ -184,8 +184,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         p.add_argument(f"--{arg.replace('_', '-')}", dest=arg, default=None, help=f"checkout of {what}")
     p.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES),
                    help="pairs to measure, in this order (a family whose checkout is not given is skipped)")
-    p.add_argument("--batch-size", type=int, default=2)
-    p.add_argument("--modes", nargs="+", default=["eval", "train"], choices=("train", "eval"))
+    p.add_argument("--batch-size", type=int, default=2, help="clips per step, the same for both sides")
+    p.add_argument("--modes", nargs="+", default=["eval", "train"], choices=("train", "eval"),
+                   help="eval = forward under no_grad; train = forward, loss, backward and AdamW step")
     p.add_argument("--repeats", type=int, default=2, help="interleaved rounds (original, ours) per mode")
     p.add_argument("--warmup", type=int, default=1, help="untimed steps per row")
     p.add_argument("--iters", type=int, default=2, help="timed steps per row")

@@ -5,6 +5,7 @@ import argparse
 import importlib.util
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ TOOLS = sorted(p for p in (REPO / "tools").glob("*.py"))
 def load_tool(name: str):
     spec = importlib.util.spec_from_file_location(f"tool_{name}", REPO / "tools" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # as a real import does: dataclasses look their module up there
     spec.loader.exec_module(mod)
     return mod
 
