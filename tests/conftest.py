@@ -1,6 +1,7 @@
 """Shared pytest fixtures: where the reference fixtures live, thread limits."""
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -21,3 +22,13 @@ REFERENCE_FIXTURES = REPO / "tests" / "fixtures" / "reference"
 def fixtures_dir() -> Path:
     """The reference fixtures shipped in the repository (never skipped)."""
     return REFERENCE_FIXTURES
+
+
+@pytest.fixture
+def svit_logs(caplog):
+    """``caplog`` that also receives the "svit" loggers' records once a run in the same session has
+    set that logger's ``propagate`` False (svit.utils.logging); restored afterwards."""
+    logger = logging.getLogger("svit")
+    propagate, logger.propagate = logger.propagate, True
+    yield caplog
+    logger.propagate = propagate

@@ -1,7 +1,6 @@
 """Fixtures of the data tests: a tiny generated SSv2-layout dataset and config factory."""
 from __future__ import annotations
 
-import logging
 import shutil
 from pathlib import Path
 
@@ -44,13 +43,3 @@ def make_cfg(root: Path, **over):
             node = getattr(node, p)
         setattr(node, parts[-1], v)
     return cfg
-
-
-@pytest.fixture
-def svit_logs(caplog):
-    """``caplog`` that also receives the "svit" loggers' records once a run in the same session has
-    set that logger's ``propagate`` False (svit.utils.logging); restored afterwards."""
-    logger = logging.getLogger("svit")
-    propagate, logger.propagate = logger.propagate, True
-    yield caplog
-    logger.propagate = propagate

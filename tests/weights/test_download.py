@@ -43,7 +43,8 @@ def test_first_download_records_checksum_and_later_downloads_check_it(server, ca
     assert not path.exists() and not (cache / "test.pth.part").exists()
 
 
-def test_progress_log_lines_when_not_a_terminal(server, cache, caplog):
+def test_progress_log_lines_when_not_a_terminal(server, cache, svit_logs):
+    caplog = svit_logs  # also after a run in this process has stopped "svit" from propagating
     server.files["/w.pth"] = DATA
     with caplog.at_level(logging.INFO, logger="svit.weights"):
         fetch(entry(server.url("/w.pth")), progress="log")
