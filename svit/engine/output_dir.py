@@ -43,6 +43,7 @@ RUN_FILES = (
     "confusion_matrix.png",
     "most_confused_pairs.csv",
     "most_confused_pairs.png",
+    "stats.png",  # the epoch-end plots (TRAIN.PLOT_STATS): an old run's must not outlive TRAIN.OVERWRITE
 )
 RUN_DIRS = ("tb",)
 
@@ -89,7 +90,7 @@ def stopped_before_first_checkpoint(cfg: CfgNode) -> bool:
     then validates: a later train epoch or a validation of epoch E means the save had succeeded, and
     its checkpoints were deleted since). Such a run is restarted from scratch by the same command."""
     out = cfg.OUTPUT_DIR
-    if list_checkpoints(out) or any(name not in ("stats.jsonl", "tb/") for name in previous_run(out)):
+    if list_checkpoints(out) or any(name not in ("stats.jsonl", "stats.png", "tb/") for name in previous_run(out)):
         return False
     first = first_checkpoint_epoch(cfg)
     path = os.path.join(out, "stats.jsonl")
