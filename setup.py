@@ -23,6 +23,8 @@ INSTALL_REQUIRES = [
 ]
 
 EXPORT_REQUIRES = ["onnx>=1.16", "onnxscript>=0.1", "onnxruntime>=1.18"]
+# tools/visualize.py attention on the CNN families: Grad-CAM (pytorch-grad-cam); in "dev" too so CI runs its tests.
+VIS_REQUIRES = ["grad-cam>=1.5", "ttach>=0.0.3"]
 
 setup(
     name="svit",
@@ -37,7 +39,7 @@ setup(
         # open_clip_torch: the Side4Video tower equivalence tests against open_clip's forward (needs only ftfy
         # beyond what svit installs; tests/models/test_open_clip_towers.py skips them without it).
         "dev": ["pytest>=7.4", "pytest-xdist>=3.3", "hypothesis>=6.80", "ruff>=0.6", "open_clip_torch>=2.24",
-                *EXPORT_REQUIRES],
+                *EXPORT_REQUIRES, *VIS_REQUIRES],
         # tools/export.py: ONNX export (torch.export-based exporter) and its onnxruntime check.
         "export": EXPORT_REQUIRES,
         # detectron2 is not on PyPI: install it by hand for data_tools/detect_boxes.py --backend detectron2.
@@ -52,6 +54,6 @@ setup(
         # tools/visualize.py attention on the CNN families: Grad-CAM (pytorch-grad-cam). Its other requirements
         # (opencv-python-headless, scikit-learn and its scipy, matplotlib) come with svit; ttach is small.
         # It adds no torch of its own: pip install --no-deps grad-cam ttach works as well.
-        "vis": ["grad-cam>=1.5", "ttach>=0.0.3"],
+        "vis": VIS_REQUIRES,
     },
 )
