@@ -136,13 +136,12 @@ def markdown(summary: dict[str, Any]) -> str:
 def machine_info() -> dict[str, Any]:
     import torch
 
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                                text=True).stdout.strip() or "unknown"
-    except OSError:
-        commit = "unknown"
+    from svit.utils.run_info import git_state
+
+    commit, dirty = git_state()
+    label = f"{commit[:7]}{' (dirty)' if dirty else ''}" if commit else "unknown"
     return {"cpus": os.cpu_count(), "torch": torch.__version__, "python": platform.python_version(),
-            "commit": commit, "torch_threads": torch.get_num_threads()}
+            "commit": label, "torch_threads": torch.get_num_threads()}
 
 
 def ensure_dataset(cfg_file: str, opts: Sequence[str]) -> str:
