@@ -13,6 +13,8 @@ import json
 import os
 from pathlib import Path
 
+from svit.utils.atomic import atomic_write_text
+
 CHECKSUMS_FILE = "checksums.json"
 _CHUNK = 1 << 20
 
@@ -65,6 +67,4 @@ def record_sha256(filename: str, digest: str, url: str, size: int, folder: Path 
     with FileLock(str(folder / (CHECKSUMS_FILE + ".lock"))):  # two files finishing at once
         data = read_checksums(folder)
         data[filename] = {"sha256": digest, "url": url, "size": size}
-        tmp = folder / (CHECKSUMS_FILE + f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-        os.replace(tmp, folder / CHECKSUMS_FILE)
+        atomic_write_text(folder / CHECKSUMS_FILE, json.dumps(data, indent=1, sort_keys=True) + "\n")
