@@ -23,14 +23,10 @@ from svit.config.args import parse_args
 from svit.config.parts import load_parts
 from svit.engine.errors import RunError
 from svit.engine.run import check_run_config, run_phases
+from svit.utils.distributed import procs_per_machine
 
 # Exit codes: bad configuration input vs. a run that had to stop.
 EXIT_CONFIG, EXIT_RUN = 2, 1
-
-
-def procs_per_machine(cfg: CfgNode) -> int:
-    """Processes started on this machine."""
-    return cfg.NUM_GPUS if cfg.NUM_GPUS > 0 else cfg.NUM_CPU_PROCS
 
 
 def backend_for(cfg: CfgNode) -> str:

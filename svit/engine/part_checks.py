@@ -13,6 +13,7 @@ import os
 from fvcore.common.config import CfgNode
 
 from svit.config.errors import ConfigError
+from svit.utils.distributed import procs_per_machine
 
 
 def world_size_of(cfg: CfgNode) -> int:
@@ -24,8 +25,7 @@ def world_size_of(cfg: CfgNode) -> int:
         return dist.get_world_size()
     if "WORLD_SIZE" in os.environ and "RANK" in os.environ:
         return int(os.environ["WORLD_SIZE"])
-    per_machine = cfg.NUM_GPUS if cfg.NUM_GPUS > 0 else cfg.NUM_CPU_PROCS
-    return max(1, int(per_machine)) * max(1, int(cfg.NUM_SHARDS))
+    return max(1, int(procs_per_machine(cfg))) * max(1, int(cfg.NUM_SHARDS))
 
 
 def clips_per_process_step(cfg: CfgNode) -> tuple[int, str]:

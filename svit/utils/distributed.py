@@ -16,6 +16,11 @@ def is_dist() -> bool:
     return dist.is_available() and dist.is_initialized()
 
 
+def procs_per_machine(cfg: Any) -> int:
+    """Processes the launcher starts on each machine: NUM_GPUS, or NUM_CPU_PROCS without GPUs."""
+    return cfg.NUM_GPUS if cfg.NUM_GPUS > 0 else cfg.NUM_CPU_PROCS
+
+
 def get_rank() -> int:
     return dist.get_rank() if is_dist() else 0
 
