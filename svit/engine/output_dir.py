@@ -18,7 +18,6 @@ leave its later checkpoints behind and append to its ``stats.jsonl``: two runs m
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -27,6 +26,7 @@ from fvcore.common.config import CfgNode
 
 from svit.checkpoint import checkpoint_dir, list_checkpoints
 from svit.engine.errors import RunError
+from svit.engine.progress import stats_records
 from svit.utils.distributed import barrier, is_main_process
 
 logger = logging.getLogger("svit.output_dir")
@@ -96,20 +96,15 @@ def stopped_before_first_checkpoint(cfg: CfgNode) -> bool:
     path = os.path.join(out, "stats.jsonl")
     if not os.path.isfile(path):
         return True
-    with open(path, errors="replace") as f:
-        for line in f:
-            try:
-                rec = json.loads(line)
-            except ValueError:  # a line cut by the kill
-                continue
-            if not isinstance(rec, dict) or not isinstance(rec.get("epoch"), int):
-                continue
-            kind, epoch = rec.get("_type"), rec["epoch"]  # 1-based, except the 0-based start of a "resume"
-            if kind == "resume":
-                if epoch > 0:  # it had resumed from a checkpoint (epoch 0: an earlier restart like this one)
-                    return False
-            elif epoch > first or (kind == "val_epoch" and epoch == first):
+    for rec in stats_records(path):  # a line cut by the kill is skipped
+        if not isinstance(rec.get("epoch"), int):
+            continue
+        kind, epoch = rec.get("_type"), rec["epoch"]  # 1-based, except the 0-based start of a "resume"
+        if kind == "resume":
+            if epoch > 0:  # it had resumed from a checkpoint (epoch 0: an earlier restart like this one)
                 return False
+        elif epoch > first or (kind == "val_epoch" and epoch == first):
+            return False
     return True
 
 

@@ -33,6 +33,19 @@ def _fmt(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
+def stats_records(path: str) -> Iterator[dict]:
+    """The records of a stats.jsonl file in order, skipping a line a kill cut short (or any line that is
+    not a JSON object): what every reader of a run's stats needs."""
+    with open(path, errors="replace") as f:
+        for line in f:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict):
+                yield rec
+
+
 class ProgressReporter:
     """Writes what the trainer measures; ``enabled=False`` makes every call a no-op."""
 

@@ -8,10 +8,11 @@ A line cut by a killed run is skipped (the engine drops such lines itself on res
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
+
+from svit.engine.progress import stats_records
 
 
 class StatsError(ValueError):
@@ -36,14 +37,8 @@ def read_run(output_dir: str, label: str | None = None) -> Run:
     if not os.path.isfile(path):
         raise StatsError(f"{output_dir}: no stats.jsonl (is this a training OUTPUT_DIR?)")
     run = Run(label or os.path.basename(os.path.normpath(os.path.dirname(os.path.abspath(path)))), path)
-    with open(path, errors="replace") as f:
-        for line in f:
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(rec, dict):
-                run.records.setdefault(str(rec.get("_type", "")), []).append(rec)
+    for rec in stats_records(path):
+        run.records.setdefault(str(rec.get("_type", "")), []).append(rec)
     if not any(run.records.values()):
         raise StatsError(f"{path} holds no records")
     return run
