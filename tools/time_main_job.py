@@ -34,6 +34,8 @@ from typing import Any, Sequence
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from svit.config.errors import ConfigError  # noqa: E402  (after the path above)
+
 DEFAULT_CFG = "configs/synthetic/svit_tiny.yaml"
 # Class pairs of the synthetic dataset that differ only in temporal order (svit/data/synthetic/classes.py),
 # plus shaking vs holding (motion only): a single frame cannot tell them apart.
@@ -169,8 +171,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if out.exists() and any(out.iterdir()):
         print(f"--out {out} already holds files; pick a new folder (nothing is overwritten)", file=sys.stderr)
         return 2
+    try:  # a wrong --cfg or override is one line, before any folder is made
+        root = ensure_dataset(args.cfg, args.opts)
+    except ConfigError as e:
+        print(f"Config error: {e}", file=sys.stderr)
+        return 2
     out.mkdir(parents=True, exist_ok=True)
-    root = ensure_dataset(args.cfg, args.opts)
     print(f"dataset ready (not timed): {root}", flush=True)
     rows, commands = [], []
     for seed in args.seeds:

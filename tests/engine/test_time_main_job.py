@@ -69,3 +69,10 @@ def test_refuses_an_output_folder_with_results(tmp_path: Path, capsys) -> None:
     assert _tool().main(["--out", str(out), "--seeds", "0"]) == 2
     assert "already holds files" in capsys.readouterr().err
     assert (out / "summary.json").read_text() == "{}"
+
+
+def test_wrong_config_is_one_line_and_makes_no_folder(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "timing"
+    assert _tool().main(["--cfg", str(tmp_path / "no_such.yaml"), "--seeds", "0", "--out", str(out)]) == 2
+    assert "no_such.yaml" in capsys.readouterr().err
+    assert not out.exists()
