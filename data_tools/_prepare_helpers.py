@@ -66,6 +66,20 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
+def converter_parser(description: str, annotations: tuple[str, str], videos_help: str,
+                     official_splits: int = 0) -> argparse.ArgumentParser:
+    """:func:`base_parser` plus what a :func:`convert_splits` converter reads: the annotation folder
+    (``annotations`` = ``(flag, help)``), ``--videos`` and, for a dataset with ``official_splits``
+    numbered splits, ``--split``."""
+    p = base_parser(description)
+    p.add_argument(annotations[0], required=True, help=annotations[1])
+    p.add_argument("--videos", required=True, help=videos_help)
+    if official_splits:
+        p.add_argument("--split", type=int, choices=tuple(range(1, official_splits + 1)), default=1,
+                       help="official split number")
+    return p
+
+
 def progress(items: Iterable, desc: str, enabled: bool, total: int | None = None) -> Iterable:
     """``items`` with a bar on a terminal, plain progress lines in a redirected log, nothing if disabled."""
     return progress_lines(items, total=total, desc=desc, unit="videos", enabled=enabled)
@@ -150,6 +164,38 @@ def write_outputs(out_dir: str, lists: dict[str, list[str]], classes: list[str],
         if strict:
             return 1
     return 0
+
+
+class Skip(Exception):
+    """Raised by a converter's row parser for a row it cannot list: ``kind`` is the problems.txt kind
+    (``malformed``, ``unknown_class``), the message names what is wrong with the row."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def convert_rows(path: str, rows: list[tuple[int, object]], videos: MediaIndex, problems: Problems, show: bool,
+                 parse: Callable[[object], tuple[str, int]], find: Callable[[str], str | None] | None = None,
+                 noun: str = "clip") -> tuple[list[str], int]:
+    """The converters' loop over one annotation file: ``rows`` are ``(line or entry number, row)``;
+    ``parse(row)`` gives ``(video name, 0-based label)`` or raises :class:`Skip`; the name is looked
+    up with ``find`` (default ``videos.find``), and a name not found is a ``missing`` problem.
+    Returns the ``"path label"`` lines and the number of rows read."""
+    find = find or videos.find
+    lines = []
+    for number, row in progress(rows, os.path.basename(path), show):
+        try:
+            name, label = parse(row)
+        except Skip as skip:
+            problems.add(skip.kind, path, number, str(skip))
+            continue
+        rel = find(name)
+        if rel is None:
+            problems.add("missing", path, number, f"{noun} {name} not found under {videos.root}")
+            continue
+        lines.append(f"{rel} {label}")
+    return lines, len(rows)
 
 
 # convert(videos, problems, show_progress) -> (list lines, rows listed) for one output list

@@ -23,7 +23,7 @@ import sys
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from data_tools._prepare_helpers import MediaIndex, Problems, base_parser, convert_splits, progress
+from data_tools import _prepare_helpers as prep
 
 FILES = {"vocab": "Diving48_vocab.json", "train": "Diving48_V2_train.json", "val": "Diving48_V2_test.json"}
 
@@ -48,41 +48,38 @@ def class_names(path: str) -> list[str]:
     return names
 
 
-def convert(path: str, num_classes: int, videos: MediaIndex, problems: Problems, show: bool) -> tuple[list[str], int]:
+def parse_entry(num_classes: int, entry: tuple[int, object]) -> tuple[str, int]:
+    """``(entry number, {"vid_name", "label", "start_frame", "end_frame"})`` -> ``(vid_name, label)``."""
+    pos, rec = entry
+    try:
+        name, label = str(rec["vid_name"]), int(rec["label"])
+        start, end = int(rec["start_frame"]), int(rec["end_frame"])
+    except (KeyError, TypeError, ValueError):
+        raise prep.Skip("malformed",
+                        f"entry {pos} lacks vid_name/label/start_frame/end_frame: {str(rec)[:80]}") from None
+    if not 0 <= label < num_classes:
+        raise prep.Skip("malformed", f"clip {name}: label {label} outside 0..{num_classes - 1}")
+    if end < start:
+        raise prep.Skip("malformed", f"clip {name}: end_frame {end} < start_frame {start}")
+    return name, label
+
+
+def convert(path: str, num_classes: int, videos: prep.MediaIndex, problems: prep.Problems,
+            show: bool) -> tuple[list[str], int]:
     data = load_json(path)
     if not isinstance(data, list):
         raise SystemExit(f"error: {path}: expected a JSON array of clips")
-    lines = []
-    for pos, rec in enumerate(progress(data, os.path.basename(path), show), 1):
-        try:
-            name, label = str(rec["vid_name"]), int(rec["label"])
-            start, end = int(rec["start_frame"]), int(rec["end_frame"])
-        except (KeyError, TypeError, ValueError):
-            problems.add("malformed", path, pos,
-                         f"entry {pos} lacks vid_name/label/start_frame/end_frame: {str(rec)[:80]}")
-            continue
-        if not 0 <= label < num_classes:
-            problems.add("malformed", path, pos, f"clip {name}: label {label} outside 0..{num_classes - 1}")
-            continue
-        if end < start:
-            problems.add("malformed", path, pos, f"clip {name}: end_frame {end} < start_frame {start}")
-            continue
-        rel = videos.find(name)
-        if rel is None:
-            problems.add("missing", path, pos, f"clip {name} not found under {videos.root}")
-            continue
-        lines.append(f"{rel} {label}")
-    return lines, len(data)
+    entries = [(pos, (pos, rec)) for pos, rec in enumerate(data, 1)]  # the parser names the entry number
+    return prep.convert_rows(path, entries, videos, problems, show, functools.partial(parse_entry, num_classes))
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = base_parser(__doc__)
-    p.add_argument("--annotations", required=True,
-                   help="folder with Diving48_V2_{train,test}.json and Diving48_vocab.json")
-    p.add_argument("--videos", required=True, help="folder with the <vid_name>.mp4 clips (rgb/)")
+    p = prep.converter_parser(
+        __doc__, ("--annotations", "folder with Diving48_V2_{train,test}.json and Diving48_vocab.json"),
+        "folder with the <vid_name>.mp4 clips (rgb/)")
     a = p.parse_args(argv)
     classes = class_names(os.path.join(a.annotations, FILES["vocab"]))
-    return convert_splits(a, classes, {
+    return prep.convert_splits(a, classes, {
         split: functools.partial(convert, os.path.join(a.annotations, FILES[split]), len(classes))
         for split in ("train", "val")})
 

@@ -22,7 +22,7 @@ import sys
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from data_tools._prepare_helpers import MediaIndex, Problems, base_parser, convert_splits, progress, read_lines
+from data_tools import _prepare_helpers as prep
 
 NUM_ACTIONS = 106
 
@@ -30,7 +30,7 @@ NUM_ACTIONS = 106
 def read_actions(path: str) -> list[str]:
     """action_idx.txt -> names in index order; indices must run 1..K."""
     pairs = []
-    for lineno, text in read_lines(path):
+    for lineno, text in prep.read_lines(path):
         name, _, idx = text.rpartition(" ")
         if not name or not idx.isdigit():
             raise SystemExit(f"error: {path}:{lineno}: expected '<action name> <index>', got {text!r}")
@@ -43,34 +43,29 @@ def read_actions(path: str) -> list[str]:
     return [name for _, name in sorted(pairs)]
 
 
-def convert(path: str, num_classes: int, videos: MediaIndex, problems: Problems, show: bool) -> tuple[list[str], int]:
-    rows = read_lines(path)
-    lines = []
-    for lineno, text in progress(rows, os.path.basename(path), show):
-        parts = text.split()
-        if len(parts) != 4 or not all(x.isdigit() for x in parts[1:]):
-            problems.add("malformed", path, lineno, f"expected '<clip> <action> <verb> <noun>', got {text!r}")
-            continue
-        action = int(parts[1])
-        if not 1 <= action <= num_classes:
-            problems.add("malformed", path, lineno, f"action {action} outside 1..{num_classes}")
-            continue
-        rel = videos.find(parts[0])
-        if rel is None:
-            problems.add("missing", path, lineno, f"clip {parts[0]} not found under {videos.root}")
-            continue
-        lines.append(f"{rel} {action - 1}")
-    return lines, len(rows)
+def parse_row(num_classes: int, text: str) -> tuple[str, int]:
+    """``<clip> <action> <verb> <noun>`` (1-based action) -> ``(clip, 0-based action)``."""
+    parts = text.split()
+    if len(parts) != 4 or not all(x.isdigit() for x in parts[1:]):
+        raise prep.Skip("malformed", f"expected '<clip> <action> <verb> <noun>', got {text!r}")
+    action = int(parts[1])
+    if not 1 <= action <= num_classes:
+        raise prep.Skip("malformed", f"action {action} outside 1..{num_classes}")
+    return parts[0], action - 1
+
+
+def convert(path: str, num_classes: int, videos: prep.MediaIndex, problems: prep.Problems,
+            show: bool) -> tuple[list[str], int]:
+    parse = functools.partial(parse_row, num_classes)
+    return prep.convert_rows(path, prep.read_lines(path), videos, problems, show, parse)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = base_parser(__doc__)
-    p.add_argument("--annotations", required=True, help="folder with action_idx.txt and the split files")
-    p.add_argument("--videos", required=True, help="folder with the trimmed clips (cropped_clips/)")
-    p.add_argument("--split", type=int, choices=(1, 2, 3), default=1, help="official split number")
+    p = prep.converter_parser(__doc__, ("--annotations", "folder with action_idx.txt and the split files"),
+                              "folder with the trimmed clips (cropped_clips/)", official_splits=3)
     a = p.parse_args(argv)
     classes = read_actions(os.path.join(a.annotations, "action_idx.txt"))
-    return convert_splits(a, classes, {
+    return prep.convert_splits(a, classes, {
         out_name: functools.partial(convert, os.path.join(a.annotations, f"{stem}_split{a.split}.txt"), len(classes))
         for out_name, stem in (("train", "train"), ("val", "test"))})
 
