@@ -32,7 +32,8 @@ setup(
     description="Video action recognition: SViT, MViTv2, SV-Mix, H2CN, 2D/3D CNN baselines",
     python_requires=">=3.10",
     packages=find_packages(include=["svit", "svit.*"]),
-    package_data={"svit": ["resources/*.txt", "resources/*.json"]},
+    # **/*.yaml: the config key files (svit/config/defaults.yaml, each part's config.yaml / <part>_config.yaml)
+    package_data={"svit": ["resources/*.txt", "resources/*.json", "**/*.yaml"]},
     include_package_data=True,
     install_requires=INSTALL_REQUIRES,
     extras_require={

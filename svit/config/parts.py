@@ -1,13 +1,14 @@
 """Loads every part before the config tree is assembled: svit's own and the user's plugins.
 
-A registered part declares its keys in a ``config.py`` beside its code, so the tree can only be built
-after those files ran. ``load_parts`` imports, once each:
+A registered part declares its keys in a ``config.yaml`` beside its code, so the tree can only be built
+after those files were registered. ``load_parts`` does, once each:
 
-* the packages whose import fills svit's registries (``PART_PACKAGES``);
-* every ``config.py`` / ``<part>_config.py`` below ``svit/`` (a part's section; found by name, so a
-  new family adds a file);
-* the modules of the ``svit.plugins`` entry-point group of installed distributions;
-* the modules a config lists in ``PLUGINS`` (mmengine's ``custom_imports``), read from the raw yaml
+* import the packages whose import fills svit's registries (``PART_PACKAGES``);
+* register every ``config.yaml`` / ``<part>_config.yaml`` below ``svit/`` (a part's section as data;
+  found by name, so a new family adds a file) and import every ``config.py`` / ``<part>_config.py``
+  (a section whose values are computed, ``svit.config.sections.register_config_section``);
+* import the modules of the ``svit.plugins`` entry-point group of installed distributions;
+* import the modules a config lists in ``PLUGINS`` (mmengine's ``custom_imports``), read from the raw yaml
   and command line before the merge, so a plugin's section exists when its keys are merged.
 
 Modules are imported by name (``importlib``) because the config layer sits below the parts it loads.
@@ -21,6 +22,7 @@ from typing import Iterable
 
 from svit.config.errors import ConfigError
 from svit.config.merge import decode_value
+from svit.config.sections import register_config_yaml
 
 # Packages whose import registers svit's parts (models, data sources, losses, tasks, hooks,
 # test protocols, metrics); each autoloads its modules.
@@ -34,25 +36,31 @@ PART_PACKAGES = (
     "svit.engine.metrics",
 )
 ENTRY_POINT_GROUP = "svit.plugins"
-SECTION_FILE = "config.py"  # or "<part>_config.py" where a folder holds several parts
+SECTION_STEM = "config"  # config.yaml / config.py, or <part>_config.* where a folder holds several parts
 _SVIT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _loaded: set[str] = set()
 
 
-def is_section_file(name: str) -> bool:
-    return name == SECTION_FILE or (name.endswith("_" + SECTION_FILE) and not name.startswith("_"))
+def is_section_file(name: str, suffix: str) -> bool:
+    stem = name[: -len(suffix)] if name.endswith(suffix) else ""
+    return stem == SECTION_STEM or (stem.endswith("_" + SECTION_STEM) and not stem.startswith("_"))
 
 
-def section_modules() -> list[str]:
-    """Dotted names of every section file below ``svit/`` except the config package itself."""
-    names = []
+def section_files(suffix: str) -> list[str]:
+    """Paths relative to the repository (``svit/...``) of every section file ending in ``suffix``
+    (".yaml" or ".py") below ``svit/`` except the config package itself, in walk order."""
+    found = []
     for folder, dirs, files in os.walk(_SVIT_ROOT):
         dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
         rel = os.path.relpath(folder, os.path.dirname(_SVIT_ROOT))
-        if rel == os.path.join("svit", "config"):
-            continue
-        names += [rel.replace(os.sep, ".") + "." + f[:-3] for f in sorted(files) if is_section_file(f)]
-    return names
+        if rel != os.path.join("svit", "config"):
+            found += [os.path.join(rel, f) for f in sorted(files) if is_section_file(f, suffix)]
+    return found
+
+
+def section_modules() -> list[str]:
+    """Dotted names of the Python section files (sections with computed values)."""
+    return [path[:-3].replace(os.sep, ".") for path in section_files(".py")]
 
 
 def import_plugin(name: str, source: str) -> None:
@@ -78,11 +86,15 @@ def entry_point_modules() -> list[tuple[str, str]]:
 
 
 def load_parts(plugins: Iterable[str] = (), source: str = "PLUGINS") -> None:
-    """Imports svit's parts, their config sections, the entry-point plugins, then ``plugins``."""
+    """Imports svit's parts, registers their config sections, imports the entry-point plugins, then ``plugins``."""
     for name in PART_PACKAGES + tuple(section_modules()):
         if name not in _loaded:
             importlib.import_module(name)
             _loaded.add(name)
+    for path in section_files(".yaml"):
+        if path not in _loaded:
+            register_config_yaml(os.path.join(os.path.dirname(_SVIT_ROOT), path))
+            _loaded.add(path)
     for name, where in entry_point_modules():
         import_plugin(name, where)
     for name in plugins:

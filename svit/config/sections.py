@@ -1,36 +1,47 @@
 """Config sections declared beside the parts that read them, and key choices owned by registries.
 
-A part (a model family, a task, a hook, a data source) writes its keys in a small ``config.py`` next
-to its code::
+A part (a model family, a task, a hook, a data source) writes its keys as data, in a commented yaml
+file next to its code (``config.yaml``, or ``<part>_config.yaml`` where a folder holds several parts;
+read by ``svit.config.key_file``: every key has its documentation in the comment lines above it)::
 
-    @register_config_section("MVIT")
-    def mvit_section(c: CfgNode) -> None:
-        # Pooling operator of the attention pooling: conv, max, avg.
-        c.MODE = "conv"
+    # The MVIT section: the MViTv2 backbone (svit/models/mvit/model.py).
+    MVIT:
+      # Pooling operator of the attention pooling: conv, max, avg.
+      MODE: "conv"
 
-``svit.config.get_cfg`` builds the tree from the shared keys of ``defaults.py`` plus every registered
-section (PySlowFast's ``add_custom_config``, detectron2's ``add_<project>_config``), so a plugin's
-section exists before a yaml naming its keys is merged. Keys whose allowed values are the names of a
+``svit.config.parts`` registers svit's own files by name; a plugin registers its file with one line,
+``register_config_yaml(Path(__file__).with_name("config.yaml"))``. A section whose values must be
+computed keeps the Python form, ``@register_config_section("NAME")`` on ``fn(node)`` setting
+``node.KEY = value`` with a comment above each line.
+
+``svit.config.get_cfg`` builds the tree from the shared keys (``svit/config/defaults.yaml``) plus every
+registered section (PySlowFast's ``add_custom_config``, detectron2's ``add_<project>_config``), so a
+plugin's section exists before a yaml naming its keys is merged. Keys whose allowed values are the names of a
 registry (``DATA.DECODING_BACKEND``, ``TEST.PROTOCOL``) are checked against that registry, registered
 here by the module that owns it, instead of a second hand-kept list in ``validate.py``.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Collection
 
 from fvcore.common.config import CfgNode
 
 from svit.config.errors import ConfigError
+from svit.config.key_file import read_key_file
 
 
 @dataclass(frozen=True)
 class ConfigSection:
-    """One top-level section: its name, the function filling it and the module declaring it."""
+    """One top-level section: its name, the function filling it and the module declaring it (for a yaml
+    file, its dotted name without the suffix, e.g. ``svit.models.vivit.config``, and ``path`` the file)."""
 
     name: str
     add: Callable[[CfgNode], None]
     module: str
+    path: str = ""
 
 
 CONFIG_SECTIONS: dict[str, ConfigSection] = {}
@@ -38,19 +49,59 @@ CONFIG_SECTIONS: dict[str, ConfigSection] = {}
 KEY_CHOICES: dict[str, tuple[Collection[str], tuple[str, ...]]] = {}
 
 
+def _register(section: ConfigSection) -> None:
+    """Adds ``section``; the same name from another module is an error (a re-import registers again)."""
+    old = CONFIG_SECTIONS.get(section.name)
+    if old is not None and old.module != section.module:
+        raise ConfigError(
+            f"Config section '{section.name}' is declared twice: by {old.module} and by {section.module}."
+        )
+    CONFIG_SECTIONS[section.name] = section
+
+
 def register_config_section(name: str) -> Callable[[Callable[[CfgNode], None]], Callable[[CfgNode], None]]:
-    """Decorator registering ``fn(node)`` as the filler of top-level section ``name``."""
+    """Decorator registering ``fn(node)`` as the filler of top-level section ``name`` (computed values)."""
 
     def deco(fn: Callable[[CfgNode], None]) -> Callable[[CfgNode], None]:
-        old = CONFIG_SECTIONS.get(name)
-        if old is not None and old.module != fn.__module__:  # a re-imported module may register again
-            raise ConfigError(
-                f"Config section '{name}' is declared twice: by {old.module} and by {fn.__module__}."
-            )
-        CONFIG_SECTIONS[name] = ConfigSection(name, fn, fn.__module__)
+        _register(ConfigSection(name, fn, fn.__module__))
         return fn
 
     return deco
+
+
+def register_config_yaml(path: str | os.PathLike) -> list[str]:
+    """Registers every top-level section of the commented yaml file ``path``; returns their names.
+
+    The file is read once, here: a key without its comment or a malformed file fails at registration,
+    naming the file and the key."""
+    tree, module = read_key_file(path), dotted_name(path)
+    for name, node in tree.items():
+        if not isinstance(node, CfgNode):
+            raise ConfigError(f"{os.fspath(path)}: top-level key {name} must be a section (a mapping of keys); "
+                              "run-wide keys are shared ones (svit/config/defaults.yaml).")
+    for name, node in tree.items():
+        _register(ConfigSection(name, _filler(node), module, os.fspath(path)))
+    return list(tree)
+
+
+def _filler(node: CfgNode) -> Callable[[CfgNode], None]:
+    """``add(c)`` filling a fresh node with a copy of ``node``'s keys (each tree owns its lists)."""
+
+    def add(c: CfgNode) -> None:
+        c.update(node.clone())
+
+    return add
+
+
+def dotted_name(path: str | os.PathLike) -> str:
+    """``svit/models/vivit/config.yaml`` -> ``svit.models.vivit.config``: the file's package (the folders
+    above it holding an ``__init__.py``) and its stem."""
+    path = Path(path).resolve()
+    parts, folder = [path.stem], path.parent
+    while (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts)
 
 
 def add_sections(cfg: CfgNode) -> CfgNode:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from svit.config import ConfigError, get_cfg
-from svit.config.parts import plugins_of, section_modules
+from svit.config.parts import plugins_of, section_files
 
 
 def test_plugins_come_from_the_yaml_and_the_command_line_wins():
@@ -23,6 +23,6 @@ def test_a_missing_plugin_module_names_itself_and_its_source():
 
 
 def test_section_files_are_found_by_name():
-    mods = section_modules()
-    assert "svit.models.mvit.config" in mods and "svit.engine.tasks.svit_cotrain_config" in mods
-    assert not any(m.startswith("svit.config.") for m in mods)
+    files = section_files(".yaml")
+    assert "svit/models/mvit/config.yaml" in files and "svit/engine/tasks/svit_cotrain_config.yaml" in files
+    assert not any(f.startswith("svit/config/") for f in files)
