@@ -64,7 +64,7 @@ def _mapping(loader: _KeyLoader, node: yaml.MappingNode, lines: list[str], where
     out = CfgNode()
     for key_node, value_node in node.value:
         line = key_node.start_mark.line
-        key = key_node.value if key_node.tag == "tag:yaml.org,2002:str" else None
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None  # its text: ON is a name here
         if not isinstance(key, str) or not KEY_NAME.match(key):
             raise ConfigError(f"{where}:{line + 1}: key {prefix}{key_node.value} must be an upper-case name "
                               "(A-Z, 0-9, _).")
