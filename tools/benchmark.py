@@ -7,7 +7,7 @@ Subcommands:
   --backends entry (frames = JPEG folders, pyav = webm). Data: --data-dir (an SSv2-layout folder),
   or a synthetic dataset generated at --size pixels into --synthetic-dir (reused when complete).
 * ``model``: training-step / evaluation clips/s, peak memory, MFU and kernel launches per step, over
-  batch sizes, --amp off|bf16|fp16, with or without --compile (``svit.utils.bench_model``).
+  batch sizes, --amp off|bf16|fp16, with or without --compile (``svit.apps.bench_model``).
 * ``bound``: for each family (config), whether training is loader-bound at W data workers per GPU:
   one worker's training-pipeline clips/s x W against the model's training clips/s (from a
   ``model --json`` file measured on the GPU, or measured here).
@@ -104,7 +104,7 @@ def run_data_benchmark(args) -> list[dict]:
 
 
 def run_model(args):
-    from svit.utils.bench_model import run_model_benchmark
+    from svit.apps.bench_model import run_model_benchmark
 
     return run_model_benchmark(args)
 
@@ -146,7 +146,7 @@ def run_bound(args) -> list[dict]:
         rate = _best_train_rate(model_rows, name)
         source = args.model_json
         if rate is None:
-            from svit.utils.bench_model import run_model_benchmark
+            from svit.apps.bench_model import run_model_benchmark
 
             m_args = build_parser().parse_args(["model", "--cfg", cfg_file, "--batch-size", str(args.batch_size),
                                                 "--modes", "train", "--amp", args.amp, "--no-flops", "--no-profile",

@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from svit.apps.ensemble import RESULTS_FILE, SCORES_OUT_FILE, ensemble_runs  # noqa: E402
 from svit.utils.cli import add_json_arg, json_to_stdout, write_json  # noqa: E402
-from svit.utils.ensemble import RESULTS_FILE, SCORES_OUT_FILE, ensemble_runs  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:

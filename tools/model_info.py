@@ -10,8 +10,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from svit.config import ConfigError, load_config  # noqa: E402
+from svit.engine.model_info import model_stats  # noqa: E402
+from svit.models import build_model  # noqa: E402
 from svit.utils.cli import add_cfg_args, add_json_arg, json_to_stdout, parse_known, write_json  # noqa: E402
-from svit.utils.model_stats import model_stats  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +29,7 @@ def main(argv=None) -> int:
     except ConfigError as e:
         print(f"Config error: {e}", file=sys.stderr)
         return 2
-    stats = model_stats(cfg)
+    stats = model_stats(cfg, build_model(cfg))
     if not json_to_stdout(args):
         print(f"model: {cfg.MODEL.MODEL_NAME}")
         print(f"params: {stats['params']:,}")

@@ -13,7 +13,7 @@ the catalogue names the config can use (svit/weights/entries.py; ``python tools/
 the file the config expects (``configs/model_zoo_meta.yaml``; else TRAIN.CHECKPOINT_FILE_PATH).
 
 Cost: parameters are counted on PyTorch's meta device when the builder allows it (no memory, no
-compute). FLOPs are fvcore's trace (``svit.utils.model_stats.flop_count``, with the op handles that
+compute). FLOPs are fvcore's trace (``svit.utils.flops.flop_count``, with the op handles that
 fvcore's table lacks: fused attention, broadcast matmul, baddbmm, 1-D/3-D resampling) of one view on
 ``--device`` (cpu by default; ``--device cuda`` builds the model on the GPU and traces it there, the
 way to count models too large for the CPU, e.g. the 4.5 B-parameter EVA-E/14 of Side4Video). A
@@ -44,7 +44,8 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from svit.config import load_config  # noqa: E402
-from svit.utils.model_stats import count_params, flop_count, input_frames, test_view_input  # noqa: E402
+from svit.models.input_size import input_frames, test_view_input  # noqa: E402
+from svit.utils.flops import count_params, flop_count  # noqa: E402
 from svit.weights import WEIGHT_KEYS, entries_for_config  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -170,7 +171,7 @@ def fvcore_gflops(cfg, device: str) -> float:
     del model
     if report.uncounted:
         raise RuntimeError(f"fvcore has no handle for {sorted(report.uncounted)}: register one in "
-                           "svit/utils/model_stats.py OP_HANDLES (or NOT_COUNTED if it has no multiply-adds)")
+                           "svit/utils/flops.py OP_HANDLES (or NOT_COUNTED if it has no multiply-adds)")
     return report.total / 1e9
 
 

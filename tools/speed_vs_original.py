@@ -4,7 +4,7 @@
 The original is built from its own source tree (``--original-root``: a checkout of eladb3/SViT, whose
 ``slowfast`` package and ``configs/ssv2.yaml`` are used) with the same ``KEY VALUE`` overrides as ours
 (the config keys are PySlowFast's in both). Each variant is measured with the same timing code as
-``tools/benchmark.py model`` (``svit.utils.bench_model.benchmark_one``: warm-up, CUDA events, peak
+``tools/benchmark.py model`` (``svit.apps.bench_model.benchmark_one``: warm-up, CUDA events, peak
 memory, kernel launches), so ratios come from one run on one device:
 
 * ``original-fp16`` / ``original-bf16``: the original model under autocast (its recipe trains in fp16);
@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     p.add_argument("overrides", nargs="*", metavar="KEY VALUE", help="overrides applied to both configs")
     args = parse_known(p, argv)  # KEY VALUE pairs anywhere on the line (svit.utils.cli.split_overrides)
 
-    from svit.utils.bench_model import benchmark_one, lookup_peak_tflops
+    from svit.apps.bench_model import benchmark_one, lookup_peak_tflops
 
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
@@ -373,7 +373,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                     print(f"{variant:<18}{mode:<6}{batch:>4}{row['clips_per_s']:>9.2f} clips/s  {mem:>9}  "
                           f"kernels {row['kernels_per_step']}  warm-up {row['warmup_s']:.1f} s", flush=True)
         if args.top_kernels and variant == "ours-bf16":
-            from svit.utils.bench_model import _autocast
+            from svit.apps.bench_model import _autocast
 
             x = torch.randn(args.profile_batch, 3, cfg.DATA.NUM_FRAMES, cfg.DATA.TRAIN_CROP_SIZE,
                             cfg.DATA.TRAIN_CROP_SIZE, device=device)

@@ -13,7 +13,7 @@
    ``--tol`` (max abs), or whose logits differ by more than ``--tol`` relative to their largest value,
    is refused (no timing: the speed would not be of the same function);
 4. forward (eval, no grad) and forward + cross-entropy + backward + AdamW step (train) of both are
-   timed with the code of ``tools/benchmark.py model`` (``svit.utils.bench_model.benchmark_one``) on
+   timed with the code of ``tools/benchmark.py model`` (``svit.apps.bench_model.benchmark_one``) on
    the same input, the two sides interleaved (original, ours, original, ours, ...) so that load from
    other processes hits both alike. The summary row's ``speedup`` is original seconds / our seconds
    per step (>1: ours is faster), from the medians over the repeats; ``cpu_speedup`` the same from
@@ -79,7 +79,7 @@ def load_original_weights(family: Family, original: OriginalCall, ours: nn.Modul
 def check_equal(original: nn.Module, ours: nn.Module, cfg, tol: float) -> dict[str, float]:
     """fp32 eval logits of both on one random batch of two clips: max |Δ probability| and max |Δ logit|
     relative to the largest logit. ``ok`` is False when either exceeds ``tol``."""
-    from svit.utils.model_stats import input_frames
+    from svit.models.input_size import input_frames
 
     x = torch.randn(2, cfg.DATA.INPUT_CHANNEL_NUM[0], input_frames(cfg), cfg.DATA.TEST_CROP_SIZE,
                     cfg.DATA.TEST_CROP_SIZE, generator=torch.Generator().manual_seed(3))
@@ -101,7 +101,7 @@ def time_pair(original: nn.Module, ours: nn.Module, cfg, batch: int, modes: list
               iters: int, device: torch.device) -> list[dict[str, Any]]:
     """Rows of both sides, interleaved: per mode, ``repeats`` rounds of (original, ours), the side that
     goes first alternating by round, each a ``benchmark_one`` row (warm-up + ``iters`` timed steps)."""
-    from svit.utils.bench_model import benchmark_one
+    from svit.apps.bench_model import benchmark_one
 
     rows = []
     for mode in modes:

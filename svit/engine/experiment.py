@@ -25,6 +25,7 @@ from svit.config.errors import ConfigError
 from svit.data.loader import build_dataset
 from svit.engine.compile import apply_model_speed_options
 from svit.engine.ema import EmaStateError, ModelEma, check_ema_config
+from svit.engine.model_info import log_model_info
 from svit.engine.names import check_registered_names
 from svit.engine.part_checks import check_part_configs
 from svit.engine.tasks import build_task
@@ -32,7 +33,6 @@ from svit.models import build_model
 from svit.models.prepare import resolve_model_config
 from svit.utils.atomic import atomic_write_text
 from svit.utils.distributed import is_main_process
-from svit.utils.model_stats import log_model_info
 from svit.utils.seed import seed_everything
 
 logger = logging.getLogger("svit.experiment")

@@ -125,7 +125,7 @@ def test_stats_lines_average_the_log_period(tmp_path):
 def test_log_model_info_reports_params_and_gflops(tmp_path, caplog):
     import logging
 
-    from svit.utils.model_stats import log_model_info
+    from svit.engine.model_info import log_model_info
 
     cfg = load_config(None, engine_toy.toy_opts(str(tmp_path)))
     model = engine_toy.TinyLinear(cfg)

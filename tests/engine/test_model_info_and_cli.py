@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 
 from svit.models.registry import MODEL_REGISTRY
-from svit.utils.model_stats import count_params, gflops
+from svit.utils.flops import count_params, gflops
 
 REPO = Path(__file__).resolve().parents[2]
 

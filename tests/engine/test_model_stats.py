@@ -11,8 +11,10 @@ import torch
 import torch.nn as nn
 
 from svit.config import get_cfg
+from svit.engine.model_info import model_stats
+from svit.models import build_model
 from svit.models.registry import MODEL_REGISTRY
-from svit.utils.model_stats import count_params, gflops, model_stats
+from svit.utils.flops import count_params, gflops
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -100,9 +102,9 @@ def test_h2cn_view_has_its_snippet_frames_and_is_counted():
     """H2CN takes NUM_FRAMES segments x FRAMES_PER_SEGMENT frames: the counted view (and the benchmark's
     clip) must have all of them, else its forward refuses the clip and no GFLOPs are logged."""
     from svit.config import load_config
-    from svit.utils.model_stats import input_frames, test_view_input
+    from svit.models.input_size import input_frames, test_view_input
 
     cfg = load_config("configs/synthetic/h2cn_tiny.yaml", [])
     assert cfg.DATA.FRAMES_PER_SEGMENT > 1
     assert test_view_input(cfg).shape[2] == input_frames(cfg) == cfg.DATA.NUM_FRAMES * cfg.DATA.FRAMES_PER_SEGMENT
-    assert model_stats(cfg)["gflops"] > 0
+    assert model_stats(cfg, build_model(cfg))["gflops"] > 0

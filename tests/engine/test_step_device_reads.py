@@ -56,7 +56,7 @@ def test_model_training_step_reads_nothing_on_the_host(family):
     converts a tensor to a Python value: no data-dependent branch waits for the device."""
     from svit.engine.compile import apply_model_speed_options
     from svit.models import build_model
-    from svit.utils.model_stats import input_frames
+    from svit.models.input_size import input_frames
 
     assert len(_TINY) >= 16  # the glob found the configs (16 families today)
     cfg = load_config(str(_SYNTHETIC / f"{family}_tiny.yaml"), [])

@@ -22,7 +22,7 @@ from svit.models.layers.depthwise_conv3d import (
     use_grouped_weight_grad,
 )
 from svit.models.mvit.attention import _build_pool
-from svit.utils.model_stats import flop_count
+from svit.utils.flops import flop_count
 
 # name: (input shape N,C,T,H,W; multiplier; kernel; stride; padding; dilation; bias; channels-last input)
 FAMILY_SHAPES = {

@@ -9,7 +9,7 @@ from svit.models import build_model
 from svit.models.swin import VIDEO_SWIN_ARCHS, VideoSwin
 from svit.models.swin.rel_pos import relative_position_index
 from svit.models.swin.windows import clip_window, shift_mask
-from svit.utils.model_stats import gflops
+from svit.utils.flops import gflops
 
 
 def tiny(**kw) -> VideoSwin:

@@ -9,7 +9,7 @@ from svit.checkpoint import CheckpointError, load_checkpoint
 from svit.config.defaults import get_cfg
 from svit.models import build_model
 from svit.models.uniformer import UNIFORMER_DEPTHS, UniFormer
-from svit.utils.model_stats import gflops
+from svit.utils.flops import gflops
 
 TINY = dict(depth=(1, 1, 2, 1), embed_dim=(16, 32, 64, 64), head_dim=32, drop_path_rate=0.0)
 

@@ -10,7 +10,7 @@ from svit.checkpoint import CheckpointError, load_checkpoint
 from svit.config.defaults import get_cfg
 from svit.models import build_model
 from svit.models.vivit import ViViT
-from svit.utils.model_stats import gflops
+from svit.utils.flops import gflops
 
 TINY = dict(embed_dim=32, depth=2, temporal_depth=2, num_heads=2, drop_path_rate=0.0)
 

@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.join(REPO, "tools"))
 
 import benchmark  # noqa: E402
 
-from svit.utils import bench_model  # noqa: E402
+from svit.apps import bench_model  # noqa: E402
 
 MICRO = ["MVIT.DEPTH", "3", "MVIT.EMBED_DIM", "16", "MVIT.DIM_MUL", "[[1, 2.0]]", "MVIT.HEAD_MUL", "[[1, 2.0]]",
          "MVIT.POOL_Q_STRIDE", "[[0, 1, 1, 1], [1, 1, 2, 2], [2, 1, 1, 1]]", "MVIT.POOL_KV_STRIDE_ADAPTIVE",

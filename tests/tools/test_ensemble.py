@@ -1,4 +1,4 @@
-"""tools/ensemble.py and svit.utils.ensemble on tiny hand-made test_scores.npz files."""
+"""tools/ensemble.py and svit.apps.ensemble on tiny hand-made test_scores.npz files."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from svit.utils.ensemble import ensemble_runs
+from svit.apps.ensemble import ensemble_runs
 
 REPO = Path(__file__).resolve().parents[2]
 LABELS = {"a": 0, "b": 1, "c": 2, "d": 2, "z": 1}

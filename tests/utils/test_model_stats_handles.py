@@ -1,4 +1,4 @@
-"""The fvcore op handles of ``svit.utils.model_stats``: tiny modules whose multiply-adds are counted by
+"""The fvcore op handles of ``svit.utils.flops``: tiny modules whose multiply-adds are counted by
 hand (fvcore's convention: one multiply-add = one flop; elementwise ops, pooling and data movement
 count zero), and the report of ops that no handle covers."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from svit.utils.model_stats import flop_count, gflops
+from svit.utils.flops import flop_count, gflops
 
 
 class Fn(nn.Module):

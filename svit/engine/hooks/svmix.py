@@ -54,13 +54,13 @@ from svit.engine.hooks.registry import HOOK_REGISTRY, hook_names
 from svit.engine.lr_policy import base_lr, lr_at_epoch
 from svit.engine.part_checks import clips_per_process_step, require
 from svit.engine.tasks.base import logits_of
+from svit.models.input_size import input_frames
 from svit.svmix.features import clip_features, unwrap
 from svit.svmix.losses import soft_target_cross_entropy
 from svit.svmix.masks import feature_scales
 from svit.svmix.mix import SVMixParams, svmix_batch
 from svit.svmix.sampling import draw_step
 from svit.svmix.selector import SelectiveModule
-from svit.utils.model_stats import input_frames
 
 LR_SCHEDULES = ("main", "constant", "as_shipped")
 # Hooks that write soft ``targets`` from the hard labels: with svmix, one of the two would be lost.

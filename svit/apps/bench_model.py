@@ -27,8 +27,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from svit.config import load_config
+from svit.engine.compile import apply_model_speed_options
+from svit.engine.cuda_graphs import CudaGraphForward
 from svit.models import build_model
-from svit.utils.model_stats import input_frames
+from svit.models.input_size import input_frames
+from svit.utils.flops import gflops
 from svit.utils.run_info import cpu_model
 
 AMP_DTYPES = {"off": None, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -46,8 +50,6 @@ LAUNCH_CALLS = ("cudaLaunchKernel", "cudaLaunchKernelExC", "cuLaunchKernel", "cu
 
 
 def _load_cfg(cfg_file: str, opts: list[str] | None):
-    from svit.config import load_config
-
     return load_config(cfg_file, opts or [])
 
 
@@ -157,8 +159,6 @@ def count_launches(fn: Callable[[], None], device: torch.device) -> dict[str, in
 
 def gmacs_per_clip(model: nn.Module, clip_shape: tuple[int, ...], device: torch.device) -> float | None:
     """fvcore multiply-adds (G) of one clip through the (uncompiled) model, or ``None`` if fvcore fails."""
-    from svit.utils.model_stats import gflops
-
     try:
         return gflops(model, torch.zeros(1, *clip_shape, device=device))
     except Exception as e:  # noqa: BLE001 - MFU is then reported as None, the timing still stands
@@ -219,8 +219,6 @@ def benchmark_one(model: nn.Module, runner: nn.Module, cfg, batch: int, mode: st
     else:
         model.eval()
         if cuda_graphs and device.type == "cuda":
-            from svit.engine.cuda_graphs import CudaGraphForward
-
             runner = CudaGraphForward(runner, AMP_DTYPES[amp])
 
         def fn() -> None:
@@ -257,8 +255,6 @@ def run_model_benchmark(args: Namespace) -> list[dict[str, Any]]:
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = bool(getattr(args, "cudnn_benchmark", False))
     torch.manual_seed(0)
-    from svit.engine.compile import apply_model_speed_options
-
     model = apply_model_speed_options(cfg, build_model(cfg)).to(device)
     n_params = sum(p.numel() for p in model.parameters())
     device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()

@@ -1,4 +1,8 @@
-"""Parameter counts and fvcore GFLOPs of one test view, for any registered model.
+"""Parameter counts and fvcore FLOPs of any ``nn.Module`` on given inputs.
+
+Knows nothing of svit's models or configs, so both the engine (the count logged at the start of a
+run, ``svit.engine.model_info``) and the tools (``tools/model_info.py``, ``tools/model_zoo.py``,
+``tools/benchmark.py``'s MFU) use it from here.
 
 fvcore traces the model with torch.jit; models that return dicts are wrapped to return a tuple of
 their tensors. fvcore's convention (PySlowFast, Video Swin, UniFormer report theirs this way): one
@@ -20,7 +24,6 @@ from typing import Any
 
 import torch
 import torch.nn as nn
-from fvcore.common.config import CfgNode
 
 
 class _TensorOutputs(nn.Module):
@@ -143,19 +146,6 @@ def count_params(model: nn.Module) -> tuple[int, int]:
     return total, trainable
 
 
-def input_frames(cfg: CfgNode) -> int:
-    """Frames of one input clip: DATA.NUM_FRAMES x DATA.FRAMES_PER_SEGMENT (H2CN's snippets of consecutive
-    frames per segment; 1 for every other family)."""
-    return int(cfg.DATA.NUM_FRAMES) * max(1, int(cfg.DATA.FRAMES_PER_SEGMENT))
-
-
-def test_view_input(cfg: CfgNode) -> torch.Tensor:
-    """A zero clip ``(1, C, input_frames, TEST_CROP_SIZE, TEST_CROP_SIZE)``."""
-    c = cfg.DATA.INPUT_CHANNEL_NUM[0]
-    s = cfg.DATA.TEST_CROP_SIZE
-    return torch.zeros(1, c, input_frames(cfg), s, s)
-
-
 @dataclass
 class FlopReport:
     """fvcore's count of one forward: ``total`` flops (multiply-adds), flops ``by_operator``, and
@@ -197,36 +187,3 @@ def flop_count(model: nn.Module, inputs: torch.Tensor) -> FlopReport:
 def gflops(model: nn.Module, inputs: torch.Tensor) -> float:
     """fvcore FLOPs (one multiply-add = one flop, fvcore's convention) in units of 1e9."""
     return flop_count(model, inputs).total / 1e9
-
-
-def model_stats(cfg: CfgNode, model: nn.Module | None = None) -> dict[str, Any]:
-    """{"params", "trainable_params", "gflops"} of the configured model for one test view."""
-    if model is None:
-        import svit.models  # noqa: F401
-        from svit.models import build_model
-
-        model = build_model(cfg)
-    total, trainable = count_params(model)
-    param = next(model.parameters(), None)
-    x = test_view_input(cfg).to(param.device if param is not None else "cpu")  # model may be on GPU
-    return {"params": total, "trainable_params": trainable, "gflops": gflops(model, x)}
-
-
-def log_model_info(cfg: CfgNode, model: nn.Module, logger: logging.Logger) -> dict[str, Any] | None:
-    """Logs parameters and GFLOPs at the start of a run (LOG_MODEL_INFO).
-
-    Counting FLOPs traces the model; a model the tracer cannot handle must not stop a training
-    run, so failures are logged as a warning and the parameter count is still reported.
-    """
-    total, trainable = count_params(model)
-    try:
-        stats = model_stats(cfg, model)
-    except Exception as e:  # noqa: BLE001 - informative only
-        logger.warning("Model %s: %.2f M params (%.2f M trainable); GFLOPs not counted: %s: %s",
-                       cfg.MODEL.MODEL_NAME, total / 1e6, trainable / 1e6, type(e).__name__, e)
-        return None
-    logger.info("Model %s: %.2f M params (%.2f M trainable), %.3f GFLOPs per view (1x%d x %d x %dx%d)",
-                cfg.MODEL.MODEL_NAME, total / 1e6, trainable / 1e6, stats["gflops"],
-                cfg.DATA.INPUT_CHANNEL_NUM[0], input_frames(cfg), cfg.DATA.TEST_CROP_SIZE,
-                cfg.DATA.TEST_CROP_SIZE)
-    return stats

@@ -22,6 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from svit.engine.results import compute_metrics
 from svit.utils.atomic import atomic_open, atomic_write_text
 
 SCORES_FILE = "test_scores.npz"
@@ -115,8 +116,6 @@ def fuse_scores(scores: Sequence[np.ndarray], weights: Sequence[float] | None = 
 def accuracy_metrics(scores: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
     """top1 / top5 / mean class accuracy (%) over labelled videos (label -1 is left out and counted),
     with exactly the test phase's definitions (``svit.engine.results.compute_metrics``)."""
-    from svit.engine.results import compute_metrics
-
     known = labels >= 0
     out: dict[str, Any] = {"num_labelled": int(known.sum()), "num_unlabelled": int((~known).sum())}
     if not known.any():
