@@ -4,13 +4,14 @@ A resumable checkpoint is ``{"model_state", "optimizer_state", "scaler_state", "
 "task_state"}`` with ``cfg`` as a yaml string, so ``torch.load(weights_only=True)`` reads it: no
 pickled code is ever executed when loading ours or anyone else's file. Files are written atomically
 (svit.utils.atomic): a crash mid-save never leaves a truncated file under the final name, and
-``last_checkpoint`` only considers complete names.
+``svit.run_folder.last_checkpoint`` only considers complete names (where a run's checkpoints live is
+the run folder's layout, svit/run_folder.py). Foreign files are converted by the checkpoint adapters
+of ``ADAPTER_REGISTRY``, which the model families fill.
 """
 from __future__ import annotations
 
 import logging
 import os
-import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -19,46 +20,13 @@ from typing import Any, Iterable, Mapping, Sequence
 import torch
 import torch.nn as nn
 
-from svit.checkpoint_files import describe_contents, unreadable_message
+from svit.checkpoint_files import CheckpointError, describe_contents, unreadable_message
 from svit.utils.atomic import atomic_open
+from svit.utils.distributed import is_main_process
+from svit.utils.registry import Registry
+from svit.weights import resolve
 
 logger = logging.getLogger("svit.checkpoint")
-
-CHECKPOINT_SUBDIR = "checkpoints"
-_NAME_RE = re.compile(r"^checkpoint_epoch_(\d{5,})\.pyth$")
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint file is missing, unreadable or does not fit the model; the message names it."""
-
-
-def checkpoint_dir(output_dir: str) -> str:
-    return os.path.join(output_dir, CHECKPOINT_SUBDIR)
-
-
-def checkpoint_path(output_dir: str, epoch: int) -> str:
-    """``OUTPUT_DIR/checkpoints/checkpoint_epoch_{epoch:05d}.pyth`` (epoch = completed epochs)."""
-    return os.path.join(checkpoint_dir(output_dir), f"checkpoint_epoch_{epoch:05d}.pyth")
-
-
-def list_checkpoints(output_dir: str) -> list[str]:
-    """Complete checkpoints in ``output_dir``, oldest first (temp files are ignored)."""
-    d = checkpoint_dir(output_dir)
-    if not os.path.isdir(d):
-        return []
-    found = []
-    for name in os.listdir(d):
-        m = _NAME_RE.match(name)
-        if m:
-            found.append((int(m.group(1)), os.path.join(d, name)))
-    return [p for _, p in sorted(found)]
-
-
-def last_checkpoint(output_dir: str) -> str | None:
-    """The newest complete checkpoint, or None."""
-    ckpts = list_checkpoints(output_dir)
-    return ckpts[-1] if ckpts else None
-
 
 def unwrap(model: nn.Module) -> nn.Module:
     """The module inside DistributedDataParallel (or the model itself)."""
@@ -112,8 +80,6 @@ def read_checkpoint(path: str) -> Any:
     OpenAI CLIP ``.pt``) the state dict of ``torch.jit.load`` (tensors as stored, fp16 stays fp16).
     CheckpointError naming the file on failure. ``path`` may also be a catalogue name or a URL
     (svit.weights.resolve downloads it once and returns the cached file)."""
-    from svit.weights import resolve
-
     path = str(resolve(path))
     if not os.path.isfile(path):
         raise CheckpointError(f"Checkpoint not found: {path}")
@@ -219,8 +185,6 @@ class LoadReport:
     def log(self) -> None:
         """The summary line on rank 0; a WARNING when a tensor outside the head (within ``scope``: a CLIP
         file leaves the side network to its init on purpose) was not loaded."""
-        from svit.utils.distributed import is_main_process
-
         if not is_main_process():  # every rank loads the same file: report it once
             return
         not_head = [k for k in self.missing + self.unexpected + [s[0] for s in self.skipped]
@@ -272,6 +236,12 @@ def check_coverage(report: LoadReport, own: Mapping[str, torch.Tensor], min_load
 
 PLAIN_TYPES = ("auto", "pytorch", "", None)
 
+# Checkpoint adapters by TRAIN/TEST.CHECKPOINT_TYPE name: ``adapt(state, model, report) -> state``
+# (the contract: svit/models/adapters/registry.py). The registry lives here, below the models, so that
+# loading looks adapters up without importing them; each adapter registers itself when its family is
+# imported (``import svit.models`` imports them all, as building any model does).
+ADAPTER_REGISTRY = Registry("checkpoint adapter")
+
 
 def _types(checkpoint_type: str | Sequence[str] | None) -> list[str]:
     """One adapter name or a sequence of them (applied in order), plain types removed."""
@@ -294,16 +264,13 @@ def adapt_state_dict(
     state = strip_prefix(state)
     state = rename_keys(state, replace_patterns)
     names = _types(checkpoint_type)
-    if names:
-        from svit.models.adapters import ADAPTER_REGISTRY
-
-        for name in names:
-            if name not in ADAPTER_REGISTRY:
-                raise CheckpointError(
-                    f"CHECKPOINT_TYPE '{name}' has no registered adapter; known: "
-                    f"{ADAPTER_REGISTRY.names()} (or 'pytorch')."
-                )
-            state = ADAPTER_REGISTRY.get(name)(state, target, report)
+    for name in names:
+        if name not in ADAPTER_REGISTRY:
+            raise CheckpointError(
+                f"CHECKPOINT_TYPE '{name}' has no registered adapter; known: "
+                f"{ADAPTER_REGISTRY.names()} (or 'pytorch')."
+            )
+        state = ADAPTER_REGISTRY.get(name)(state, target, report)
     hook = getattr(target, "adapt_checkpoint_state", None)
     if callable(hook):
         state = hook(state, report)

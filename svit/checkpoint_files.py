@@ -6,6 +6,8 @@ workaround svit never takes. So when a file cannot be read, the error is built h
 path, what the file looks like from its first bytes (empty, text, a truncated zip, a pickle that
 needs a Python global, ...) and what svit expected. ``describe_contents`` says what a readable
 checkpoint holds (its stored ``cfg`` names the model), for errors about a file that does not fit.
+``CheckpointError`` is defined here, below both svit.checkpoint and svit.weights (whose WeightsError
+is one), so neither imports the other to raise it.
 """
 from __future__ import annotations
 
@@ -18,6 +20,10 @@ import torch
 
 EXPECTED = "expected a PyTorch weights file (torch.save zip or legacy pickle) or a TorchScript archive"
 _GLOBAL_RE = re.compile(r"(?:Unsupported global: GLOBAL|global) ([A-Za-z_][\w.]*)")
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file is missing, unreadable or does not fit the model; the message names it."""
 
 
 def sniff(path: str) -> str:

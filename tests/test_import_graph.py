@@ -42,8 +42,6 @@ LAYERS: dict[str, int] = {
 KNOWN_UPWARD: set[tuple[str, str]] = {
     # the checkpoint <-> adapters loop (svit/checkpoint.py and svit/models/adapters are being edited)
     ("svit.checkpoint", "svit.models.adapters"),
-    # config's argument parser uses utils.cli, which reads config.defaults (function-level import)
-    ("svit.config.args", "svit.utils.cli"),
 }
 # Files whose function-level imports are still uncommented (being edited by others; next round).
 UNCOMMENTED_OK = {"svit/checkpoint.py", "svit/models/adapters/clip.py", "svit/models/adapters/inflate.py",

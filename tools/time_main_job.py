@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from svit.config.errors import ConfigError  # noqa: E402  (after the path above)
+from svit.run_folder import PER_CLASS_ACCURACY_FILE, TEST_RESULTS_FILE  # noqa: E402
 
 DEFAULT_CFG = "configs/synthetic/svit_tiny.yaml"
 # Class pairs of the synthetic dataset that differ only in temporal order (svit/data/synthetic/classes.py),
@@ -50,14 +51,14 @@ def children_cpu_seconds() -> float:
 
 def read_results(run_dir: Path) -> dict[str, Any]:
     """top1 / top5 / mean class accuracy and the per-class accuracy (class index -> %) of one run."""
-    path = run_dir / "test_results.json"
+    path = run_dir / TEST_RESULTS_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: the run did not finish its test (see its log)")
     res = json.loads(path.read_text())
     out = {k: float(res[k]) for k in ("top1", "top5", "mean_class_accuracy")}
     per_class: dict[int, float] = {}
     names: dict[int, str] = {}
-    csv_path = run_dir / "per_class_accuracy.csv"
+    csv_path = run_dir / PER_CLASS_ACCURACY_FILE
     if csv_path.is_file():
         with open(csv_path, newline="") as f:
             for row in csv.DictReader(f):

@@ -125,11 +125,11 @@ def video_views(args, cfg, device, out: str, checkpoint: str):
 def run(args) -> list[str]:
     import torch
 
-    from svit.checkpoint import last_checkpoint
     from svit.config import load_config
+    from svit.run_folder import VIS_DIR, last_checkpoint
 
     cfg = load_config(args.cfg, args.opts)
-    out = args.out or os.path.join(cfg.OUTPUT_DIR, "vis")
+    out = args.out or os.path.join(cfg.OUTPUT_DIR, VIS_DIR)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     anim = "" if args.animation == "none" else args.animation
     import svit.vis.figures

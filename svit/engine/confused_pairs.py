@@ -15,6 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
+from svit.run_folder import CONFUSED_PAIRS_CSV, CONFUSED_PAIRS_PNG
 from svit.utils.atomic import atomic_open, atomic_write_text
 
 MANY_CLASSES = 20
@@ -44,9 +45,9 @@ def write_confused_pairs(conf: np.ndarray, class_names: Sequence[str] | None, ou
     w.writerow(["true_index", "true_name", "predicted_index", "predicted_name", "count", "share_of_true_class"])
     for t, p, n, share in pairs:
         w.writerow([t, names[t], p, names[p], n, f"{share:.4f}"])
-    csv_path = os.path.join(output_dir, "most_confused_pairs.csv")
+    csv_path = os.path.join(output_dir, CONFUSED_PAIRS_CSV)
     atomic_write_text(csv_path, buf.getvalue())
-    png_path = os.path.join(output_dir, "most_confused_pairs.png")
+    png_path = os.path.join(output_dir, CONFUSED_PAIRS_PNG)
     _plot(pairs[:TOP_PLOT], names, png_path)
     return [csv_path, png_path]
 

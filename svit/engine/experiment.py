@@ -19,7 +19,7 @@ import torch.nn as nn
 from fvcore.common.config import CfgNode
 
 import svit.models  # noqa: F401  (registers every model)
-from svit.checkpoint import CheckpointError, last_checkpoint, load_checkpoint
+from svit.checkpoint import CheckpointError, load_checkpoint
 from svit.config import cfg_to_yaml
 from svit.config.errors import ConfigError
 from svit.data.loader import build_dataset
@@ -31,6 +31,7 @@ from svit.engine.part_checks import check_part_configs
 from svit.engine.tasks import build_task
 from svit.models import build_model
 from svit.models.prepare import resolve_model_config
+from svit.run_folder import CONFIG_FILE, last_checkpoint
 from svit.utils.atomic import atomic_write_text
 from svit.utils.distributed import is_main_process
 from svit.utils.seed import seed_everything
@@ -80,7 +81,7 @@ def write_config(cfg: CfgNode) -> None:
     """OUTPUT_DIR/config.yaml, the resolved config (rank 0, atomic)."""
     if is_main_process():
         os.makedirs(cfg.OUTPUT_DIR, exist_ok=True)
-        atomic_write_text(os.path.join(cfg.OUTPUT_DIR, "config.yaml"), cfg_to_yaml(cfg))
+        atomic_write_text(os.path.join(cfg.OUTPUT_DIR, CONFIG_FILE), cfg_to_yaml(cfg))
 
 
 def build_model_seeded(cfg: CfgNode, device: torch.device) -> nn.Module:

@@ -19,9 +19,9 @@ from fvcore.common.config import CfgNode
 
 from svit.checkpoint import CheckpointError
 from svit.config import ConfigError, load_config, validate_world_size
-from svit.config.args import parse_args
 from svit.config.parts import load_parts
 from svit.engine.errors import RunError
+from svit.engine.launch_args import parse_args
 from svit.engine.run import check_run_config, run_phases
 from svit.utils.distributed import procs_per_machine
 

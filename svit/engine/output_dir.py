@@ -14,7 +14,8 @@ leave its later checkpoints behind and append to its ``stats.jsonl``: two runs m
   deleted (listed in the new log) and the run starts fresh;
 * otherwise: ``OutputDirError`` naming the folder, what it holds and the three ways out.
 
-``prune_checkpoints`` keeps only the newest ``TRAIN.KEEP_LAST_CHECKPOINTS`` epoch checkpoints.
+``prune_checkpoints`` keeps only the newest ``TRAIN.KEEP_LAST_CHECKPOINTS`` epoch checkpoints. Which
+files make a run, and where they are, is the run folder's layout (svit/run_folder.py).
 """
 from __future__ import annotations
 
@@ -24,29 +25,21 @@ import shutil
 
 from fvcore.common.config import CfgNode
 
-from svit.checkpoint import checkpoint_dir, list_checkpoints
 from svit.engine.errors import RunError
 from svit.engine.progress import stats_records
+from svit.run_folder import (
+    LOG_FILE,
+    RUN_DIRS,
+    RUN_FILES,
+    STATS_FILE,
+    STATS_PLOT,
+    TB_DIR,
+    checkpoint_temps,
+    list_checkpoints,
+)
 from svit.utils.distributed import barrier, is_main_process
 
 logger = logging.getLogger("svit.output_dir")
-
-# Files and folders that make a run (config.yaml is rewritten and log.txt appended to by any run that
-# passes its checks; TRAIN.OVERWRITE deletes log.txt too).
-RUN_FILES = (
-    "stats.jsonl",
-    "test_results.json",
-    "test_scores.npz",
-    "test_video_ids.json",
-    "per_class_accuracy.csv",
-    "confusion_matrix.csv",
-    "confusion_matrix.png",
-    "most_confused_pairs.csv",
-    "most_confused_pairs.png",
-    "stats.png",  # the epoch-end plots (TRAIN.PLOT_STATS): an old run's must not outlive TRAIN.OVERWRITE
-)
-RUN_DIRS = ("tb",)
-
 
 class OutputDirError(RunError):
     """OUTPUT_DIR holds another run and the config says neither resume nor overwrite."""
@@ -90,10 +83,11 @@ def stopped_before_first_checkpoint(cfg: CfgNode) -> bool:
     then validates: a later train epoch or a validation of epoch E means the save had succeeded, and
     its checkpoints were deleted since). Such a run is restarted from scratch by the same command."""
     out = cfg.OUTPUT_DIR
-    if list_checkpoints(out) or any(name not in ("stats.jsonl", "stats.png", "tb/") for name in previous_run(out)):
+    before_first = (STATS_FILE, STATS_PLOT, TB_DIR + "/")  # what a run writes before its first checkpoint
+    if list_checkpoints(out) or any(name not in before_first for name in previous_run(out)):
         return False
     first = first_checkpoint_epoch(cfg)
-    path = os.path.join(out, "stats.jsonl")
+    path = os.path.join(out, STATS_FILE)
     if not os.path.isfile(path):
         return True
     for rec in stats_records(path):  # a line cut by the kill is skipped
@@ -114,12 +108,9 @@ def clear_previous_run(output_dir: str) -> list[str]:
     for p in list_checkpoints(output_dir):
         os.remove(p)
         removed.append(os.path.relpath(p, output_dir))
-    d = checkpoint_dir(output_dir)
-    if os.path.isdir(d):
-        for name in os.listdir(d):
-            if name.endswith(".tmp"):  # half-written checkpoints of the old run
-                os.remove(os.path.join(d, name))
-                removed.append(os.path.join("checkpoints", name))
+    for p in checkpoint_temps(output_dir):  # half-written checkpoints of the old run
+        os.remove(p)
+        removed.append(os.path.relpath(p, output_dir))
     for name in RUN_FILES:
         p = os.path.join(output_dir, name)
         if os.path.isfile(p):
@@ -130,10 +121,10 @@ def clear_previous_run(output_dir: str) -> list[str]:
         if os.path.isdir(p):
             shutil.rmtree(p)
             removed.append(name + "/")
-    log = os.path.join(output_dir, "log.txt")
+    log = os.path.join(output_dir, LOG_FILE)
     if os.path.isfile(log):  # the new run starts a log of its own (its lines are held until now)
         os.remove(log)
-        removed.append("log.txt")
+        removed.append(LOG_FILE)
     return removed
 
 

@@ -24,6 +24,7 @@ from typing import Any, Iterable, Iterator
 from fvcore.common.config import CfgNode
 
 from svit.config import ConfigError
+from svit.run_folder import STATS_FILE, TB_DIR
 from svit.utils.atomic import atomic_write_text
 
 logger = logging.getLogger("svit.progress")
@@ -55,7 +56,7 @@ class ProgressReporter:
         self.max_epoch = cfg.SOLVER.MAX_EPOCH
         self.bar = None
         self.tb = None
-        self.stats_path = os.path.join(cfg.OUTPUT_DIR, "stats.jsonl")
+        self.stats_path = os.path.join(cfg.OUTPUT_DIR, STATS_FILE)
         self.use_tqdm = enabled and sys.stderr.isatty()
         self._period_sums: dict[str, tuple[float, int]] = {}  # key -> (sum, count) since last log
         self._started = False
@@ -66,7 +67,7 @@ class ProgressReporter:
         if enabled and cfg.TENSORBOARD.ENABLE:
             from torch.utils.tensorboard import SummaryWriter
 
-            self.tb = SummaryWriter(log_dir=os.path.join(cfg.OUTPUT_DIR, "tb"))
+            self.tb = SummaryWriter(log_dir=os.path.join(cfg.OUTPUT_DIR, TB_DIR))
         if enabled and cfg.WANDB.ENABLE:
             self.wandb = start_wandb(cfg)
 

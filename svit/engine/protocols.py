@@ -27,6 +27,7 @@ import numpy as np
 
 from svit.config.sections import register_key_choices
 from svit.engine.results import aggregate_views, model_metrics
+from svit.run_folder import TEST_RESULTS_FILE
 from svit.utils.atomic import atomic_write_text
 
 
@@ -173,6 +174,6 @@ def run_protocol(cfg, device, experiment, build_dataset, build_loader, run_test)
     if results is None:
         return None
     results["protocol_results"] = collected
-    atomic_write_text(os.path.join(cfg.OUTPUT_DIR, "test_results.json"),
+    atomic_write_text(os.path.join(cfg.OUTPUT_DIR, TEST_RESULTS_FILE),
                       json.dumps(results, indent=2, default=str, allow_nan=False) + "\n")
     return results

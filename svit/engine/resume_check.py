@@ -29,6 +29,7 @@ from fvcore.common.config import CfgNode
 from svit.engine.errors import RunError
 from svit.engine.output_dir import OutputDirError
 from svit.models import MODEL_REGISTRY
+from svit.run_folder import CONFIG_FILE, STATS_FILE
 
 logger = logging.getLogger("svit.resume_check")
 
@@ -125,8 +126,8 @@ def check_restart(cfg: CfgNode) -> None:
     checkpoint (which ``check_output_dir`` lets the same command restart) must build the same model
     as that run's config.yaml: OutputDirError listing the architectural differences, one warning for
     the others. Nothing to check when the folder holds no records."""
-    stats = os.path.join(cfg.OUTPUT_DIR, "stats.jsonl")
-    saved = os.path.join(cfg.OUTPUT_DIR, "config.yaml")
+    stats = os.path.join(cfg.OUTPUT_DIR, STATS_FILE)
+    saved = os.path.join(cfg.OUTPUT_DIR, CONFIG_FILE)
     if not (os.path.isfile(stats) and os.path.getsize(stats) > 0 and os.path.isfile(saved)):
         return
     with open(saved, errors="replace") as f:

@@ -24,7 +24,7 @@ import torch
 import torch.nn as nn
 from fvcore.common.config import CfgNode
 
-from svit.checkpoint import checkpoint_path, last_checkpoint, load_checkpoint, resume_from
+from svit.checkpoint import load_checkpoint, resume_from
 from svit.config import cfg_to_yaml
 from svit.data.loader import build_loader
 from svit.engine.compile import maybe_compile
@@ -46,6 +46,7 @@ from svit.engine.step_stats import DeferredStepStats, StepAccumulator, StepRecor
 from svit.engine.train_state import HookSlot, restore_hooks, restore_slot, save_train_checkpoint
 from svit.models.build import train_checkpoint_type
 from svit.models.prepare import load_init_checkpoints
+from svit.run_folder import checkpoint_path, last_checkpoint
 from svit.utils.distributed import (
     all_gather_objects,
     all_reduce_sum,

@@ -11,6 +11,8 @@ import logging
 import os
 import sys
 
+from svit.run_folder import LOG_FILE
+
 _FMT = "[%(asctime)s %(levelname)s %(name)s] %(message)s"
 
 
@@ -75,7 +77,7 @@ def setup_logging(output_dir: str | None, rank: int = 0, *, hold_file: bool = Fa
     logger.propagate = False
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
     if output_dir and rank == 0:
-        path = os.path.join(output_dir, "log.txt")
+        path = os.path.join(output_dir, LOG_FILE)
         if hold_file:
             handlers.append(HeldFileHandler(path))
         else:

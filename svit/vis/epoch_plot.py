@@ -10,13 +10,13 @@ import os
 
 from fvcore.common.config import CfgNode
 
+from svit.run_folder import STATS_PLOT
 from svit.utils.distributed import is_main_process
 from svit.vis import plots
 from svit.vis.stats import read_run
 
 logger = logging.getLogger("svit.vis")
 
-STATS_PNG = "stats.png"
 
 
 def plot_epoch_stats(cfg: CfgNode) -> str | None:
@@ -25,7 +25,7 @@ def plot_epoch_stats(cfg: CfgNode) -> str | None:
         return None
     try:
         run = read_run(cfg.OUTPUT_DIR)
-        path = os.path.join(cfg.OUTPUT_DIR, STATS_PNG)
+        path = os.path.join(cfg.OUTPUT_DIR, STATS_PLOT)
         return plots.save_png(plots.runs_figure([run], title=f"{cfg.MODEL.MODEL_NAME} run {cfg.OUTPUT_DIR}"), path)
     except Exception as exc:  # a picture must never cost a training run
         logger.warning("could not plot %s/stats.jsonl (TRAIN.PLOT_STATS False turns this off): %s",

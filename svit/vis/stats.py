@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 
 from svit.engine.progress import stats_records
+from svit.run_folder import STATS_FILE
 
 
 class StatsError(ValueError):
@@ -33,7 +34,7 @@ class Run:
 
 def read_run(output_dir: str, label: str | None = None) -> Run:
     """Records of ``OUTPUT_DIR/stats.jsonl`` grouped by ``_type``; StatsError when there is none."""
-    path = os.path.join(output_dir, "stats.jsonl") if os.path.isdir(output_dir) else output_dir
+    path = os.path.join(output_dir, STATS_FILE) if os.path.isdir(output_dir) else output_dir
     if not os.path.isfile(path):
         raise StatsError(f"{output_dir}: no stats.jsonl (is this a training OUTPUT_DIR?)")
     run = Run(label or os.path.basename(os.path.normpath(os.path.dirname(os.path.abspath(path)))), path)

@@ -1,7 +1,7 @@
 """The one error type of svit.weights (a CheckpointError, so loaders report it like a bad file)."""
 from __future__ import annotations
 
-from svit.checkpoint import CheckpointError
+from svit.checkpoint_files import CheckpointError
 
 
 class WeightsError(CheckpointError):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from svit.config import ConfigError, LegacyConfigWarning, get_cfg, load_config, validate_world_size
-from svit.config.args import parse_args
+from svit.engine.launch_args import parse_args
 
 # A verbatim copy of eladb3/SViT configs/ssv2.yaml (commit bf0ab3e).
 SVIT_SSV2_YAML = """AUG:

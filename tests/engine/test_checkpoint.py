@@ -8,6 +8,7 @@ import torch
 import torch.nn as nn
 
 from svit import checkpoint as C
+from svit import run_folder as R
 from svit.models.adapters import ADAPTER_REGISTRY
 
 
@@ -22,7 +23,7 @@ def test_save_is_atomic_and_old_checkpoint_survives(tmp_path, monkeypatch):
     out = str(tmp_path)
     net = Net()
     opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    p1 = C.save_checkpoint(C.checkpoint_path(out, 1), net, 1, opt, cfg_yaml="A: 1\n")
+    p1 = C.save_checkpoint(R.checkpoint_path(out, 1), net, 1, opt, cfg_yaml="A: 1\n")
     real_save = torch.save
 
     def crash(obj, f, *a, **k):
@@ -31,13 +32,13 @@ def test_save_is_atomic_and_old_checkpoint_survives(tmp_path, monkeypatch):
 
     monkeypatch.setattr(torch, "save", crash)
     with pytest.raises(OSError):
-        C.save_checkpoint(C.checkpoint_path(out, 2), net, 2, opt)
+        C.save_checkpoint(R.checkpoint_path(out, 2), net, 2, opt)
     monkeypatch.setattr(torch, "save", real_save)
-    assert not os.path.exists(C.checkpoint_path(out, 2))
-    assert os.listdir(C.checkpoint_dir(out)) == [os.path.basename(p1)]
+    assert not os.path.exists(R.checkpoint_path(out, 2))
+    assert os.listdir(R.checkpoint_dir(out)) == [os.path.basename(p1)]
     # a stray temp file is never picked as the newest checkpoint
-    open(os.path.join(C.checkpoint_dir(out), ".checkpoint_epoch_00003.pyth.abc.tmp"), "wb").close()
-    assert C.last_checkpoint(out) == p1
+    open(os.path.join(R.checkpoint_dir(out), ".checkpoint_epoch_00003.pyth.abc.tmp"), "wb").close()
+    assert R.last_checkpoint(out) == p1
     ck = torch.load(p1, weights_only=True)
     assert ck["epoch"] == 1 and ck["cfg"] == "A: 1\n" and "optimizer_state" in ck
 

@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-from svit.checkpoint import CheckpointError, checkpoint_path, read_checkpoint
+from svit.checkpoint import CheckpointError, read_checkpoint
 from svit.config import load_config
 from svit.data.registry import DATASET_REGISTRY
 from svit.engine.device import to_device
 from svit.engine.launch import launch_job
+from svit.run_folder import checkpoint_path
 
 
 class RandomShiftClips(engine_toy.PatternClips):

@@ -11,9 +11,10 @@ from pathlib import Path
 import engine_toy
 import torch
 
-from svit.checkpoint import checkpoint_path, read_checkpoint
+from svit.checkpoint import read_checkpoint
 from svit.config import load_config
 from svit.engine.launch import launch_job
+from svit.run_folder import checkpoint_path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]

@@ -7,9 +7,10 @@ import os
 import engine_toy
 import torch
 
-from svit.checkpoint import checkpoint_path, read_checkpoint
+from svit.checkpoint import read_checkpoint
 from svit.config import load_config
 from svit.engine.launch import launch_job
+from svit.run_folder import checkpoint_path
 
 
 def test_two_process_gloo_matches_single_process(tmp_path):

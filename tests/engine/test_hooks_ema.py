@@ -10,13 +10,14 @@ import pytest
 import torch
 import torch.nn as nn
 
-from svit.checkpoint import checkpoint_path, read_checkpoint
+from svit.checkpoint import read_checkpoint
 from svit.config import load_config
 from svit.config.errors import ConfigError
 from svit.engine.ema import EmaStateError, ModelEma
 from svit.engine.launch import launch_job
 from svit.engine.lr_policy import set_lr
 from svit.engine.optim import build_optimizer
+from svit.run_folder import checkpoint_path
 
 
 def run(tmp_path, name="out", **overrides):

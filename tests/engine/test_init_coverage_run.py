@@ -8,9 +8,10 @@ import engine_toy  # noqa: F401  (registers toy parts)
 import pytest
 import torch
 
-from svit.checkpoint import CheckpointError, last_checkpoint
+from svit.checkpoint import CheckpointError
 from svit.config import load_config
 from svit.engine.launch import launch_job
+from svit.run_folder import last_checkpoint
 
 
 def _other_model_file(tmp_path) -> str:

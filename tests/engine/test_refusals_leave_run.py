@@ -11,12 +11,13 @@ import engine_toy
 import pytest
 import torch
 
-from svit.checkpoint import checkpoint_dir, checkpoint_path, list_checkpoints, read_checkpoint
+from svit.checkpoint import read_checkpoint
 from svit.config import load_config
 from svit.config.errors import ConfigError
 from svit.engine.launch import EXIT_CONFIG, launch_job, main
 from svit.engine.output_dir import OutputDirError
 from svit.engine.resume_check import ResumeConfigError
+from svit.run_folder import checkpoint_dir, checkpoint_path, list_checkpoints
 
 FAST = {"TRAIN.EVAL_PERIOD": 0, "TEST.ENABLE": False}
 

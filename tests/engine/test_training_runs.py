@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from svit.checkpoint import checkpoint_path, last_checkpoint, read_checkpoint
+from svit.checkpoint import read_checkpoint
 from svit.config import load_config
 from svit.engine.errors import DataQualityError, NonFiniteLossError
 from svit.engine.launch import launch_job
 from svit.engine.trainer import Trainer
+from svit.run_folder import checkpoint_path, last_checkpoint
 
 
 def run(tmp_path, name="out", **overrides):

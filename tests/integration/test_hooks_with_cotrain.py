@@ -9,11 +9,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from svit.checkpoint import checkpoint_path, read_checkpoint
+from svit.checkpoint import read_checkpoint
 from svit.config import load_config
 from svit.engine.hooks import HOOK_REGISTRY, BatchHook, HookOptimizer
 from svit.engine.run import run_phases
 from svit.engine.tasks.base import logits_of
+from svit.run_folder import checkpoint_path
 
 REPO = Path(__file__).resolve().parents[2]
 SVIT_TINY = str(REPO / "configs" / "synthetic" / "svit_tiny.yaml")

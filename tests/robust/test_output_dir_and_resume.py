@@ -9,11 +9,12 @@ import os
 import engine_toy
 import pytest
 
-from svit.checkpoint import checkpoint_path, list_checkpoints, read_checkpoint
+from svit.checkpoint import read_checkpoint
 from svit.config import load_config
 from svit.engine.launch import launch_job, main
 from svit.engine.output_dir import OutputDirError
 from svit.engine.resume_check import ResumeConfigError, compare_configs
+from svit.run_folder import checkpoint_path, list_checkpoints
 
 FAST = {"TRAIN.EVAL_PERIOD": 0, "TEST.ENABLE": False}
 

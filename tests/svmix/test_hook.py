@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from svit.checkpoint import checkpoint_path, read_checkpoint
+from svit.checkpoint import read_checkpoint
 from svit.config import load_config
 from svit.config.errors import ConfigError
 from svit.engine.context import StepContext
@@ -19,6 +19,7 @@ from svit.engine.lr_policy import lr_at_epoch
 from svit.losses.classification import soft_target_cross_entropy
 from svit.losses.targets import smooth_one_hot
 from svit.models.registry import MODEL_REGISTRY
+from svit.run_folder import checkpoint_path
 from svit.svmix.features import ClipFeatures
 from svit.svmix.mix import SVMixParams, svmix_batch
 from svit.svmix.sampling import SVMixDraw

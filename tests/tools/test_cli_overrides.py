@@ -54,7 +54,7 @@ def test_benchmark_list_options_and_overrides():
 
 
 def test_run_net_and_model_info_overrides_anywhere():
-    from svit.config.args import parse_args
+    from svit.engine.launch_args import parse_args
 
     args = parse_args(["TRAIN.ENABLE", "False", "--cfg", "c.yaml", "OUTPUT_DIR", "runs/x", "--num_shards", "2"])
     assert args.cfg_file == "c.yaml" and args.opts == ["TRAIN.ENABLE", "False", "OUTPUT_DIR", "runs/x",

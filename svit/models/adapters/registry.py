@@ -7,7 +7,10 @@ that in ``report.resampled`` (key, old shape, new shape), records keys it discar
 ``report.dropped`` (key, reason), and raises ``svit.checkpoint.CheckpointError`` naming
 ``report.path``, the key and the shapes when the file belongs to another family or size.
 ``TRAIN.CHECKPOINT_TYPE`` / ``TEST.CHECKPOINT_TYPE`` pick the adapter; "pytorch" and "auto" need none.
-"""
-from svit.utils.registry import Registry
 
-ADAPTER_REGISTRY = Registry("checkpoint adapter")
+The registry object is defined in svit.checkpoint (a layer below the models), which looks adapters up
+while loading; adapters register into it from here, so loading never imports the models.
+"""
+from svit.checkpoint import ADAPTER_REGISTRY
+
+__all__ = ["ADAPTER_REGISTRY"]

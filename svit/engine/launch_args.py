@@ -1,16 +1,20 @@
-"""Command line of tools/run_net.py (PySlowFast-compatible).
+"""Command line of tools/run_net.py (PySlowFast-compatible), read by ``svit.engine.launch``.
 
 Accepts ``--cfg FILE KEY VALUE ...`` and ``--cfg FILE --opts KEY VALUE ...`` plus ``--init_method``,
 ``--num_shards`` and ``--shard_id`` (which override NUM_SHARDS / SHARD_ID) and ``--resume PATH``
-(TRAIN.RESUME_FROM).
+(TRAIN.RESUME_FROM). It sits beside the launcher, not in ``svit.config``: it follows the tools' flag
+convention (``svit.utils.cli``), which the config layer below may not import.
 """
 from __future__ import annotations
 
 import argparse
 from typing import Sequence
 
+from svit.utils.cli import parse_with_overrides
+
 
 def build_parser(description: str = "svit: train and test video models") -> argparse.ArgumentParser:
+    """run_net's options; KEY VALUE overrides may stand anywhere (``parse_args`` takes them out first)."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--cfg", "--cfg_file", dest="cfg_file", default=None, help="yaml config file")
     p.add_argument("--init_method", default="tcp://localhost:9999",
@@ -28,8 +32,6 @@ def build_parser(description: str = "svit: train and test video models") -> argp
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parsed args with ``opts`` = positional overrides followed by ``--opts`` ones; the pairs may stand
     before or after the options (``svit.utils.cli.split_overrides`` takes them out first)."""
-    from svit.utils.cli import parse_with_overrides  # cycle: utils.cli imports config
-
     args = parse_with_overrides(build_parser(), argv)
     if args.num_shards is not None:
         args.opts += ["NUM_SHARDS", str(args.num_shards)]
