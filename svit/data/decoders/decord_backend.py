@@ -3,40 +3,27 @@ Note: decord2 3.4 cannot return frames narrower than 64 pixels (it fails with a 
 check); such files are reported as bad samples like any decoding failure."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from svit.data.decoders.base import register_backend
-from svit.data.decoders.source import VideoSource, nominal_times
+from svit.data.decoders.frame_map import FrameMapSource
 from svit.data.errors import SampleError
-from svit.data.video_reader import check_not_truncated, probe_declared_frames, resample_to_fps
 
 
-class DecordSource(VideoSource):
+class DecordSource(FrameMapSource):
     def __init__(self, path: str, video_id: str, target_fps: float = 0.0, tolerance: float = 0.1) -> None:
         super().__init__(path, video_id)
         import decord  # optional dependency
 
-        if not os.path.isfile(path):
-            raise SampleError(path, video_id, "video file is missing")
+        self.require_file()
         try:
             self.reader = decord.VideoReader(path, ctx=decord.cpu(0), num_threads=1)
             n = len(self.reader)
             fps = float(self.reader.get_avg_fps() or 0.0)
         except (RuntimeError, decord.DECORDError) as exc:
             raise SampleError(path, video_id, f"video cannot be decoded: {exc}") from exc
-        if n == 0:
-            raise SampleError(path, video_id, "video decoded to zero frames (truncated or corrupt)")
-        check_not_truncated(n, probe_declared_frames(path), tolerance, path, video_id)
-        self.map = list(range(n))
-        if target_fps and target_fps > 0 and n > 1:
-            self.map = resample_to_fps(nominal_times(n, fps or target_fps), target_fps)
+        self.index_frames(n, fps, target_fps, tolerance)
         self._error = decord.DECORDError
-
-    @property
-    def num_frames(self) -> int:
-        return len(self.map)
 
     def _read(self, indices: list[int]) -> np.ndarray:
         try:

@@ -3,39 +3,27 @@ sampled frames are decoded. The scanned count is checked against the header like
 from __future__ import annotations
 
 import io
-import os
 
 import numpy as np
 
 from svit.data.decoders.base import register_backend
-from svit.data.decoders.source import VideoSource, nominal_times
+from svit.data.decoders.frame_map import FrameMapSource
 from svit.data.errors import SampleError
-from svit.data.video_reader import check_not_truncated, probe_declared_frames, resample_to_fps
 
 
-class TorchCodecSource(VideoSource):
+class TorchCodecSource(FrameMapSource):
     def __init__(self, path: str, video_id: str, target_fps: float = 0.0, tolerance: float = 0.1) -> None:
         super().__init__(path, video_id)
         from torchcodec.decoders import VideoDecoder  # optional dependency
 
-        if not os.path.isfile(path):
-            raise SampleError(path, video_id, "video file is missing")
+        self.require_file()
         try:
             self.decoder = VideoDecoder(path, seek_mode="exact", dimension_order="NHWC", num_ffmpeg_threads=1)
             meta = self.decoder.metadata
             n = int(len(self.decoder))
         except (RuntimeError, ValueError) as exc:
             raise SampleError(path, video_id, f"video cannot be decoded: {exc}") from exc
-        if n == 0:
-            raise SampleError(path, video_id, "video decoded to zero frames (truncated or corrupt)")
-        check_not_truncated(n, probe_declared_frames(path), tolerance, path, video_id)
-        self.map = list(range(n))
-        if target_fps and target_fps > 0 and n > 1:
-            self.map = resample_to_fps(nominal_times(n, float(meta.average_fps or target_fps)), target_fps)
-
-    @property
-    def num_frames(self) -> int:
-        return len(self.map)
+        self.index_frames(n, float(meta.average_fps or 0.0), target_fps, tolerance)
 
     def _read(self, indices: list[int]) -> np.ndarray:
         native = [self.map[i] for i in indices]
