@@ -3,10 +3,11 @@
 Listing ~200 configs means loading each one and building its model: tens of seconds, most of them
 importing torch and the model zoo. The answers only change when a config file (or a file it inherits
 through ``_BASE_``) or the package's code changes, so they are cached under a key made of both: the
-bytes of the config's ``_BASE_`` chain and a fingerprint of the package's ``.py`` files (path, size,
-modification time). A listing whose configs are all cached reads yaml headers and one JSON file, and
-imports neither torch nor the config system. Errors are never cached (they may come from the
-environment). The file is ``$SVIT_CACHE/list_configs.json`` (default ``~/.cache/svit``).
+bytes of the config's ``_BASE_`` chain and a fingerprint of the package's ``.py`` and ``.yaml`` files
+(the code and the default keys; path, size, modification time). A listing whose configs are all
+cached reads yaml headers and one JSON file, and imports neither torch nor the config system. Errors
+are never cached (they may come from the environment). The file is ``$SVIT_CACHE/list_configs.json``
+(default ``~/.cache/svit``).
 """
 from __future__ import annotations
 
@@ -51,9 +52,10 @@ def yaml_chain(path: str | os.PathLike) -> list[Path]:
 
 
 def code_fingerprint(package: Path = PACKAGE) -> str:
-    """Changes whenever a ``.py`` file of the package is added, removed or modified."""
+    """Changes whenever a ``.py`` or ``.yaml`` file (code, config keys and defaults) of the package is
+    added, removed or modified."""
     h = hashlib.sha256()
-    for f in sorted(package.rglob("*.py")):
+    for f in sorted([*package.rglob("*.py"), *package.rglob("*.yaml")]):
         st = f.stat()
         h.update(f"{f.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
     return h.hexdigest()

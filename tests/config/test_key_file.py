@@ -123,3 +123,14 @@ def test_every_part_section_of_svit_comes_from_a_yaml_file_beside_its_code():
         if section.module.startswith("svit."):
             assert section.path and Path(section.path).is_file(), name
             assert section.module == dotted_name(section.path)
+
+
+def test_a_changed_key_file_invalidates_the_config_listing_cache(tmp_path):
+    """tools/list.py's cache keys on the package's files: a default changed in a yaml file counts."""
+    from svit.utils.config_index import code_fingerprint
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    keys = write(tmp_path, "# S.\nS:\n  # A.\n  A: 1\n")
+    before = code_fingerprint(tmp_path)
+    keys.write_text("# S.\nS:\n  # A.\n  A: 22\n")
+    assert code_fingerprint(tmp_path) != before

@@ -1,5 +1,5 @@
-"""Every key of the config tree (svit/config/defaults.py's shared keys and the sections parts declare
-in their config.py files) is read by some code in svit/, tools/ or data_tools/.
+"""Every key of the config tree (the shared keys of svit/config/defaults and the sections parts declare
+in their config.yaml files) is read by some code in svit/, tools/ or data_tools/.
 
 A key that nothing reads promises an effect it does not have (a user sets it and silently gets
 the default behaviour). The search runs over the code with comments and docstrings removed
@@ -24,11 +24,12 @@ from svit.config.sections import CONFIG_SECTIONS
 
 REPO = Path(__file__).resolve().parents[2]
 SEARCH_DIRS = ("svit", "tools", "data_tools")
-# Files that define or list keys rather than read them: defaults.py, legacy.py and every file that
-# declares a config section (svit.config.sections.CONFIG_SECTIONS, filled by get_cfg).
+# Python files that define or list keys rather than read them: defaults.py, legacy.py and every module
+# that declares a config section in the Python form (svit.config.sections.CONFIG_SECTIONS, filled by
+# get_cfg; a section declared as a yaml file is data, not searched anyway).
 get_cfg()
 NOT_READERS = {Path("svit/config/defaults.py"), Path("svit/config/legacy.py")} | {
-    Path(*s.module.split(".")).with_suffix(".py") for s in CONFIG_SECTIONS.values()
+    Path(*s.module.split(".")).with_suffix(".py") for s in CONFIG_SECTIONS.values() if not s.path
 }
 
 
