@@ -29,34 +29,30 @@ def _lerp(a: float, b: float, p: float) -> float:
     return a + (b - a) * p
 
 
-def _horizontal(reverse: bool):
+def _glide(start: tuple[float, float], end: tuple[float, float], a: tuple[float, float], b: tuple[float, float],
+           forward: bool, place: Callable[[float, float, float], tuple[float, float, float, float]]):
+    """One object moving along one axis: draws the start and end values, then two fixed ones ``a``, ``b``
+    (in this order: a seed must keep giving the same videos), swaps the ends unless ``forward``;
+    ``place(value, a, b)`` is the object's ``(cx, cy, w, h)`` at a moving value."""
     def make(rng):
-        x0, x1 = rng.uniform(0.18, 0.3), rng.uniform(0.7, 0.82)
-        y, s = rng.uniform(0.3, 0.6), rng.uniform(0.2, 0.28)
-        if reverse:
-            x0, x1 = x1, x0
-        return lambda p: [(_lerp(x0, x1, p), y, s, s)]
+        v0, v1 = rng.uniform(*start), rng.uniform(*end)
+        fixed_a, fixed_b = rng.uniform(*a), rng.uniform(*b)
+        if not forward:
+            v0, v1 = v1, v0
+        return lambda p: [place(_lerp(v0, v1, p), fixed_a, fixed_b)]
     return make
+
+
+def _horizontal(reverse: bool):
+    return _glide((0.18, 0.3), (0.7, 0.82), (0.3, 0.6), (0.2, 0.28), not reverse, lambda x, y, s: (x, y, s, s))
 
 
 def _vertical(up: bool):
-    def make(rng):
-        y0, y1 = rng.uniform(0.68, 0.78), rng.uniform(0.2, 0.3)
-        x, s = rng.uniform(0.25, 0.75), rng.uniform(0.2, 0.28)
-        if not up:
-            y0, y1 = y1, y0
-        return lambda p: [(x, _lerp(y0, y1, p), s, s)]
-    return make
+    return _glide((0.68, 0.78), (0.2, 0.3), (0.25, 0.75), (0.2, 0.28), up, lambda y, x, s: (x, y, s, s))
 
 
 def _depth(towards: bool):
-    def make(rng):
-        s0, s1 = rng.uniform(0.1, 0.14), rng.uniform(0.38, 0.46)
-        x, y = rng.uniform(0.4, 0.6), rng.uniform(0.35, 0.5)
-        if not towards:
-            s0, s1 = s1, s0
-        return lambda p: [(x, y, _lerp(s0, s1, p), _lerp(s0, s1, p))]
-    return make
+    return _glide((0.1, 0.14), (0.38, 0.46), (0.4, 0.6), (0.35, 0.5), towards, lambda s, x, y: (x, y, s, s))
 
 
 def _stack(put: bool):
