@@ -7,7 +7,7 @@ from typing import Callable
 import torch.nn as nn
 from fvcore.common.config import CfgNode
 
-from svit.models.adapters.inflate import RULE_ADAPTERS
+from svit.models.cnn.inflate import RULE_ADAPTERS
 from svit.models.registry import MODEL_REGISTRY
 
 

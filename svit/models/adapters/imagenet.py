@@ -5,7 +5,9 @@ conversion is: unwrap, strip wrapper prefixes, drop the ImageNet classifier (``f
 GoogLeNet's auxiliary heads (recorded in ``report.dropped``). Loading stays non-strict because the
 temporal modules (TAM) are new, but a tensor whose shape differs from the model's (a ResNet of
 another depth or width) raises instead of being skipped: a half-loaded backbone is never silent.
-Selected by the CNN builders' ``init_checkpoints`` for ``CNN.IMAGENET_WEIGHTS``.
+Selected by the CNN builders' ``init_checkpoints`` for ``CNN.IMAGENET_WEIGHTS``. It stays in the
+shared package because its two steps (drop the heads, refuse another depth/width) also serve the
+CNN inflation adapters (svit/models/cnn/inflate.py) and H2CN's ``h2cn_imagenet``.
 """
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ import torch
 import torch.nn as nn
 
 from svit.checkpoint import CheckpointError, LoadReport
-from svit.models.adapters.ibm import strip_prefixes, unwrap_checkpoint
 from svit.models.adapters.registry import ADAPTER_REGISTRY
+from svit.models.adapters.unwrap import strip_prefixes, unwrap_checkpoint
 
 # 2D keys never loaded: the ImageNet classifier and GoogLeNet's auxiliary classifiers.
 IMAGENET_HEAD_PREFIXES = ("fc.", "aux1.", "aux2.")

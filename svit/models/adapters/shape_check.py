@@ -12,6 +12,8 @@ from typing import Any, Iterable
 import torch
 import torch.nn as nn
 
+from svit.checkpoint import CheckpointError
+
 
 def report_path(report: Any) -> str:
     """The checkpoint file a LoadReport belongs to (``<state dict>`` without one)."""
@@ -26,8 +28,6 @@ def require_matching_shapes(
 ) -> None:
     """CheckpointError when a key the model has arrives with another shape (keys under
     ``free_prefixes``, the classifier, may differ: the loader skips and reports them)."""
-    from svit.checkpoint import CheckpointError
-
     own = model.state_dict()
     free = tuple(free_prefixes)
     bad = [
@@ -47,8 +47,6 @@ def require_matching_shapes(
 def _require_same_depths(state: dict[str, torch.Tensor], model: nn.Module, report: Any) -> None:
     """Same widths, other depth (UniFormer-B into -S, Swin-T into -S): every block list the file fills
     must have exactly the model's block indices."""
-    from svit.checkpoint import CheckpointError
-
     for name, module in model.named_modules():
         if not isinstance(module, nn.ModuleList) or not name:
             continue

@@ -5,7 +5,8 @@ unwrapping and stripping ``module.``, each family maps the project's names of IT
 ``model.adapt_svmix_state(state)`` when it defines one (Video Swin, UniFormer, ViViT: BACKBONES).
 TSM-R50 (``conv1``, ``layerX.Y.convZ``, ``fc``), the R(2+1)D-R50 variant (``conv2``/``conv2_t``/``bn2``,
 CNN.R2PLUS1D_EXPAND) and MViTv2 (PySlowFast names) already share our names, so for them the
-mapping ends there.
+mapping ends there. One project's format across five families, so it stays in the shared package
+while each family's renaming stays in its model.
 """
 from __future__ import annotations
 

@@ -14,19 +14,33 @@ temporal axis of the 3D kernel's size:
 Kernels of temporal size 1 (1×1×1 convs, the spatial half of separable S3D convs) are the same
 under both rules; the temporal halves (``*_t``) have no 2D counterpart and keep their fresh init.
 Nothing is downloaded: the weights come from a local file (``CNN.IMAGENET_WEIGHTS``) read by
-``svit.checkpoint.load_checkpoint`` and converted here by the ``inflate`` / ``inflate_mean``
-adapters (svit/models/adapters/inflate.py), which record every inflated kernel in the LoadReport.
+``svit.checkpoint.load_checkpoint`` and converted here by the checkpoint adapters ``inflate`` /
+``inflate_mean`` (chosen by ``CNN.INFLATE_RULE``, and after ``TRAIN.CHECKPOINT_TYPE`` when
+``TRAIN.CHECKPOINT_INFLATE`` is set). They record every inflated kernel in ``report.resampled``,
+the classifier/aux heads and 2D keys the 3D model lacks in ``report.dropped``, and raise
+CheckpointError for a shape that does not fit. For the SV-Mix R(2+1)D
+(``ResNet3d(expand_2plus1d=True)``) the 2D weights are first laid out as that network expects
+(``inflate_2plus1d.py``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import torch.nn as nn
 from torch import Tensor
+
+from svit.checkpoint import CheckpointError, LoadReport
+from svit.models.adapters.imagenet import drop_imagenet_heads
+from svit.models.adapters.registry import ADAPTER_REGISTRY
+from svit.models.adapters.unwrap import strip_prefixes, unwrap_checkpoint
+from svit.models.cnn.inflate_2plus1d import expand_2plus1d_state_2d
 
 INFLATE_RULES = ("original", "mean")
 # Keys of the 2D state dict never inflated: classifiers and GoogLeNet's auxiliary heads.
 RESNET_SKIP = ("fc",)
 INCEPTION_SKIP = ("fc", "aux1", "aux2")
+# CNN.INFLATE_RULE -> adapter name.
+RULE_ADAPTERS = {"original": "inflate", "mean": "inflate_mean"}
 
 
 @dataclass
@@ -98,3 +112,42 @@ def inflate_state_dict(
         out[key] = new.to(dtype=target.dtype)
     report.missing = [k for k in state_3d if k not in out]
     return out, report
+
+
+def _early_stride(model: nn.Module) -> int:
+    """The R(2+1)D stem's temporal stride (0 = the IBM 3x7x7 stem with temporal padding)."""
+    if hasattr(model, "early_stride"):
+        return int(model.early_stride)
+    conv1 = getattr(model, "conv1", None)
+    return int(conv1.stride[0]) if isinstance(conv1, nn.Conv3d) and conv1.padding[0] == 0 else 0
+
+
+def inflate_for_model(state: dict[str, Tensor], model: nn.Module, report: LoadReport, rule: str) -> dict[str, Tensor]:
+    """2D state dict -> tensors shaped for the 3D ``model``; fills ``report.resampled`` / ``dropped``."""
+    sd = drop_imagenet_heads(strip_prefixes(unwrap_checkpoint(state)), report)
+    if getattr(model, "expand_2plus1d", False):
+        sd = expand_2plus1d_state_2d(sd, _early_stride(model))
+    own = model.state_dict()
+    try:
+        tensors, info = inflate_state_dict(sd, own, (), rule)
+    except ValueError as e:
+        raise CheckpointError(f"Cannot inflate {report.path} into {type(model).__name__}: {e}") from None
+    if not tensors:
+        raise CheckpointError(f"Cannot inflate {report.path}: no 2D tensor matches a name of {type(model).__name__}")
+    for key in info.inflated:
+        report.resampled.append((key, tuple(sd[key].shape), tuple(tensors[key].shape)))
+    for key in info.unused:
+        report.dropped.append((key, "no counterpart in the 3D model"))
+    return tensors
+
+
+@ADAPTER_REGISTRY.register("inflate")
+def adapt_inflate(state: dict[str, Tensor], model: nn.Module, report: LoadReport) -> dict[str, Tensor]:
+    """2D weights -> 3D model, kernels repeated along time (IBM rule)."""
+    return inflate_for_model(state, model, report, "original")
+
+
+@ADAPTER_REGISTRY.register("inflate_mean")
+def adapt_inflate_mean(state: dict[str, Tensor], model: nn.Module, report: LoadReport) -> dict[str, Tensor]:
+    """2D weights -> 3D model, kernels repeated along time and divided by its size (I3D rule)."""
+    return inflate_for_model(state, model, report, "mean")

@@ -6,5 +6,6 @@ Files, one idea each:
   cmcb.py       clip-level motion block (CMCB): hourglass channel gate across segments
   backbone.py   ResNet bottlenecks with TSM shift and CMCB, key-frame stem fused with motion
   model.py      the registered ``H2CN`` model: (B, 3, T*L, H, W) -> segment-averaged logits
-(ImageNet initialisation is the ``h2cn_imagenet`` checkpoint adapter, svit/models/adapters/.)
+  adapter_h2cn.py           checkpoint adapter ``h2cn``: the original's released checkpoints
+  adapter_h2cn_imagenet.py  checkpoint adapter ``h2cn_imagenet``: ImageNet ResNet initialisation
 """

@@ -4,8 +4,8 @@ Files: ``clip_tower.py`` / ``eva_tower.py`` (the frozen towers, OpenAI / EVA-CLI
 ``side_block.py`` (CLIP pre-norm and EVA post-norm side blocks), ``token_shift.py`` (the CLS shift),
 ``model.py`` (stem, projections, fusion, head; the tower under ``no_grad``), ``towers.py`` (presets,
 ``infer_tower_from_weights``), ``build.py`` (registered builder ``Side4Video``), ``memory.py``
-(saved-for-backward probe). Weights: adapters ``clip`` (OpenAI .pt archives, open_clip, EVA-CLIP)
-and ``side4video`` (the project's checkpoints), in ``svit/models/adapters/``.
+(saved-for-backward probe). Weights: checkpoint adapters ``clip`` (``adapter_clip.py``: OpenAI .pt
+archives, open_clip, EVA-CLIP) and ``side4video`` (``adapter_side4video.py``: the project's checkpoints).
 
 The original's defects (HJYao00/Side4Video, Recognition/) and what this port does:
 1. Its init of the side projections hits the text tower's copies, so the visual projections keep

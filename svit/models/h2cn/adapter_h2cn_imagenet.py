@@ -14,9 +14,9 @@ import torch
 import torch.nn as nn
 
 from svit.checkpoint import CheckpointError, LoadReport
-from svit.models.adapters.ibm import strip_prefixes, unwrap_checkpoint
 from svit.models.adapters.imagenet import drop_imagenet_heads, require_same_shapes
 from svit.models.adapters.registry import ADAPTER_REGISTRY
+from svit.models.adapters.unwrap import strip_prefixes, unwrap_checkpoint
 
 STEM_KEY = "backbone.motion.stem_conv.weight"
 

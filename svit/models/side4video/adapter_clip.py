@@ -10,7 +10,7 @@ names), visual-only state dicts (no ``visual.`` prefix) and EVA-CLIP's released 
   ``vocab_size``) are dropped;
 * the unused ``visual.ln_post``/``visual.proj`` (EVA: ``norm``/``head``), the text tower and
   ``logit_scale`` are dropped; every drop is listed in ``report.dropped`` with its reason;
-* the file must hold a tower's complete tensor set (``svit.models.side4video.tower_keys``) and that
+* the file must hold a tower's complete tensor set (``tower_keys.py``) and that
   tower (width, depth, patch, variant, and for CLIP the MLP width and ``ln_pre``; read off the
   shapes) must be the model's, else a CheckpointError naming the file and both towers; a
   positional embedding made for another crop is resampled bicubically (``report.resampled``);
@@ -30,6 +30,8 @@ import torch.nn.functional as F
 
 from svit.checkpoint import CheckpointError, LoadReport
 from svit.models.adapters.registry import ADAPTER_REGISTRY
+from svit.models.side4video.model import Side4Video
+from svit.models.side4video.towers import infer_tower_from_state, tower_prefix
 
 _CLIP_TOWER = re.compile(
     r"^(conv1\.weight|class_embedding|positional_embedding|ln_pre\.(weight|bias)|transformer\.resblocks\.\d+\..+)$"
@@ -41,8 +43,6 @@ _SIDE = re.compile(r"^(side_|transformer\.side_)")
 
 def side4video_target(model: nn.Module, report: LoadReport, adapter: str):
     """The Side4Video model the adapter loads into; CheckpointError for any other family."""
-    from svit.models.side4video.model import Side4Video
-
     if not isinstance(model, Side4Video):
         raise CheckpointError(
             f"{report.path}: CHECKPOINT_TYPE '{adapter}' loads into Side4Video models, not {type(model).__name__}."
@@ -124,8 +124,6 @@ def resample_pos(pos: torch.Tensor, grid: int, key: str, report: LoadReport) -> 
 
 def adapt_tower(state: dict[str, torch.Tensor], model: nn.Module, report: LoadReport) -> tuple[dict, dict]:
     """(our tower tensors, the keys this did not use) after checking the tower fits ``model``."""
-    from svit.models.side4video.towers import infer_tower_from_state, tower_prefix
-
     found = infer_tower_from_state(state, report.path, report.checkpoint)
     check_tower(found, model, report.path)
     prefix = tower_prefix(state, "conv1.weight" if found["variant"] == "clip" else "patch_embed.proj.weight")
@@ -151,8 +149,6 @@ def adapt_tower(state: dict[str, torch.Tensor], model: nn.Module, report: LoadRe
 @ADAPTER_REGISTRY.register("clip")
 def adapt_clip(state: dict[str, torch.Tensor], model: nn.Module, report: LoadReport) -> dict[str, torch.Tensor]:
     """CLIP / EVA-CLIP weights -> ``backbone.*``; everything else dropped with a reason."""
-    from svit.models.side4video.towers import tower_prefix
-
     net = side4video_target(model, report, "clip")
     report.scope = "backbone."  # a tower file fills the tower; the side network starts fresh
     out, rest = adapt_tower(state, net, report)

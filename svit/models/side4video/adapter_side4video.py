@@ -27,8 +27,8 @@ import torch
 import torch.nn as nn
 
 from svit.checkpoint import CheckpointError, LoadReport
-from svit.models.adapters.clip import adapt_tower, describe, model_tower, side4video_target
 from svit.models.adapters.registry import ADAPTER_REGISTRY
+from svit.models.side4video.adapter_clip import adapt_tower, describe, model_tower, side4video_target
 
 _RULES = [
     (re.compile(r"^visual\.side_conv1\."), "side_stem.conv."),

@@ -13,8 +13,8 @@ import torch
 import torch.nn as nn
 
 from svit.checkpoint import LoadReport
-from svit.models.adapters.ibm import strip_prefixes, unwrap_checkpoint
 from svit.models.adapters.registry import ADAPTER_REGISTRY
+from svit.models.adapters.unwrap import strip_prefixes, unwrap_checkpoint
 
 
 @ADAPTER_REGISTRY.register("tsm")

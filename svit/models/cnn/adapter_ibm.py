@@ -9,41 +9,12 @@ wrapper prefix the mapping is the identity. A model whose names differ can defin
 """
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 import torch.nn as nn
 
 from svit.checkpoint import LoadReport
 from svit.models.adapters.registry import ADAPTER_REGISTRY
-
-_WRAPPER_PREFIXES = ("module.", "_orig_mod.")
-
-
-def unwrap_checkpoint(obj: Any) -> dict:
-    """Returns the state dict inside a checkpoint dict (``state_dict`` / ``model_state`` /
-    ``model``), or ``obj`` itself when it already is a state dict."""
-    if isinstance(obj, dict):
-        for key in ("state_dict", "model_state", "model"):
-            inner = obj.get(key)
-            if isinstance(inner, dict) and inner:
-                return inner
-    return obj
-
-
-def strip_prefixes(state_dict: dict, prefixes: tuple[str, ...] = _WRAPPER_PREFIXES) -> dict:
-    """Removes (repeatedly) wrapper prefixes such as ``module.`` from every key."""
-    out = {}
-    for key, value in state_dict.items():
-        changed = True
-        while changed:
-            changed = False
-            for p in prefixes:
-                if key.startswith(p):
-                    key = key[len(p):]
-                    changed = True
-        out[key] = value
-    return out
+from svit.models.adapters.unwrap import strip_prefixes, unwrap_checkpoint
 
 
 @ADAPTER_REGISTRY.register("ibm")
