@@ -23,9 +23,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from svit.engine.results import compute_metrics
+from svit.run_folder import TEST_SCORES_FILE
 from svit.utils.atomic import atomic_open, atomic_write_text
 
-SCORES_FILE = "test_scores.npz"
 RESULTS_FILE = "ensemble_results.json"
 SCORES_OUT_FILE = "ensemble_scores.npz"
 _MAX_IDS_SHOWN = 20
@@ -44,7 +44,7 @@ class RunScores:
 def load_run(path: str | os.PathLike) -> RunScores:
     """Reads a run directory (its ``test_scores.npz``) or an ``.npz`` file directly."""
     p = Path(path)
-    file = p / SCORES_FILE if p.is_dir() else p
+    file = p / TEST_SCORES_FILE if p.is_dir() else p
     if not file.is_file():
         raise FileNotFoundError(f"no test scores at {file} (run the test phase with TEST.SAVE_RESULTS True)")
     with np.load(file, allow_pickle=False) as data:

@@ -13,6 +13,7 @@ import numpy as np
 
 from svit.engine.errors import ResultsError
 from svit.engine.metrics import MetricInput, evaluate_metrics, json_safe
+from svit.run_folder import TEST_RESULTS_FILE, TEST_SCORES_FILE, TEST_VIDEO_IDS_FILE
 from svit.utils.atomic import atomic_open, atomic_write_text
 
 # TEST.METRICS's default: today's single-label outputs.
@@ -135,13 +136,13 @@ def write_results(
         results[name] = dict(entries)
     results.update(extra or {})
     if save_scores:
-        with atomic_open(os.path.join(output_dir, "test_scores.npz"), "wb") as f:
+        with atomic_open(os.path.join(output_dir, TEST_SCORES_FILE), "wb") as f:
             np.savez(f, scores=scores, labels=labels.astype(np.int64), video_ids=np.asarray(list(video_ids), dtype=str))
-        atomic_write_text(os.path.join(output_dir, "test_video_ids.json"), json.dumps(list(video_ids)) + "\n")
+        atomic_write_text(os.path.join(output_dir, TEST_VIDEO_IDS_FILE), json.dumps(list(video_ids)) + "\n")
     # Written last: a test_results.json on disk means every other file of this test is complete.
     results["num_unlabelled_videos"] = int(len(video_ids)) - num_labelled
     atomic_write_text(
-        os.path.join(output_dir, "test_results.json"),
+        os.path.join(output_dir, TEST_RESULTS_FILE),
         json.dumps(results, indent=2, default=str, allow_nan=False) + "\n",
     )
     return results

@@ -12,6 +12,7 @@ import numpy as np
 from svit.engine.confused_pairs import MANY_CLASSES, write_confused_pairs
 from svit.engine.metrics.base import MetricInput
 from svit.engine.metrics.registry import METRIC_REGISTRY
+from svit.run_folder import CONFUSION_CSV, CONFUSION_PNG, PER_CLASS_ACCURACY_FILE
 from svit.utils.atomic import atomic_open, atomic_write_text
 
 
@@ -71,9 +72,9 @@ def confusion_outputs(inp: MetricInput) -> dict:
     if inp.output_dir is None:
         return {}
     conf, names = inp.confusion, inp.class_name_list()
-    atomic_write_text(os.path.join(inp.output_dir, "per_class_accuracy.csv"), per_class_csv(conf, names))
-    atomic_write_text(os.path.join(inp.output_dir, "confusion_matrix.csv"), confusion_csv(conf, names))
-    plot_confusion(conf, inp.class_names, os.path.join(inp.output_dir, "confusion_matrix.png"))
+    atomic_write_text(os.path.join(inp.output_dir, PER_CLASS_ACCURACY_FILE), per_class_csv(conf, names))
+    atomic_write_text(os.path.join(inp.output_dir, CONFUSION_CSV), confusion_csv(conf, names))
+    plot_confusion(conf, inp.class_names, os.path.join(inp.output_dir, CONFUSION_PNG))
     if inp.num_classes > MANY_CLASSES:  # the full matrix is illegible: also the most-confused pairs
         write_confused_pairs(conf, inp.class_names, inp.output_dir)
     return {}
