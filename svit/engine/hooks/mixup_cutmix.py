@@ -14,7 +14,7 @@ from fvcore.common.config import CfgNode
 from svit.engine.hooks.base import BatchHook
 from svit.engine.hooks.registry import HOOK_REGISTRY
 from svit.engine.mixing import cutmix_box, torch_seeded_rng
-from svit.engine.part_checks import clips_per_process_step, require
+from svit.engine.part_requirements import clips_per_process_step, require
 from svit.losses.targets import smooth_one_hot
 
 

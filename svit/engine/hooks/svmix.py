@@ -52,7 +52,7 @@ from svit.config.errors import ConfigError
 from svit.engine.hooks.base import BatchHook, HookOptimizer
 from svit.engine.hooks.registry import HOOK_REGISTRY, hook_names
 from svit.engine.lr_policy import base_lr, lr_at_epoch
-from svit.engine.part_checks import clips_per_process_step, require
+from svit.engine.part_requirements import clips_per_process_step, require
 from svit.engine.tasks.base import logits_of
 from svit.models.input_size import input_frames
 from svit.svmix.features import clip_features, unwrap

@@ -30,7 +30,7 @@ from svit.config.errors import ConfigError
 from svit.data import build_loader
 from svit.data.registry import DATASET_REGISTRY
 from svit.engine.device import to_device
-from svit.engine.part_checks import require, world_size_of
+from svit.engine.part_requirements import require, world_size_of
 from svit.engine.step import StepOutput
 from svit.engine.tasks.base import Task, loss_batch, outputs_dict
 from svit.engine.tasks.registry import TASK_REGISTRY
