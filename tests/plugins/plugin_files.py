@@ -1,25 +1,21 @@
 """Source of a user package that adds parts to svit without touching it (written to a temp folder by
-test_plugin_parts.py): a backbone with its own config section, a weights adapter and a tiny size,
-a batch hook, a task, a list-file format (data source), a decoder (storage format) and a test metric. Each file is what
-docs/ARCHITECTURE.md's "how to add" says to write."""
+test_plugin_parts.py): a backbone with its own config section (a commented yaml file), a weights adapter
+and a tiny size, a batch hook (its section in the Python form), a task, a list-file format (data source),
+a decoder (storage format) and a test metric. Each file is what docs/ARCHITECTURE.md's "how to add" says
+to write."""
 from __future__ import annotations
 
 BACKBONE = '''
 """TinyNet: a Conv3d stem, global pooling and a linear head."""
+from pathlib import Path
+
 import torch
 import torch.nn as nn
-from fvcore.common.config import CfgNode
 
-from svit.config.sections import register_config_section, uses_config_sections
+from svit.config.sections import register_config_yaml, uses_config_sections
 from svit.models import MODEL_REGISTRY
 
-
-@register_config_section("TINYNET")
-def tinynet_section(c: CfgNode) -> None:
-    # Channels of the stem convolution.
-    c.WIDTH = 16
-    # Temporal kernel of the stem convolution.
-    c.T_KERNEL = 3
+register_config_yaml(Path(__file__).with_name("tinynet_config.yaml"))
 
 
 class TinyNet(nn.Module):
@@ -73,6 +69,15 @@ def adapt(state, model, report):
         else:
             out[key.removeprefix("legacy.")] = value
     return out
+'''
+
+BACKBONE_KEYS = '''
+# The TINYNET section: the keys of TinyNet (backbone.py registers this file).
+TINYNET:
+  # Channels of the stem convolution.
+  WIDTH: 16
+  # Temporal kernel of the stem convolution.
+  T_KERNEL: 3
 '''
 
 HOOK = '''
@@ -192,6 +197,7 @@ def mean_top_score(inp):
 FILES = {
     "tiny_plugin/__init__.py": '"""A user package of svit parts."""\n',
     "tiny_plugin/backbone.py": BACKBONE,
+    "tiny_plugin/tinynet_config.yaml": BACKBONE_KEYS,
     "tiny_plugin/adapter.py": ADAPTER,
     "tiny_plugin/hook.py": HOOK,
     "tiny_plugin/list_format.py": LIST_FORMAT,
