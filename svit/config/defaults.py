@@ -68,6 +68,10 @@ _C.TRAIN.BATCH_SIZE = 64
 _C.TRAIN.TASK = "classification"
 # Run validation every EVAL_PERIOD epochs (and after the last epoch); 0 disables it.
 _C.TRAIN.EVAL_PERIOD = 1
+# Registered metrics (svit.engine.metrics, as TEST.METRICS) whose entries each validation adds to its
+# stats.jsonl val_epoch row, log line and TensorBoard val_epoch/* tags, after "loss"; "topk" gives top1, top5.
+# Validation is single view and writes no files (the "confusion" metric adds nothing here).
+_C.TRAIN.EVAL_METRICS = ["topk"]
 # Save a checkpoint every CHECKPOINT_PERIOD epochs (and after the last epoch).
 _C.TRAIN.CHECKPOINT_PERIOD = 1
 # Redraw OUTPUT_DIR/stats.png (loss terms, accuracy, lr, step time, online vs EMA; svit/vis/plots.py) from

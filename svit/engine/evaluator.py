@@ -1,4 +1,5 @@
-"""Validation (single view, during training) and the multi-view test phase.
+"""Validation (single view, during training) and the multi-view test phase; both report the
+registered metrics (svit/engine/metrics/: TRAIN.EVAL_METRICS and TEST.METRICS).
 
 Both evaluate the unwrapped model (no DDP) in eval mode on this rank's shard of the data; the
 loader visits each sample exactly once over all ranks, and the per-rank results are reduced
@@ -16,15 +17,17 @@ import torch.nn.functional as F
 from fvcore.common.config import CfgNode
 
 from svit.checkpoint import unwrap
+from svit.config import ConfigError
 from svit.engine import protocols
 from svit.engine.bad_samples import check_bad_fraction, evaluation_keep, readable_batches
 from svit.engine.cuda_graphs import graphed_eval
 from svit.engine.device import amp_dtype, autocast, to_device
 from svit.engine.errors import ResultsError
 from svit.engine.host_copy import HostCopy
-from svit.engine.meters import topk_correct_counts
+from svit.engine.metrics import MetricInput, evaluate_metrics
 from svit.engine.progress import eval_progress
 from svit.engine.results import aggregate_views, model_metrics, write_results
+from svit.engine.split_rows import SplitRows
 from svit.utils.distributed import all_gather_objects, all_reduce_sum, is_main_process
 
 logger = logging.getLogger("svit.evaluator")
@@ -43,15 +46,20 @@ def metric_key(model_name: str, key: str) -> str:
 @torch.no_grad()
 def validate(
     cfg: CfgNode, model: nn.Module | dict[str, nn.Module], task: Any, loader, device: torch.device
-) -> dict[str, float]:
-    """Single-view top1/top5 (%) and cross-entropy over the whole split (all ranks), for one model
-    or for each of several named models (online, ema) on the same batches."""
+) -> dict[str, Any]:
+    """Single-view cross-entropy and the entries of the TRAIN.EVAL_METRICS metrics (default ``topk``:
+    top1/top5 %) over the whole split (all ranks), for one model or for each of several named models
+    (online, ema) on the same batches.
+
+    The loss is summed on the device; each batch's softmax scores travel to the host one batch late
+    (no wait per batch), and the registered metrics (svit/engine/metrics/) see every rank's rows at the
+    end, as the test phase's metrics see its per-video scores."""
     nets = {name: unwrap(m) for name, m in as_models(model).items()}
     was_training = {name: net.training for name, net in nets.items()}
     for net in nets.values():
         net.eval()
-    # loss*n, top1, top5 per model, summed on the device and read once at the end (no wait per batch)
-    sums = {name: torch.zeros(3, dtype=torch.float64, device=device) for name in nets}
+    loss_sums = {name: torch.zeros((), dtype=torch.float64, device=device) for name in nets}
+    rows = SplitRows(list(nets))
     bad_seen_n = [0, 0, 0]  # unreadable samples (no prediction), samples, samples with a prediction
     for batch in eval_progress(loader, "val", is_main_process(), cfg.LOG_PERIOD):
         keep = evaluation_keep(batch)  # on the host copy of the batch: no device read
@@ -61,30 +69,44 @@ def validate(
         if n_keep == 0:
             continue
         bad_seen_n[2] += n_keep
+        rows.add_batch(batch, keep)
         batch = to_device(batch, device)
-        rows = None if n_keep == keep.numel() else keep.nonzero()[:, 0].to(device, non_blocking=True)
-        labels = batch["labels"] if rows is None else batch["labels"].index_select(0, rows)
+        kept = None if n_keep == keep.numel() else keep.nonzero()[:, 0].to(device, non_blocking=True)
+        labels = batch["labels"] if kept is None else batch["labels"].index_select(0, kept)
         for name, net in nets.items():
             with autocast(cfg, device):
                 logits = task.eval_logits(graphed_eval(cfg, net, device, amp_dtype(cfg)), batch)
-            logits = logits.float() if rows is None else logits.float().index_select(0, rows)
-            hits = topk_correct_counts(logits, labels)
-            loss = F.cross_entropy(logits, labels, reduction="sum")
-            sums[name] += torch.cat([loss.reshape(1), hits]).to(torch.float64)
+            logits = logits.float() if kept is None else logits.float().index_select(0, kept)
+            loss_sums[name] += F.cross_entropy(logits, labels, reduction="sum").to(torch.float64)
+            rows.add_scores(name, torch.softmax(logits, dim=-1))
+        rows.end_batch()
     bad, seen = all_reduce_sum(bad_seen_n[:2], device)
     check_bad_fraction(cfg, bad, seen, "validation", replaced=False)
-    out: dict[str, float] = {"num_bad": int(bad)}
+    inputs = rows.metric_inputs(cfg.MODEL.NUM_CLASSES, loader.dataset)
+    out: dict[str, Any] = {"num_bad": int(bad)}
     for name, net in nets.items():
-        loss, c1, c5, n = all_reduce_sum(sums[name].tolist() + [bad_seen_n[2]], device)
+        loss, n = all_reduce_sum([loss_sums[name].item(), bad_seen_n[2]], device)
         net.train(was_training[name])
-        if n == 0:
-            values = {"loss": float("nan"), "top1": float("nan"), "top5": float("nan"), "num_samples": 0}
-        else:
-            values = {"loss": loss / n, "top1": c1 / n * 100, "top5": c5 / n * 100, "num_samples": int(n)}
-        if name != "online":
-            values.pop("num_samples")
+        values = {"loss": loss / n if n else float("nan"), **split_metrics(cfg, inputs[name])}
+        if name == "online":
+            values["num_samples"] = int(n)
         out.update({metric_key(name, k): v for k, v in values.items()})
     return out
+
+
+# Fields of every val row besides the metric entries: a metric returning one of them would hide it.
+VAL_FIELDS = ("loss", "num_samples", "num_bad")
+
+
+def split_metrics(cfg: CfgNode, inp: MetricInput) -> dict[str, Any]:
+    """The entries of the TRAIN.EVAL_METRICS metrics over one model's val rows (single view, no files:
+    ``output_dir`` is None); NaN where undefined, as stats.jsonl has always written it."""
+    entries = evaluate_metrics(cfg.TRAIN.EVAL_METRICS, inp, key="TRAIN.EVAL_METRICS")
+    clash = [k for k in VAL_FIELDS if k in entries]
+    if clash:
+        raise ConfigError(f"TRAIN.EVAL_METRICS {list(cfg.TRAIN.EVAL_METRICS)} returns {clash}, a field every "
+                          f"val row already has ({', '.join(VAL_FIELDS)}): rename the metric's entry.")
+    return entries
 
 
 def expected_views(cfg: CfgNode, dataset) -> int:

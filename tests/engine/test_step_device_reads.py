@@ -4,8 +4,9 @@ On a GPU every such read (``float(loss)``, ``int(hits.sum())``, ``.item()``, ``.
 host until the device has caught up, which idles a launch-bound GPU (svit/engine/step_stats.py). The
 CPU cannot show the wait, but it can show the reads: a TorchFunctionMode records every tensor-to-host
 conversion with the svit frame that asked for it, over a whole run (hooks, EMA, clipping, accumulation,
-validation). Allowed: the one-step-late read of the step's numbers, validation's read at the end of the
-split (and of each batch's host-side keep mask), and the data pipeline (its tensors live on the host).
+validation). Allowed: the one-step-late read of the step's numbers, validation's reads at the end of the
+split (its loss sums, and the rows its metrics get: svit/engine/split_rows.py; plus each batch's host-side
+keep mask), and the data pipeline (its tensors live on the host).
 """
 from __future__ import annotations
 
@@ -40,7 +41,10 @@ def test_training_and_validation_read_the_device_only_where_meant(tmp_path):
     # validate: the host-side keep mask of each batch, and the device sums once at the end of the split
     evaluator_reads = {w for w in where if w.startswith("engine/evaluator.py")}
     assert all(w.endswith(" validate") for w in evaluator_reads) and len(evaluator_reads) <= 2, evaluator_reads
-    unexpected = {w for w in where - evaluator_reads if not w.startswith(_ALLOWED)
+    # the metrics' rows: labels, dataset indices and each model's (online, ema) scores, once per split
+    row_reads = {w: n for (_, w), n in mode.reads.items() if w.startswith("engine/split_rows.py")}
+    assert sum(row_reads.values()) == 4 and all(w.endswith(" _cat") for w in row_reads), row_reads
+    unexpected = {w for w in where - evaluator_reads - set(row_reads) if not w.startswith(_ALLOWED)
                   and w.split(" ")[-1] not in _HOST_TENSOR_FUNCTIONS}
     assert not unexpected, f"tensors read on the host inside the step: {sorted(unexpected)}"
 

@@ -1,4 +1,5 @@
-"""Test metrics registered by name and selected by ``TEST.METRICS`` (see base.py for the contract).
+"""Metrics registered by name, selected by ``TEST.METRICS`` for the test phase and by
+``TRAIN.EVAL_METRICS`` for validation during training (see base.py for the contract).
 
 Every module of this package is imported here, so a new metric (multi-label mAP, per-video
 statistics, ...) is a new file with ``@METRIC_REGISTRY.register("name")``.
@@ -8,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
+from svit.config.errors import ConfigError
 from svit.config.sections import register_key_choices
 from svit.engine.metrics.base import MetricInput
 from svit.engine.metrics.registry import METRIC_REGISTRY
@@ -15,16 +17,17 @@ from svit.utils.autoload import import_submodules
 
 import_submodules(__name__)
 register_key_choices("TEST.METRICS", METRIC_REGISTRY)
+register_key_choices("TRAIN.EVAL_METRICS", METRIC_REGISTRY)
 
 
-def evaluate_metrics(names: Sequence[str], inp: MetricInput) -> dict[str, Any]:
-    """The entries of every metric in ``names``, in order; a clash of entry names is an error."""
+def evaluate_metrics(names: Sequence[str], inp: MetricInput, key: str = "TEST.METRICS") -> dict[str, Any]:
+    """The entries of every metric in ``names`` (config ``key``), in order; a clash of entry names is an error."""
     out: dict[str, Any] = {}
     for name in names:
-        for key, value in METRIC_REGISTRY.get(name)(inp).items():
-            if key in out:
-                raise ValueError(f"Metric '{name}' returns '{key}', which an earlier metric of TEST.METRICS returned.")
-            out[key] = value
+        for entry, value in METRIC_REGISTRY.get(name)(inp).items():
+            if entry in out:
+                raise ConfigError(f"Metric '{name}' returns '{entry}', which an earlier metric of {key} returned.")
+            out[entry] = value
     return out
 
 

@@ -1,10 +1,13 @@
-"""What a test metric receives: the per-video scores of one model, their labels, and where files go.
+"""What a metric receives: the per-video scores of one model, their labels, and where files go.
 
-A metric is ``fn(inp: MetricInput) -> dict`` registered in ``METRIC_REGISTRY`` and listed in
-``TEST.METRICS``; its entries go to the top level of ``test_results.json`` (and to each model's section
-when several models are tested), in the order of ``TEST.METRICS``. A metric that writes files (the
-confusion outputs) writes them only when ``output_dir`` is set (it is None for the per-model entries
-and for the protocol readouts). The derived arrays are computed once and shared by the metrics.
+A metric is ``fn(inp: MetricInput) -> dict`` registered in ``METRIC_REGISTRY``. Listed in
+``TEST.METRICS``, its entries go to the top level of ``test_results.json`` (and to each model's section
+when several models are tested), in the order of ``TEST.METRICS``. Listed in ``TRAIN.EVAL_METRICS``,
+they go to every validation's ``val_epoch`` stats (prefixed ``ema_`` for the EMA model), computed over
+the single-view rows of all ranks (``video_ids`` set when the dataset names its videos). A metric that
+writes files (the confusion outputs) writes them only when ``output_dir`` is set (it is None for the
+per-model entries, the protocol readouts and validation). The derived arrays are computed once and
+shared by the metrics.
 """
 from __future__ import annotations
 
