@@ -26,6 +26,8 @@ from typing import Any, Callable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.profiler import ProfilerActivity, profile
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from svit.config import load_config
 from svit.engine.compile import apply_model_speed_options
@@ -113,8 +115,6 @@ def time_steps(fn: Callable[[], None], warmup: int, iters: int, device: torch.de
 def count_dispatched_ops(fn: Callable[[], None]) -> int:
     """ATen operator calls of one call of ``fn`` (backward and optimiser included), counted where the
     dispatcher hands them to the backend kernels (composite ops arrive decomposed)."""
-    from torch.utils._python_dispatch import TorchDispatchMode
-
     class _Count(TorchDispatchMode):
         calls = 0
 
@@ -136,8 +136,6 @@ def count_launches(fn: Callable[[], None], device: torch.device) -> dict[str, in
     a driver. The ATen calls are then counted at the dispatcher (``count_dispatched_ops``)."""
     if device.type != "cuda":
         return {"kernels_per_step": None, "launch_calls_per_step": None, "aten_ops_per_step": count_dispatched_ops(fn)}
-    from torch.profiler import ProfilerActivity, profile
-
     acts = [ProfilerActivity.CPU, ProfilerActivity.CUDA]
     with profile(activities=acts) as prof:
         fn()
@@ -152,9 +150,7 @@ def count_launches(fn: Callable[[], None], device: torch.device) -> dict[str, in
             launches += 1
         elif evt.name.startswith("aten::") and (evt.cpu_parent is None or not evt.cpu_parent.name.startswith("aten::")):
             top_ops += 1
-    is_cuda = device.type == "cuda"
-    return {"kernels_per_step": kernels if is_cuda else None, "launch_calls_per_step": launches if is_cuda else None,
-            "aten_ops_per_step": top_ops}
+    return {"kernels_per_step": kernels, "launch_calls_per_step": launches, "aten_ops_per_step": top_ops}
 
 
 def gmacs_per_clip(model: nn.Module, clip_shape: tuple[int, ...], device: torch.device) -> float | None:

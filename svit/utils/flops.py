@@ -24,6 +24,10 @@ from typing import Any
 
 import torch
 import torch.nn as nn
+from fvcore.nn import FlopCountAnalysis
+from fvcore.nn.jit_handles import get_shape
+
+from svit.utils import flop_handles
 
 
 class _TensorOutputs(nn.Module):
@@ -45,26 +49,16 @@ class _TensorOutputs(nn.Module):
 def extra_op_handles() -> dict[str, Any]:
     """Op handles that model families add in ``svit.utils.flop_handles`` (e.g. SDPA for MViT).
 
-    Reads its ``HANDLES`` dict (op name -> handle) and, under the name that module uses today,
-    ``ATTENTION_FLOP_HANDLES``; without them fused attention would count as 0 FLOPs.
+    Reads its ``ATTENTION_FLOP_HANDLES`` and, where a family adds one, its ``HANDLES`` dict (op name ->
+    handle), at each call; without them fused attention would count as 0 FLOPs.
     """
-    import importlib
-
-    try:
-        module = importlib.import_module("svit.utils.flop_handles")
-    except ModuleNotFoundError as e:
-        if e.name != "svit.utils.flop_handles":
-            raise
-        return {}
     handles: dict[str, Any] = {}
     for name in ("ATTENTION_FLOP_HANDLES", "HANDLES"):
-        handles.update(getattr(module, name, None) or {})
+        handles.update(getattr(flop_handles, name, None) or {})
     return handles
 
 
 def _shape(value: Any) -> list[int]:
-    from fvcore.nn.jit_handles import get_shape
-
     return list(get_shape(value))
 
 
@@ -160,8 +154,6 @@ class FlopReport:
 def flop_count(model: nn.Module, inputs: torch.Tensor) -> FlopReport:
     """Traces ``model(inputs)`` in eval mode (mode restored) and counts it with fvcore and
     ``op_handles()``."""
-    from fvcore.nn import FlopCountAnalysis
-
     was_training = model.training
     model.eval()
     fvlog = logging.getLogger("fvcore")
