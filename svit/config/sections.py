@@ -110,7 +110,7 @@ def add_sections(cfg: CfgNode) -> CfgNode:
         if section.name in cfg:
             raise ConfigError(
                 f"Config section '{section.name}' of {section.module} clashes with a shared key of "
-                "svit/config/defaults.py."
+                "svit/config/defaults.yaml."
             )
         node = CfgNode()
         section.add(node)

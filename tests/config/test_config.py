@@ -324,14 +324,12 @@ def test_batch_must_divide_world_size():
 
 
 def test_every_default_key_has_a_comment():
-    src = (Path(__file__).resolve().parents[2] / "svit" / "config" / "defaults.py").read_text().splitlines()
-    missing = []
-    for i, line in enumerate(src):
-        if re.match(r"^_C(\.[A-Z0-9_]+)+ = ", line) and "CfgNode()" not in line:
-            if not src[i - 1].lstrip().startswith("#"):
-                missing.append(line.split(" =")[0])
-    assert not missing, f"keys without a comment line: {missing}"
-    assert "NUM_CPU_PROCS" in get_cfg()
+    """The shared keys are read from defaults.yaml by the loader that refuses a key without its comment
+    (tests/config/test_key_file.py); here: that file is where they come from, and each key has one."""
+    src = (Path(__file__).resolve().parents[2] / "svit" / "config" / "defaults.yaml").read_text().splitlines()
+    keys = [i for i, line in enumerate(src) if re.match(r"^ *[A-Z][A-Z0-9_]*:", line)]
+    assert len(keys) > 150 and all(src[i - 1].lstrip().startswith("#") for i in keys)
+    assert "NUM_CPU_PROCS" in get_cfg() and "NUM_CPU_PROCS:" in src[keys[1]]
 
 
 def test_cli_forms():
