@@ -1,7 +1,7 @@
 """Config API: ``get_cfg()`` (the defaults) and ``load_config(cfg_file, opts)`` (yaml + overrides).
 
 Order of precedence: defaults < yaml (with fvcore ``_BASE_`` inheritance) < command line. The
-defaults are the shared keys of ``defaults.py`` plus the sections the parts declare beside their code
+defaults are the shared keys of ``defaults.yaml`` plus the sections the parts declare beside their code
 (``svit.config.sections``); modules in ``PLUGINS`` are imported first (``svit.config.parts``).
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``get_cfg``: the defaults tree = the shared keys of ``defaults.py`` + every registered part's section.
+"""``get_cfg``: the defaults tree = the shared keys of ``defaults.yaml`` + every registered part's section.
 
 The user-facing key tree is the same as when every key lived in ``defaults.py``; only where each
 section is declared moved (next to the part that reads it, see ``svit.config.sections``).
