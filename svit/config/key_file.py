@@ -48,6 +48,7 @@ def read_key_file(path: str | os.PathLike) -> CfgNode:
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"Cannot read config key file {where}: {e}") from None
     loader = _KeyLoader(text)
+    loader.name = where  # parse errors say 'in "<file>", line L, column C'
     try:
         root = loader.get_single_node()
         if not isinstance(root, yaml.MappingNode):

@@ -58,19 +58,14 @@ def test_values_and_types_are_those_of_a_python_declaration(tmp_path):
 
 
 @pytest.mark.parametrize("text,needle", [
+    # a key without a comment line directly above it
     ("# S.\nS:\n  A: 1\n", r"config.yaml:3: key S.A has no comment"),
     ("S:\n  # A.\n  A: 1\n", r"config.yaml:1: key S has no comment"),
     # a blank line parts the comment from the key: not "directly above"
     ("# S.\nS:\n  # A.\n\n  A: 1\n", r"config.yaml:5: key S.A has no comment"),
     # a comment after the value of the key before does not document the next key
     ("# S.\nS:\n  # A.\n  A: 1  # B.\n  B: 2\n", r"config.yaml:5: key S.B has no comment"),
-])
-def test_a_key_without_a_comment_directly_above_is_an_error_naming_file_line_and_key(tmp_path, text, needle):
-    with pytest.raises(ConfigError, match=needle):
-        read_key_file(write(tmp_path, text))
-
-
-@pytest.mark.parametrize("text,needle", [
+    # malformed files
     ("# S.\nS:\n  # A.\n  A: [1, 2\n", r"Bad YAML in config key file .*config.yaml"),
     ("# S.\nS:\n  # A.\n  A: 1\n  # A again.\n  A: 2\n", r"config.yaml:6: key S.A is declared twice"),
     ("# S.\nS:\n  # A.\n  A: 2024-01-01\n", r"config.yaml:4: key S.A has a value of type date"),
@@ -80,7 +75,7 @@ def test_a_key_without_a_comment_directly_above_is_an_error_naming_file_line_and
     ("- 1\n- 2\n", r"Config key file .*config.yaml must hold a mapping"),
     ("", r"Config key file .*config.yaml must hold a mapping"),
 ])
-def test_a_malformed_file_is_an_error_naming_the_file_and_key(tmp_path, text, needle):
+def test_a_key_without_its_comment_or_a_malformed_file_is_an_error_naming_file_line_and_key(tmp_path, text, needle):
     with pytest.raises(ConfigError, match=needle):
         read_key_file(write(tmp_path, text))
 
