@@ -11,7 +11,7 @@ from fvcore.common.config import CfgNode
 from svit.config import get_cfg
 from svit.config.errors import ConfigError
 from svit.config.key_file import read_key_file
-from svit.config.parts import section_files
+from svit.config.parts import is_section_file, section_files
 from svit.config.sections import CONFIG_SECTIONS, add_sections, dotted_name, register_config_yaml
 
 GOOD = """\
@@ -129,3 +129,11 @@ def test_a_changed_key_file_invalidates_the_config_listing_cache(tmp_path):
     before = code_fingerprint(tmp_path)
     keys.write_text("# S.\nS:\n  # A.\n  A: 22\n")
     assert code_fingerprint(tmp_path) != before
+
+
+def test_section_files_are_found_by_their_name():
+    """config.yaml / <part>_config.yaml are data sections, config.py / <part>_config.py computed ones."""
+    assert is_section_file("config.yaml", ".yaml") and is_section_file("ssv2_config.yaml", ".yaml")
+    assert is_section_file("config.py", ".py") and is_section_file("list_config.py", ".py")
+    assert not is_section_file("config.yaml", ".py") and not is_section_file("_config.yaml", ".yaml")
+    assert not is_section_file("myconfig.yaml", ".yaml") and not is_section_file("config_tools.py", ".py")
