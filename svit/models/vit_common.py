@@ -6,6 +6,8 @@ block lists that optionally run under activation checkpointing.
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 import torch.nn as nn
 from timm.layers import trunc_normal_
@@ -28,10 +30,24 @@ def init_vit_weights(m: nn.Module) -> None:
         nn.init.zeros_(m.bias)
 
 
+def check_attn_impl(impl: str, impls: Sequence[str] = ATTN_IMPLS) -> None:
+    """ValueError naming the choices unless ``impl`` is one of ``impls`` (a family's implementations)."""
+    if impl not in impls:
+        raise ValueError(f"attention implementation must be one of {impls}, got {impl!r}")
+
+
+def set_attn_impl_of(model: nn.Module, kind: type[nn.Module], impl: str, impls: Sequence[str]) -> None:
+    """Sets ``attn_impl = impl`` on every ``kind`` module of ``model`` (the families whose attention
+    modules read that attribute: MViT/SViT, Video Swin), after checking it is one of ``impls``."""
+    check_attn_impl(impl, impls)
+    for m in model.modules():
+        if isinstance(m, kind):
+            m.attn_impl = impl
+
+
 def set_timm_attention_impl(model: nn.Module, impl: str) -> None:
     """``sdpa`` (fused) or ``explicit`` in every timm ``Attention`` of ``model``."""
-    if impl not in ATTN_IMPLS:
-        raise ValueError(f"attention implementation must be one of {ATTN_IMPLS}, got {impl!r}")
+    check_attn_impl(impl)
     for m in model.modules():
         if isinstance(m, Attention):
             m.fused_attn = impl == "sdpa"
@@ -45,3 +61,22 @@ def run_blocks(blocks: nn.ModuleList, x: torch.Tensor, grad_checkpointing: bool)
         else:
             x = blk(x)
     return x
+
+
+class TimmBlockModel(nn.Module):
+    """Base of the families that run lists of timm-style blocks (UniFormer, ViViT): the attention
+    switch, the block runner and the activation-checkpointing switch, written once for both."""
+
+    grad_checkpointing: bool = False
+
+    def set_attn_impl(self, impl: str) -> None:
+        """``sdpa`` (fused) or ``explicit`` softmax(QKᵀ)V in every timm ``Attention``."""
+        set_timm_attention_impl(self, impl)
+
+    def set_grad_checkpointing(self, enable: bool = True) -> None:
+        self.grad_checkpointing = enable
+
+    set_activation_checkpointing = set_grad_checkpointing
+
+    def _run(self, blocks: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
+        return run_blocks(blocks, x, self.grad_checkpointing)

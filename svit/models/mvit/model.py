@@ -28,7 +28,7 @@ from svit.models.mvit.schedule import block_schedule
 from svit.models.mvit.sincos import sincos_3d
 from svit.models.registry import MODEL_REGISTRY
 from svit.models.tiny import MVIT_TINY, tiny_size
-from svit.models.vit_common import init_vit_weights
+from svit.models.vit_common import init_vit_weights, set_attn_impl_of
 
 REL_POS_NAMES = ("rel_pos_h", "rel_pos_w", "rel_pos_t")
 
@@ -265,11 +265,7 @@ class MViT(nn.Module):
         """Switches every attention module (SViT's object-token blocks too) to ``impl``, one of
         ``ATTN_IMPLS`` (the same function; MODEL.ATTN_IMPL names them). Every transformer family has
         this method, so benchmarks and tests switch any of them the same way."""
-        if impl not in ATTN_IMPLS:
-            raise ValueError(f"attention implementation must be one of {ATTN_IMPLS}, got {impl!r}")
-        for m in self.modules():
-            if isinstance(m, MultiScaleAttention):
-                m.attn_impl = impl
+        set_attn_impl_of(self, MultiScaleAttention, impl, ATTN_IMPLS)
 
     def no_weight_decay(self) -> set[str]:
         """Parameter names kept out of weight decay when MVIT.ZERO_DECAY_POS_CLS is set:

@@ -53,6 +53,20 @@ def _kernel_for(stride: list[int], kernel_cfg: list[int]) -> list[int]:
     return [s + 1 if s > 1 else s for s in stride]
 
 
+def _per_block_pooling(
+    entries: Sequence[Sequence[int]], depth: int, kernel_cfg: Sequence[int]
+) -> tuple[list[list[int]], list[list[int]]]:
+    """``[[block, s_t, s_h, s_w], ...]`` -> per-block strides and kernels (empty for a block that
+    does not pool); the q and the kv pooling lists follow this one rule."""
+    strides: list[list[int]] = [[] for _ in range(depth)]
+    kernels: list[list[int]] = [[] for _ in range(depth)]
+    for entry in entries:
+        i = int(entry[0])
+        strides[i] = [int(s) for s in entry[1:]]
+        kernels[i] = _kernel_for(strides[i], list(kernel_cfg))
+    return strides, kernels
+
+
 def block_schedule(
     patch_dims: Sequence[int],
     *,
@@ -81,12 +95,7 @@ def block_schedule(
     for idx, mul in head_mul:
         head_muls[int(idx)] = float(mul)
 
-    stride_q: list[list[int]] = [[] for _ in range(depth)]
-    kernel_q: list[list[int]] = [[] for _ in range(depth)]
-    for entry in pool_q_stride:
-        i = int(entry[0])
-        stride_q[i] = [int(s) for s in entry[1:]]
-        kernel_q[i] = _kernel_for(stride_q[i], list(pool_kvq_kernel))
+    stride_q, kernel_q = _per_block_pooling(pool_q_stride, depth, pool_kvq_kernel)
 
     kv_entries = [list(e) for e in pool_kv_stride]
     if pool_kv_stride_adaptive:
@@ -98,12 +107,7 @@ def block_schedule(
             if stride_q[i]:
                 running = [max(running[d] // stride_q[i][d], 1) for d in range(len(running))]
             kv_entries.append([i] + running)
-    stride_kv: list[list[int]] = [[] for _ in range(depth)]
-    kernel_kv: list[list[int]] = [[] for _ in range(depth)]
-    for entry in kv_entries:
-        i = int(entry[0])
-        stride_kv[i] = [int(s) for s in entry[1:]]
-        kernel_kv[i] = _kernel_for(stride_kv[i], list(pool_kvq_kernel))
+    stride_kv, kernel_kv = _per_block_pooling(kv_entries, depth, pool_kvq_kernel)
 
     # on the CPU explicitly: the values are plain floats even while building on the meta device
     dpr = [x.item() for x in torch.linspace(0, drop_path_rate, depth, device="cpu")]

@@ -23,7 +23,7 @@ from svit.models.swin.patch_embed import PatchEmbed3D
 from svit.models.swin.rel_pos import infer_window, resize_table
 from svit.models.swin.stage import SwinStage
 from svit.models.tiny import tiny_size
-from svit.models.vit_common import init_vit_weights
+from svit.models.vit_common import init_vit_weights, set_attn_impl_of
 
 # Official sizes (embed_dim, depths, heads): T/S/B of the Video Swin paper.
 VIDEO_SWIN_ARCHS = {
@@ -104,11 +104,7 @@ class VideoSwin(nn.Module):
 
     def set_attn_impl(self, impl: str) -> None:
         """``sdpa`` (fused) or ``explicit`` window attention in every block (the same function)."""
-        if impl not in ATTN_IMPLS:
-            raise ValueError(f"attention implementation must be one of {ATTN_IMPLS}, got {impl!r}")
-        for m in self.modules():
-            if isinstance(m, WindowAttention3D):
-                m.attn_impl = impl
+        set_attn_impl_of(self, WindowAttention3D, impl, ATTN_IMPLS)
 
     def no_weight_decay(self) -> set[str]:
         return {n for n, _ in self.named_parameters() if n.endswith("relative_position_bias_table")}

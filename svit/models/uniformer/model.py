@@ -20,13 +20,13 @@ from svit.models.registry import MODEL_REGISTRY
 from svit.models.tiny import tiny_size
 from svit.models.uniformer.blocks import CBlock, SABlock
 from svit.models.uniformer.patch_embed import PatchEmbed3D
-from svit.models.vit_common import ATTN_IMPLS, init_vit_weights, run_blocks, set_timm_attention_impl
+from svit.models.vit_common import ATTN_IMPLS, TimmBlockModel, init_vit_weights
 
 # Official video sizes (depths per stage; widths 64/128/320/512 and head dim 64 for both).
 UNIFORMER_DEPTHS = {"small": (3, 4, 8, 3), "base": (5, 8, 20, 7)}
 
 
-class UniFormer(nn.Module):
+class UniFormer(TimmBlockModel):
     """UniFormer-S/B for clips ``(B, C, T, H, W)`` (T even, H and W multiples of 32)."""
 
     def __init__(
@@ -75,13 +75,6 @@ class UniFormer(nn.Module):
         self.apply(init_vit_weights)
         self.set_attn_impl(attn_impl)
 
-    def set_attn_impl(self, impl: str) -> None:
-        """``sdpa`` (fused) or ``explicit`` softmax(QKᵀ)V in every SABlock."""
-        set_timm_attention_impl(self, impl)
-
-    def _run(self, blocks: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
-        return run_blocks(blocks, x, self.grad_checkpointing)
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, T, H, W)`` -> map after the final BatchNorm ``(B, 512, T/2, H/32, W/32)``."""
         if x.ndim != 5:
@@ -102,11 +95,6 @@ class UniFormer(nn.Module):
         """Empty: the original's list (``pos_embed``, ``cls_token``) names no parameter of this model;
         zero decay on 1-D parameters is the optimiser's rule, not the model's."""
         return set()
-
-    def set_grad_checkpointing(self, enable: bool = True) -> None:
-        self.grad_checkpointing = enable
-
-    set_activation_checkpointing = set_grad_checkpointing
 
     def adapt_svmix_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """SV-Mix ``Uniformer`` uses the official names, which are ours: nothing to rename."""

@@ -30,11 +30,11 @@ from svit.config.sections import uses_config_sections
 from svit.models.adapters.shape_check import require_matching_shapes
 from svit.models.registry import MODEL_REGISTRY
 from svit.models.tiny import tiny_size
-from svit.models.vit_common import init_vit_weights, run_blocks, set_timm_attention_impl
+from svit.models.vit_common import TimmBlockModel, init_vit_weights
 from svit.models.vivit.embed import TubeletEmbed
 
 
-class ViViT(nn.Module):
+class ViViT(TimmBlockModel):
     """Factorised-encoder ViViT for clips ``(B, C, T, H, W)``."""
 
     def __init__(
@@ -85,13 +85,6 @@ class ViViT(nn.Module):
             trunc_normal_(p, std=0.02)
         self.apply(init_vit_weights)
         self.set_attn_impl(attn_impl)
-
-    def set_attn_impl(self, impl: str) -> None:
-        """``sdpa`` (fused) or ``explicit`` softmax(QKᵀ)V in every block."""
-        set_timm_attention_impl(self, impl)
-
-    def _run(self, blocks: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
-        return run_blocks(blocks, x, self.grad_checkpointing)
 
     def _pos_embed(self, grid: tuple[int, int]) -> torch.Tensor:
         if grid == (self.grid, self.grid):
@@ -150,11 +143,6 @@ class ViViT(nn.Module):
 
     def no_weight_decay(self) -> set[str]:
         return {"pos_embed", "tpos_embed", "cls_token", "tcls_token"}
-
-    def set_grad_checkpointing(self, enable: bool = True) -> None:
-        self.grad_checkpointing = enable
-
-    set_activation_checkpointing = set_grad_checkpointing
 
     def adapt_svmix_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """SV-Mix ``Vivit`` names -> ours: only its classifier ``fc`` is our ``head``."""
