@@ -205,21 +205,23 @@ def _h2cn(root: str, size: dict) -> OriginalCall:
 
 
 @contextlib.contextmanager
-def _tensor_cuda_is_identity():
-    """H2CN's forward builds its temporal padding with ``torch.zeros(...).cuda()``; on a CPU run that
-    call must leave the tensor where it is (the original's code itself is not changed)."""
-    cuda = torch.Tensor.cuda
+def cuda_is_identity():
+    """Originals written for one GPU call ``.cuda()`` inside their code (H2CN's temporal padding,
+    SV-Mix's permutations, its selector and its data dict); on a CPU run those calls must leave the
+    tensor or module where it is (the original's code itself is not changed)."""
+    tensor_cuda, module_cuda = torch.Tensor.cuda, nn.Module.cuda
     torch.Tensor.cuda = lambda self, *a, **k: self
+    nn.Module.cuda = lambda self, *a, **k: self
     try:
         yield
     finally:
-        torch.Tensor.cuda = cuda
+        torch.Tensor.cuda, nn.Module.cuda = tensor_cuda, module_cuda
 
 
 def _h2cn_call(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
     if x.is_cuda:
         return net(x)
-    with _tensor_cuda_is_identity():
+    with cuda_is_identity():
         return net(x)
 
 
