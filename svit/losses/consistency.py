@@ -39,12 +39,27 @@ def consistency_loss(video_tokens: torch.Tensor, frame_tokens: torch.Tensor, kin
     raise ValueError(f"SVIT.CON_LOSS must be l1 or l2, got {kind!r}")
 
 
+def draw_frames(num_frames: int, count: int) -> torch.Tensor | None:
+    """``count`` sorted distinct frame indices below ``num_frames``, drawn with torch's global RNG (so a
+    seeded run repeats them); None when ``count`` is 0 or covers every frame (the whole clip)."""
+    if count < 0:
+        raise ValueError(f"SVIT.CON_FRAMES must be >= 0, got {count}")
+    if count == 0 or count >= num_frames:
+        return None
+    return torch.randperm(num_frames)[:count].sort().values
+
+
 @torch.no_grad()
 def frame_tokens_for_clip(
-    model: nn.Module, clip: torch.Tensor, mode: str = "eval", features: str = "pre_dropout"
+    model: nn.Module,
+    clip: torch.Tensor,
+    mode: str = "eval",
+    features: str = "pre_dropout",
+    frames: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Runs every frame of ``clip (B, C, T_in, H, W)`` through ``model`` as a single image (one
-    batch of B·T_in frames, no grad) and returns their object tokens as ``(B, T_in, O, D)``.
+    """Runs every frame of ``clip (B, C, T_in, H, W)`` (or only the frame indices ``frames``, K of them)
+    through ``model`` as a single image (one batch of B·T_in or B·K frames, no grad) and returns their
+    object tokens as ``(B, T_in or K, O, D)``.
 
     ``mode`` ("eval" or "train") is set for the pass and the model's previous mode restored
     afterwards; ``features`` picks ``obj_desc_pre_dropout`` or ``obj_desc`` (post-dropout, original).
@@ -53,6 +68,8 @@ def frame_tokens_for_clip(
         raise ValueError(f"SVIT.CON_TARGET_MODE must be eval or train, got {mode!r}")
     if features not in FEATURE_KEYS:
         raise ValueError(f"SVIT.CON_FEATURES must be one of {sorted(FEATURE_KEYS)}, got {features!r}")
+    if frames is not None:
+        clip = clip.index_select(2, frames.to(clip.device))
     b, c, t_in, h, w = clip.shape
     frames = clip.transpose(1, 2).reshape(b * t_in, c, 1, h, w)  # batch-major, then frame
     was_training = model.training
@@ -68,13 +85,18 @@ def frame_tokens_for_clip(
 @LOSS_REGISTRY.register("frame_clip_consistency")
 class FrameClipConsistencyLoss:
     """``outputs`` of the video pass; ``batch["frame_obj_desc"]`` (B,T_in,O,D) from
-    ``frame_tokens_for_clip`` (the task computes it, it needs the model). Term name:
-    ``video_image_desc_{l1,l2}_loss`` per SVIT.CON_LOSS."""
+    ``frame_tokens_for_clip`` (the task computes it, it needs the model), or (B,K,O,D) for the frame
+    indices ``batch["frame_index"]`` (SVIT.CON_FRAMES): then only those video tokens are compared. Term
+    name: ``video_image_desc_{l1,l2}_loss`` per SVIT.CON_LOSS."""
 
     def __init__(self, cfg: CfgNode) -> None:
         self.kind = cfg.SVIT.CON_LOSS
         self.feature_key = FEATURE_KEYS[cfg.SVIT.CON_FEATURES]
 
     def __call__(self, outputs: dict, batch: dict) -> dict[str, torch.Tensor]:
-        loss = consistency_loss(outputs[self.feature_key], batch["frame_obj_desc"], self.kind)
+        video = outputs[self.feature_key]
+        index = batch.get("frame_index")
+        if index is not None:
+            video = video.index_select(1, index.to(video.device))
+        loss = consistency_loss(video, batch["frame_obj_desc"], self.kind)
         return {consistency_term_name(self.kind): loss}

@@ -162,3 +162,42 @@ def test_cotrain_step_reads_nothing_on_the_host(synthetic_root: str, tmp_path: P
             sum(out.terms.values()).backward()
     assert len(out.terms) == 6
     assert not mode.reads, dict(mode.reads)
+
+
+def test_consistency_on_drawn_frames(synthetic_root: str, tmp_path: Path) -> None:
+    """SVIT.CON_FRAMES 2: the task's consistency term is the loss over the two frames drawn by the step's
+    RNG, and the frame pass sees B x 2 frames instead of B x T."""
+    import svit.losses.consistency as consistency
+
+    cfg = tiny_cfg(synthetic_root, tmp_path, "SVIT.CON_FRAMES", "2", "IMAGE_TRAIN.ENABLE", "False")
+    torch.manual_seed(0)
+    model = build_model(cfg).eval()
+    task = build_task(cfg, model, torch.device("cpu"))
+    task.on_epoch_start(0)
+    batch = next(iter(build_loader(cfg, "train")))
+    b, t = batch["inputs"].shape[0], batch["inputs"].shape[2]
+    seen = []
+    orig = model.forward
+    model.forward = lambda x, **k: (seen.append(x.shape[0]), orig(x, **k))[1]
+    torch.manual_seed(5)
+    terms = task.training_step(model, batch).terms
+    model.forward = orig
+    assert seen == [b, b * 2]  # the clip pass, then the frame pass on 2 frames per clip
+    torch.manual_seed(5)
+    index = consistency.draw_frames(t, 2)
+    with torch.no_grad():
+        out = model(batch["inputs"])
+        frames = frame_tokens_for_clip(model, batch["inputs"], mode="eval", features="pre_dropout")
+    want = cfg.SVIT.VIDEO_LOSS_WEIGHT * cfg.SVIT.LAMBDA_CON * consistency_loss(
+        out["obj_desc_pre_dropout"][:, index], frames[:, index], "l1")
+    assert torch.allclose(terms["video_image_desc_l1_loss"], want, atol=1e-6)
+
+
+def test_negative_con_frames_is_refused(synthetic_root: str, tmp_path: Path) -> None:
+    import pytest
+
+    from svit.config.errors import ConfigError
+
+    cfg = tiny_cfg(synthetic_root, tmp_path, "SVIT.CON_FRAMES", "-1")
+    with pytest.raises(ConfigError, match="SVIT.CON_FRAMES must be >= 0"):
+        build_task(cfg, build_model(cfg), torch.device("cpu"))

@@ -66,3 +66,41 @@ def test_no_gradient_into_image_pass(model):
         if p.grad is not None:
             torch.testing.assert_close(got[n], p.grad, msg=n)
     assert got["object_queries"].abs().sum() > 0
+
+
+def test_frame_subset_is_the_same_frames_of_the_whole_pass(model):
+    """SVIT.CON_FRAMES: the frame pass on K drawn frames gives exactly those frames' tokens of the whole
+    pass, and the loss then compares only those frames' video tokens."""
+
+    model.eval()
+    clip = torch.randn(2, 3, 4, 32, 32)
+    whole = frame_tokens_for_clip(model, clip, mode="eval")
+    index = torch.tensor([1, 3])
+    part = frame_tokens_for_clip(model, clip, mode="eval", frames=index)
+    assert part.shape == (2, 2, 4, 128)
+    torch.testing.assert_close(part, whole[:, index], atol=1e-5, rtol=1e-5)
+    with torch.no_grad():
+        out = model(clip)
+    loss = build_loss("frame_clip_consistency", micro_cfg("SViT"))
+    got = loss(out, {"frame_obj_desc": part, "frame_index": index})["video_image_desc_l1_loss"]
+    want = consistency_loss(out["obj_desc_pre_dropout"][:, index], whole[:, index], "l1")
+    torch.testing.assert_close(got, want)
+    assert not torch.allclose(got, loss(out, {"frame_obj_desc": whole})["video_image_desc_l1_loss"])
+    model.train()
+
+
+def test_draw_frames():
+    from svit.losses.consistency import draw_frames
+
+    assert draw_frames(8, 0) is None and draw_frames(8, 8) is None and draw_frames(8, 12) is None
+    torch.manual_seed(3)
+    a = draw_frames(8, 3)
+    torch.manual_seed(3)
+    assert torch.equal(a, draw_frames(8, 3))  # a seeded run repeats its draws
+    assert a.tolist() == sorted(set(a.tolist())) and len(a) == 3 and 0 <= int(a.min()) and int(a.max()) < 8
+    seen = set()
+    for _ in range(50):
+        seen.update(draw_frames(8, 2).tolist())
+    assert seen == set(range(8))  # every frame gets drawn
+    with pytest.raises(ValueError, match="CON_FRAMES"):
+        draw_frames(8, -1)

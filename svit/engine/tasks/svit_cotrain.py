@@ -99,6 +99,8 @@ class SViTCoTrainTask(Task):
                     f"SVIT.CON_TARGET_MODE must be eval or train, got {cfg.SVIT.CON_TARGET_MODE!r}.")
             require(cfg.SVIT.CON_FEATURES in FEATURE_KEYS,
                     f"SVIT.CON_FEATURES must be one of {sorted(FEATURE_KEYS)}, got {cfg.SVIT.CON_FEATURES!r}.")
+            require(int(cfg.SVIT.CON_FRAMES) >= 0,
+                    f"SVIT.CON_FRAMES must be >= 0 (0 = every frame), got {cfg.SVIT.CON_FRAMES!r}.")
 
     # ------------------------------------------------------------------ image data
     def _build_image_loader(self) -> DataLoader:
@@ -153,8 +155,10 @@ class SViTCoTrainTask(Task):
         for name, value in self.video_loss(outputs, loss_batch(batch)).items():
             terms[name] = self.w_video * value
         if self.use_consistency:
-            frame_tokens = self._frame_tokens(batch["inputs"])
-            for name, value in self.consistency(outputs, {"frame_obj_desc": frame_tokens}).items():
+            index = clip_consistency.draw_frames(int(batch["inputs"].shape[2]), int(self.cfg.SVIT.CON_FRAMES))
+            frame_tokens = self._frame_tokens(batch["inputs"], index)
+            targets = {"frame_obj_desc": frame_tokens, "frame_index": index}
+            for name, value in self.consistency(outputs, targets).items():
                 terms[name] = self.w_video * self.weights[name] * value
         if image_batch is not None:
             image_out = outputs["image_outputs"]
@@ -163,9 +167,10 @@ class SViTCoTrainTask(Task):
                     terms[name] = self.w_image * self.weights[name] * value
         return StepOutput(terms, outputs["logits"], batch.get("labels"))
 
-    def _frame_tokens(self, clip: torch.Tensor) -> torch.Tensor:
+    def _frame_tokens(self, clip: torch.Tensor, frames: torch.Tensor | None = None) -> torch.Tensor:
         return clip_consistency.frame_tokens_for_clip(
-            self.net, clip, mode=self.cfg.SVIT.CON_TARGET_MODE, features=self.cfg.SVIT.CON_FEATURES
+            self.net, clip, mode=self.cfg.SVIT.CON_TARGET_MODE, features=self.cfg.SVIT.CON_FEATURES,
+            frames=frames,
         )
 
     def eval_logits(self, model: nn.Module, batch: dict) -> torch.Tensor:
