@@ -108,13 +108,8 @@ class ModelEma:
             if k in stored and tuple(stored[k].shape) != tuple(v.shape)
         ]
         if missing or unexpected or shapes:
-            parts = []
-            if missing:
-                parts.append(f"missing {missing[:5]}{' ...' if len(missing) > 5 else ''}")
-            if unexpected:
-                parts.append(f"unexpected {unexpected[:5]}{' ...' if len(unexpected) > 5 else ''}")
-            if shapes:
-                parts.append(f"shape mismatch {shapes[:5]}{' ...' if len(shapes) > 5 else ''}")
+            found = (("missing", missing), ("unexpected", unexpected), ("shape mismatch", shapes))
+            parts = [f"{what} {keys[:5]}{' ...' if len(keys) > 5 else ''}" for what, keys in found if keys]
             raise EmaStateError(
                 f"{source}: the stored EMA model does not match the configured model ({'; '.join(parts)})."
             )

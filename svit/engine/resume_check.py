@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from typing import Any
+from typing import Any, Callable
 
 import torch
 import yaml
@@ -100,6 +100,18 @@ def compare_configs(old_yaml: str, cfg: CfgNode) -> tuple[list[str], list[str]]:
     return arch, other
 
 
+def _settle(arch: list[str], other: list[str], refusal: Callable[[str], Exception], warning: str,
+            where: str) -> None:
+    """The rule both checks apply to ``compare_configs``' lists: raise ``refusal(first architectural
+    differences)`` if there are any, else log ``warning % (where, first other differences, "(and N
+    more)")`` if there are any."""
+    if arch:
+        raise refusal("; ".join(arch[:_MAX_SHOWN]))
+    if other:
+        more = f" (and {len(other) - _MAX_SHOWN} more)" if len(other) > _MAX_SHOWN else ""
+        logger.warning(warning, where, "; ".join(other[:_MAX_SHOWN]), more)
+
+
 def check_resume(cfg: CfgNode, path: str) -> None:
     """Raises ResumeConfigError on architectural differences between ``path``'s config and ``cfg``;
     logs one warning listing the other differences."""
@@ -108,17 +120,11 @@ def check_resume(cfg: CfgNode, path: str) -> None:
         logger.warning("%s stores no config: cannot check that it was trained with this model", path)
         return
     arch, other = compare_configs(old_yaml, cfg)
-    if arch:
-        raise ResumeConfigError(
-            f"Cannot resume from {path}: it was trained with a different model than the current config "
-            f"builds ({'; '.join(arch[:_MAX_SHOWN])}). Use the config it was trained with, or start a new run "
-            f"from its weights with TRAIN.CHECKPOINT_FILE_PATH in another OUTPUT_DIR."
-        )
-    if other:
-        more = f" (and {len(other) - _MAX_SHOWN} more)" if len(other) > _MAX_SHOWN else ""
-        logger.warning(
-            "Resuming from %s with a changed config: %s%s", path, "; ".join(other[:_MAX_SHOWN]), more
-        )
+    _settle(arch, other, lambda shown: ResumeConfigError(
+        f"Cannot resume from {path}: it was trained with a different model than the current config "
+        f"builds ({shown}). Use the config it was trained with, or start a new run "
+        f"from its weights with TRAIN.CHECKPOINT_FILE_PATH in another OUTPUT_DIR."
+    ), "Resuming from %s with a changed config: %s%s", path)
 
 
 def check_restart(cfg: CfgNode) -> None:
@@ -132,13 +138,8 @@ def check_restart(cfg: CfgNode) -> None:
         return
     with open(saved, errors="replace") as f:
         arch, other = compare_configs(f.read(), cfg)
-    if arch:
-        raise OutputDirError(
-            f"OUTPUT_DIR {cfg.OUTPUT_DIR} holds the records of a run stopped before its first checkpoint, "
-            f"of another model ({'; '.join(arch[:_MAX_SHOWN])}). Delete them with TRAIN.OVERWRITE True, or "
-            f"choose another OUTPUT_DIR."
-        )
-    if other:
-        more = f" (and {len(other) - _MAX_SHOWN} more)" if len(other) > _MAX_SHOWN else ""
-        logger.warning("Restarting the run stopped before its first checkpoint in %s with a changed config: %s%s",
-                       cfg.OUTPUT_DIR, "; ".join(other[:_MAX_SHOWN]), more)
+    _settle(arch, other, lambda shown: OutputDirError(
+        f"OUTPUT_DIR {cfg.OUTPUT_DIR} holds the records of a run stopped before its first checkpoint, "
+        f"of another model ({shown}). Delete them with TRAIN.OVERWRITE True, or "
+        f"choose another OUTPUT_DIR."
+    ), "Restarting the run stopped before its first checkpoint in %s with a changed config: %s%s", cfg.OUTPUT_DIR)

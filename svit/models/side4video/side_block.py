@@ -21,6 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from svit.models.side4video.clip_tower import CLIPAttention
 from svit.models.side4video.layers import GeluMlp, LayerNormFp32, attention
 from svit.models.side4video.token_shift import shift_cls
 
@@ -47,21 +48,17 @@ class TemporalConv(nn.Sequential):
         self.pw2 = nn.Conv3d(hidden, dim, 1)
 
 
-class PatchQueryAttention(nn.Module):
+class PatchQueryAttention(CLIPAttention):
     """Attention whose queries are the patch tokens only (``x[:, 1:]``) and keys/values all of ``x``.
 
-    Parameters are laid out as ``nn.MultiheadAttention`` (``in_proj_weight``/``in_proj_bias``/
-    ``out_proj``) so the original's weights map one to one.
+    The parameters (and their initialisation) are the CLIP tower's, laid out as
+    ``nn.MultiheadAttention`` (``in_proj_weight``/``in_proj_bias``/``out_proj``), so the original's
+    weights map one to one; only the queries differ.
     """
 
     def __init__(self, dim: int, num_heads: int, attn_impl: str = "sdpa") -> None:
-        super().__init__()
-        self.dim, self.num_heads, self.attn_impl = dim, num_heads, attn_impl
-        self.in_proj_weight = nn.Parameter(torch.empty(3 * dim, dim))
-        self.in_proj_bias = nn.Parameter(torch.zeros(3 * dim))
-        self.out_proj = nn.Linear(dim, dim)
-        nn.init.xavier_uniform_(self.in_proj_weight)
-        nn.init.zeros_(self.out_proj.bias)
+        super().__init__(dim, num_heads, attn_impl)
+        self.dim = dim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         w, b, d = self.in_proj_weight, self.in_proj_bias, self.dim
