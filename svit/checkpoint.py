@@ -28,6 +28,7 @@ from svit.weights import resolve
 
 logger = logging.getLogger("svit.checkpoint")
 
+
 def unwrap(model: nn.Module) -> nn.Module:
     """The module inside DistributedDataParallel (or the model itself)."""
     return model.module if hasattr(model, "module") and isinstance(model.module, nn.Module) else model
