@@ -34,8 +34,11 @@ def temporal_conv(channels: int, t_stride: int, depthwise: bool) -> nn.Conv3d:
     return conv3d(channels, channels, (3, 1, 1), (t_stride, 1, 1), groups=channels if depthwise else 1)
 
 
-class BasicBlock3d(nn.Module):
-    """Two 3×3 convs (depth 18/34): full 3×3×3 (I3D) or (1,3,3)+(3,1,1) pairs (separable)."""
+class ResidualBlock3d(nn.Module):
+    """What both block types share: the constructor, the projected shortcut (``downsample``) and the
+    ReLU after the sum. A subclass builds its branch in ``_make_branch`` (between the constructor's
+    flags and ``downsample``, so parameter names and creation order stay the original's) and runs
+    it in ``branch``."""
 
     expansion = 1
 
@@ -47,11 +50,35 @@ class BasicBlock3d(nn.Module):
         downsample: nn.Module | None = None,
         separable: bool = False,
         dw_t_conv: bool = False,
+        expand_2plus1d: bool = False,
     ) -> None:
         super().__init__()
-        t_s, s = stride[0], stride[1]
         self.separable = separable
-        if separable:
+        self.expand_2plus1d = expand_2plus1d
+        self._make_branch(inplanes, planes, stride[0], stride[1], dw_t_conv)
+        self.downsample = downsample
+
+    def _make_branch(self, inplanes: int, planes: int, t_s: int, s: int, dw_t_conv: bool) -> None:
+        raise NotImplementedError
+
+    def branch(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.branch(x)
+        identity = x if self.downsample is None else self.downsample(x)
+        return F.relu(out + identity)
+
+
+class BasicBlock3d(ResidualBlock3d):
+    """Two 3×3 convs (depth 18/34): full 3×3×3 (I3D) or (1,3,3)+(3,1,1) pairs (separable)."""
+
+    expansion = 1
+
+    def _make_branch(self, inplanes: int, planes: int, t_s: int, s: int, dw_t_conv: bool) -> None:
+        if self.expand_2plus1d:
+            raise ValueError("BasicBlock3d: expand_2plus1d is defined for bottleneck blocks only")
+        if self.separable:
             self.conv1 = conv3d(inplanes, planes, (1, 3, 3), (1, s, s))
             self.bn1 = nn.BatchNorm3d(planes)
             self.conv1_t = temporal_conv(planes, t_s, dw_t_conv)
@@ -65,21 +92,17 @@ class BasicBlock3d(nn.Module):
             self.bn1 = nn.BatchNorm3d(planes)
             self.conv2 = conv3d(planes, planes, (3, 3, 3))
             self.bn2 = nn.BatchNorm3d(planes)
-        self.downsample = downsample
 
-    def forward(self, x: Tensor) -> Tensor:
+    def branch(self, x: Tensor) -> Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
         if self.separable:
             out = F.relu(self.bn1_t(self.conv1_t(out)))
             out = F.relu(self.bn2(self.conv2(out)))
-            out = self.bn2_t(self.conv2_t(out))
-        else:
-            out = self.bn2(self.conv2(out))
-        identity = x if self.downsample is None else self.downsample(x)
-        return F.relu(out + identity)
+            return self.bn2_t(self.conv2_t(out))
+        return self.bn2(self.conv2(out))
 
 
-class Bottleneck3d(nn.Module):
+class Bottleneck3d(ResidualBlock3d):
     """1×1×1 → 3×3×3 (or (1,3,3)+(3,1,1)) → 1×1×1 (×4 width), stride on the middle conv.
 
     ``expand_2plus1d`` is the R(2+1)D of the SV-Mix code: a (1,3,3) conv widening to 9/4·width, a
@@ -88,28 +111,15 @@ class Bottleneck3d(nn.Module):
 
     expansion = 4
 
-    def __init__(
-        self,
-        inplanes: int,
-        planes: int,
-        stride: Triple = (1, 1, 1),
-        downsample: nn.Module | None = None,
-        separable: bool = False,
-        dw_t_conv: bool = False,
-        expand_2plus1d: bool = False,
-    ) -> None:
-        super().__init__()
-        t_s, s = stride[0], stride[1]
-        self.separable = separable
-        self.expand_2plus1d = expand_2plus1d
+    def _make_branch(self, inplanes: int, planes: int, t_s: int, s: int, dw_t_conv: bool) -> None:
         self.conv1 = conv3d(inplanes, planes, (1, 1, 1))
         self.bn1 = nn.BatchNorm3d(planes)
-        if expand_2plus1d:
+        if self.expand_2plus1d:
             inside = planes * 9 // 4
             self.conv2 = conv3d(planes, inside, (1, 3, 3), (1, s, s))
             self.conv2_t = conv3d(inside, planes, (3, 1, 1), (t_s, 1, 1))
             self.bn2 = nn.BatchNorm3d(planes)
-        elif separable:
+        elif self.separable:
             self.conv2 = conv3d(planes, planes, (1, 3, 3), (1, s, s))
             self.bn2 = nn.BatchNorm3d(planes)
             self.conv2_t = temporal_conv(planes, t_s, dw_t_conv)
@@ -119,9 +129,8 @@ class Bottleneck3d(nn.Module):
             self.bn2 = nn.BatchNorm3d(planes)
         self.conv3 = conv3d(planes, planes * self.expansion, (1, 1, 1))
         self.bn3 = nn.BatchNorm3d(planes * self.expansion)
-        self.downsample = downsample
 
-    def forward(self, x: Tensor) -> Tensor:
+    def branch(self, x: Tensor) -> Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
         if self.expand_2plus1d:
             out = F.relu(self.bn2(self.conv2_t(self.conv2(out))))
@@ -129,6 +138,4 @@ class Bottleneck3d(nn.Module):
             out = F.relu(self.bn2(self.conv2(out)))
             if self.separable:
                 out = F.relu(self.bn2_t(self.conv2_t(out)))
-        out = self.bn3(self.conv3(out))
-        identity = x if self.downsample is None else self.downsample(x)
-        return F.relu(out + identity)
+        return self.bn3(self.conv3(out))

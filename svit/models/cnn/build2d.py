@@ -9,16 +9,15 @@ MODEL.NUM_CLASSES, MODEL.DROPOUT_RATE. ``CNN.IMAGENET_WEIGHTS`` is not read here
 """
 from __future__ import annotations
 
+from functools import partial
+
 import torch.nn as nn
 from fvcore.common.config import CfgNode
 
-from svit.config.sections import uses_config_sections
-from svit.models.build import with_init_checkpoints
 from svit.models.cnn.inception2d import InceptionV1Video
+from svit.models.cnn.register import register_cnn_model
 from svit.models.cnn.resnet2d import ResNet2dVideo
 from svit.models.cnn.temporal_modules2d import TemporalModuleSpec
-from svit.models.registry import MODEL_REGISTRY
-from svit.models.tiny import tiny_size
 
 
 def build_2d_video_model(cfg: CfgNode, temporal_module: str | None = None) -> nn.Module:
@@ -55,37 +54,15 @@ def imagenet_2d_init(cfg: CfgNode) -> list[tuple[str, str]]:
     return [(cfg.CNN.IMAGENET_WEIGHTS, "imagenet")] if cfg.CNN.IMAGENET_WEIGHTS else []
 
 
-@MODEL_REGISTRY.register("TSN")
-@tiny_size(["CNN.BACKBONE", "resnet", "CNN.DEPTH", 18], (2, 3, 4, 32, 32))
-@uses_config_sections("CNN")
-@with_init_checkpoints(imagenet_2d_init)
-def build_tsn(cfg: CfgNode) -> nn.Module:
-    """TSN: 2D backbone without temporal module (per-frame logits averaged)."""
-    return build_2d_video_model(cfg, "none")
-
-
-@MODEL_REGISTRY.register("TSM")
-@tiny_size(["CNN.BACKBONE", "resnet", "CNN.DEPTH", 18], (2, 3, 4, 32, 32))
-@uses_config_sections("CNN")
-@with_init_checkpoints(imagenet_2d_init)
-def build_tsm(cfg: CfgNode) -> nn.Module:
-    """TSM: 2D ResNet with the residual temporal shift in every block."""
-    return build_2d_video_model(cfg, "TSM")
-
-
-@MODEL_REGISTRY.register("TAM")
-@tiny_size(["CNN.BACKBONE", "resnet", "CNN.DEPTH", 18], (2, 3, 4, 32, 32))
-@uses_config_sections("CNN")
-@with_init_checkpoints(imagenet_2d_init)
-def build_tam(cfg: CfgNode) -> nn.Module:
-    """TAM: 2D backbone with IBM's Temporal Aggregation Module."""
-    return build_2d_video_model(cfg, "TAM")
-
-
-@MODEL_REGISTRY.register("IBM2D")
-@tiny_size(["CNN.BACKBONE", "resnet", "CNN.DEPTH", 18] + ["CNN.TEMPORAL_MODULE", "TSM"], (2, 3, 4, 32, 32))
-@uses_config_sections("CNN")
-@with_init_checkpoints(imagenet_2d_init)
-def build_ibm2d(cfg: CfgNode) -> nn.Module:
-    """Generic 2D model; the temporal module comes from CNN.TEMPORAL_MODULE."""
-    return build_2d_video_model(cfg)
+_TINY_2D = ["CNN.BACKBONE", "resnet", "CNN.DEPTH", 18]
+# MODEL.MODEL_NAME -> (temporal module, None: CNN.TEMPORAL_MODULE), what tools/list.py shows, extra tiny keys.
+_MODELS_2D = {
+    "TSN": ("none", "TSN: 2D backbone without temporal module (per-frame logits averaged).", []),
+    "TSM": ("TSM", "TSM: 2D ResNet with the residual temporal shift in every block.", []),
+    "TAM": ("TAM", "TAM: 2D backbone with IBM's Temporal Aggregation Module.", []),
+    "IBM2D": (None, "Generic 2D model; the temporal module comes from CNN.TEMPORAL_MODULE.",
+              ["CNN.TEMPORAL_MODULE", "TSM"]),
+}
+for _name, (_module, _doc, _tiny) in _MODELS_2D.items():
+    register_cnn_model(_name, _doc, partial(build_2d_video_model, temporal_module=_module), _TINY_2D + _tiny,
+                       imagenet_2d_init)

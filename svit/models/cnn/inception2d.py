@@ -10,15 +10,16 @@ network, so only none (TSN) and TAM are accepted.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch.nn as nn
 from torch import Tensor
 from torchvision.models.googlenet import BasicConv2d, Inception
 
-from svit.models.cnn.convention import CNNConvention, frames_to_video
 from svit.models.cnn.heads import VideoClassifierHead
-from svit.models.cnn.partial_bn import PartialBNMixin
-from svit.models.cnn.temporal_modules2d import TemporalModuleSpec, make_temporal_module
+from svit.models.cnn.temporal_modules2d import make_temporal_module
 from svit.models.cnn.temporal_pool2d import TemporalPool2d
+from svit.models.cnn.video2d import Video2dNet
 
 # (name, in, c1, c3r, c3, c5r, c5, pool_proj) per inception unit, in network order.
 _INCEPTIONS = [
@@ -41,29 +42,16 @@ def _out_channels(spec: tuple) -> int:
     return c1 + c3 + c5 + pp
 
 
-class InceptionV1Video(PartialBNMixin, CNNConvention, nn.Module):
-    """GoogLeNet video classifier (TSN / TAM), input ``(B, 3, T, H, W)``, logits ``(B, K)``.
+class InceptionV1Video(Video2dNet):
+    """GoogLeNet video classifier (TSN / TAM), input ``(B, 3, T, H, W)``, logits ``(B, K)``; the
+    arguments are :class:`svit.models.cnn.video2d.Video2dNet`'s (no depth)."""
 
-    Args mirror :class:`svit.models.cnn.resnet2d.ResNet2dVideo` (no depth).
-    """
-
-    def __init__(
-        self,
-        num_frames: int,
-        num_classes: int,
-        dropout: float = 0.5,
-        temporal: TemporalModuleSpec = TemporalModuleSpec(),
-        without_t_stride: bool = True,
-        pooling_method: str = "max",
-        partial_bn: bool = False,
-    ) -> None:
-        super().__init__()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        temporal = self.temporal_spec
         if temporal.kind == "tsm":
             raise ValueError("TSM (residual shift) is defined for ResNets only, not Inception-v1")
-        self.num_frames = num_frames
-        self.without_t_stride = without_t_stride
-        self.partial_bn = partial_bn
-        frames = num_frames
+        frames = self.num_frames
 
         def tam(channels: int) -> nn.Module | None:
             return make_temporal_module(temporal, frames, channels)
@@ -81,22 +69,18 @@ class InceptionV1Video(PartialBNMixin, CNNConvention, nn.Module):
         self._units: list[str] = []
         for spec in _INCEPTIONS:
             name = spec[0]
-            if name in _POOL_BEFORE and not without_t_stride:
-                pool = TemporalPool2d(frames, pooling_method)
+            if name in _POOL_BEFORE and not self.without_t_stride:
+                pool = TemporalPool2d(frames, self.pooling_method)
                 setattr(self, _POOL_BEFORE[name][1], pool)
                 frames = pool.out_frames
             setattr(self, f"inception{name}", Inception(*spec[1:]))
             setattr(self, f"tam{name}", tam(_out_channels(spec)))
             self._units.append(name)
         self.out_frames = frames
-        self.fc = VideoClassifierHead(1024, num_classes, dropout)
+        self.fc = VideoClassifierHead(1024, self.num_classes, self.dropout)
 
-    def forward_features(self, x: Tensor) -> Tensor:
-        """(B, 3, T, H, W) -> last-stage map (B, 1024, T', H', W') (frames run as a 2D batch)."""
-        b, c, t, h, w = x.shape
-        if t != self.num_frames:
-            raise ValueError(f"{type(self).__name__} was built for {self.num_frames} frames, got {t}")
-        x = x.transpose(1, 2).reshape(b * t, c, h, w)
+    def forward_frames(self, x: Tensor) -> Tensor:
+        """(B*T, 3, H, W) frames through the stem and the inception units (time pooled between them)."""
         x = self._tam("1", self.conv1(x))
         x = self.maxpool1(x)
         x = self._tam("2", self.conv2(x))
@@ -108,11 +92,7 @@ class InceptionV1Video(PartialBNMixin, CNNConvention, nn.Module):
                 if not self.without_t_stride:
                     x = getattr(self, temporal)(x)
             x = self._tam(name, self.run_stage(getattr(self, f"inception{name}"), x))
-        return frames_to_video(x, b)
-
-    def forward_head(self, features: Tensor) -> Tensor:
-        """Per-frame classifier on the spatially pooled map, logits averaged over time."""
-        return self.fc(features)
+        return x
 
     def _tam(self, name: str, x: Tensor) -> Tensor:
         module = getattr(self, f"tam{name}")

@@ -12,23 +12,17 @@ through the 2D network (optionally pooling time after layer1..3) and averages pe
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch.nn as nn
 from torch import Tensor
 
-from svit.models.cnn.convention import CNNConvention, frames_to_video
 from svit.models.cnn.heads import VideoClassifierHead
 from svit.models.cnn.init import kaiming_conv_bn_init_
-from svit.models.cnn.partial_bn import PartialBNMixin
-from svit.models.cnn.temporal_modules2d import TemporalModuleSpec, make_temporal_module
+from svit.models.cnn.resnet_depths import RESNET_LAYERS
+from svit.models.cnn.temporal_modules2d import make_temporal_module
 from svit.models.cnn.temporal_pool2d import TemporalPool2d
-
-RESNET_LAYERS: dict[int, list[int]] = {
-    18: [2, 2, 2, 2],
-    34: [3, 4, 6, 3],
-    50: [3, 4, 6, 3],
-    101: [3, 4, 23, 3],
-    152: [3, 8, 36, 3],
-}
+from svit.models.cnn.video2d import Video2dNet
 
 
 def _conv3x3(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
@@ -39,8 +33,11 @@ def _conv1x1(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
     return nn.Conv2d(cin, cout, 1, stride=stride, bias=False)
 
 
-class BasicBlock2d(nn.Module):
-    """ResNet basic block whose residual branch starts with an optional temporal module."""
+class ResidualBlock2d(nn.Module):
+    """What both block types share: the temporal module at the start of the residual branch
+    (``tam``), the shortcut (``downsample``) and the ReLU after the sum. A subclass builds its
+    branch in ``_make_branch`` (between ``tam`` and ``downsample``, so parameter names and creation
+    order stay torchvision's) and runs it in ``branch``."""
 
     expansion = 1
 
@@ -50,32 +47,44 @@ class BasicBlock2d(nn.Module):
     ) -> None:
         super().__init__()
         self.tam = temporal
+        self._make_branch(inplanes, planes, stride)
+        self.downsample = downsample
+
+    def _make_branch(self, inplanes: int, planes: int, stride: int) -> None:
+        raise NotImplementedError
+
+    def branch(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.tam(x) if self.tam is not None else x
+        return self.relu(self.branch(out) + identity)
+
+
+class BasicBlock2d(ResidualBlock2d):
+    """ResNet basic block whose residual branch starts with an optional temporal module."""
+
+    expansion = 1
+
+    def _make_branch(self, inplanes: int, planes: int, stride: int) -> None:
         self.conv1 = _conv3x3(inplanes, planes, stride)
         self.bn1 = nn.BatchNorm2d(planes)
         self.relu = nn.ReLU(inplace=True)
         self.conv2 = _conv3x3(planes, planes)
         self.bn2 = nn.BatchNorm2d(planes)
-        self.downsample = downsample
 
-    def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.tam(x) if self.tam is not None else x
-        out = self.relu(self.bn1(self.conv1(out)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + identity)
+    def branch(self, x: Tensor) -> Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        return self.bn2(self.conv2(out))
 
 
-class Bottleneck2d(nn.Module):
+class Bottleneck2d(ResidualBlock2d):
     """ResNet v1.5 bottleneck (stride on the 3x3) with an optional temporal module first."""
 
     expansion = 4
 
-    def __init__(
-        self, inplanes: int, planes: int, stride: int = 1,
-        downsample: nn.Module | None = None, temporal: nn.Module | None = None,
-    ) -> None:
-        super().__init__()
-        self.tam = temporal
+    def _make_branch(self, inplanes: int, planes: int, stride: int) -> None:
         self.conv1 = _conv1x1(inplanes, planes)
         self.bn1 = nn.BatchNorm2d(planes)
         self.conv2 = _conv3x3(planes, planes, stride)
@@ -83,51 +92,25 @@ class Bottleneck2d(nn.Module):
         self.conv3 = _conv1x1(planes, planes * self.expansion)
         self.bn3 = nn.BatchNorm2d(planes * self.expansion)
         self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
 
-    def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.tam(x) if self.tam is not None else x
-        out = self.relu(self.bn1(self.conv1(out)))
+    def branch(self, x: Tensor) -> Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        return self.relu(out + identity)
+        return self.bn3(self.conv3(out))
 
 
-class ResNet2dVideo(PartialBNMixin, CNNConvention, nn.Module):
-    """2D ResNet-{18,34,50,101,152} video classifier (TSN / TSM / TAM).
+class ResNet2dVideo(Video2dNet):
+    """2D ResNet-{18,34,50,101,152} video classifier (TSN / TSM / TAM): ``depth``, then the
+    arguments of :class:`svit.models.cnn.video2d.Video2dNet` (``num_frames``, ``num_classes``,
+    ``dropout``, ``temporal`` for every residual block, ``without_t_stride``: no temporal pooling,
+    else pool time after layer1, layer2, layer3; ``pooling_method``, ``partial_bn``)."""
 
-    Args:
-        depth: ResNet depth.
-        num_frames: frames T per input clip (fixed: temporal modules know their duration).
-        num_classes: classifier outputs K.
-        dropout: dropout before the per-frame classifier.
-        temporal: which temporal module every residual block gets.
-        without_t_stride: no temporal pooling (else pool time after layer1, layer2, layer3).
-        pooling_method: "max" or "avg" temporal pooling.
-        partial_bn: freeze all BN layers but the first while training (TSN partial BN).
-    """
-
-    def __init__(
-        self,
-        depth: int,
-        num_frames: int,
-        num_classes: int,
-        dropout: float = 0.5,
-        temporal: TemporalModuleSpec = TemporalModuleSpec(),
-        without_t_stride: bool = True,
-        pooling_method: str = "max",
-        partial_bn: bool = False,
-    ) -> None:
-        super().__init__()
+    def __init__(self, depth: int, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         if depth not in RESNET_LAYERS:
             raise ValueError(f"ResNet depth must be one of {sorted(RESNET_LAYERS)}, got {depth}")
         block = BasicBlock2d if depth < 50 else Bottleneck2d
         self.depth = depth
-        self.num_frames = num_frames
-        self.temporal_spec = temporal
-        self.without_t_stride = without_t_stride
-        self.partial_bn = partial_bn
 
         self.inplanes = 64
         self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
@@ -135,17 +118,17 @@ class ResNet2dVideo(PartialBNMixin, CNNConvention, nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
 
-        frames = num_frames
+        frames = self.num_frames
         widths = (64, 128, 256, 512)
         for i, (width, blocks) in enumerate(zip(widths, RESNET_LAYERS[depth]), start=1):
             stride = 1 if i == 1 else 2
             setattr(self, f"layer{i}", self._make_layer(block, width, blocks, stride, frames))
-            if i < 4 and not without_t_stride:
-                pool = TemporalPool2d(frames, pooling_method)
+            if i < 4 and not self.without_t_stride:
+                pool = TemporalPool2d(frames, self.pooling_method)
                 setattr(self, f"pool{i}", pool)
                 frames = pool.out_frames
         self.out_frames = frames
-        self.fc = VideoClassifierHead(512 * block.expansion, num_classes, dropout)
+        self.fc = VideoClassifierHead(512 * block.expansion, self.num_classes, self.dropout)
         self._init_weights()
 
     def _make_layer(
@@ -171,19 +154,11 @@ class ResNet2dVideo(PartialBNMixin, CNNConvention, nn.Module):
         """Kaiming-normal (fan_out) convs incl. TAM convs, BN 1/0; the FC keeps nn.Linear init."""
         kaiming_conv_bn_init_(self)
 
-    def forward_features(self, x: Tensor) -> Tensor:
-        """(B, 3, T, H, W) -> last-stage map (B, C, T', H', W') (frames run as a 2D batch)."""
-        b, c, t, h, w = x.shape
-        if t != self.num_frames:
-            raise ValueError(f"{type(self).__name__} was built for {self.num_frames} frames, got {t}")
-        x = x.transpose(1, 2).reshape(b * t, c, h, w)
+    def forward_frames(self, x: Tensor) -> Tensor:
+        """(B*T, 3, H, W) frames through the stem and the four stages (time pooled between them)."""
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         for i in range(1, 5):
             x = self.run_stage(getattr(self, f"layer{i}"), x)
             if i < 4 and not self.without_t_stride:
                 x = getattr(self, f"pool{i}")(x)
-        return frames_to_video(x, b)
-
-    def forward_head(self, features: Tensor) -> Tensor:
-        """Per-frame classifier on the spatially pooled map, logits averaged over time."""
-        return self.fc(features)
+        return x

@@ -19,15 +19,7 @@ from svit.models.cnn.blocks3d import BasicBlock3d, Bottleneck3d, conv3d
 from svit.models.cnn.convention import CNNConvention
 from svit.models.cnn.heads import VideoClassifierHead
 from svit.models.cnn.init import kaiming_conv_bn_init_
-
-# Blocks per stage for each supported depth (BasicBlock below 50, Bottleneck from 50).
-RESNET_STAGES: dict[int, list[int]] = {
-    18: [2, 2, 2, 2],
-    34: [3, 4, 6, 3],
-    50: [3, 4, 6, 3],
-    101: [3, 4, 23, 3],
-    152: [3, 8, 36, 3],
-}
+from svit.models.cnn.resnet_depths import RESNET_LAYERS  # BasicBlock below depth 50, Bottleneck from 50
 
 
 class ResNet3d(CNNConvention, nn.Module):
@@ -48,8 +40,8 @@ class ResNet3d(CNNConvention, nn.Module):
         (Bottleneck3d) and an ``early_stride``×7×7 stem with temporal stride ``early_stride`` and no
         temporal padding (``early_stride`` 0 keeps the IBM 3×7×7 stem)."""
         super().__init__()
-        if depth not in RESNET_STAGES:
-            raise ValueError(f"ResNet3d: depth must be one of {sorted(RESNET_STAGES)}, got {depth}")
+        if depth not in RESNET_LAYERS:
+            raise ValueError(f"ResNet3d: depth must be one of {sorted(RESNET_LAYERS)}, got {depth}")
         if dw_t_conv and not separable:
             raise ValueError("ResNet3d: dw_t_conv needs separable (S3D-ResNet) convolutions")
         if expand_2plus1d and depth < 50:
@@ -74,7 +66,7 @@ class ResNet3d(CNNConvention, nn.Module):
         self.bn1 = nn.BatchNorm3d(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool3d((1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1))
-        stages = RESNET_STAGES[depth]
+        stages = RESNET_LAYERS[depth]
         self.layer1 = self._make_layer(block, 64, stages[0], spatial_stride=1)
         self.layer2 = self._make_layer(block, 128, stages[1], spatial_stride=2)
         self.layer3 = self._make_layer(block, 256, stages[2], spatial_stride=2)
