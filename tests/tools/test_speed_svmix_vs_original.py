@@ -159,8 +159,8 @@ def test_equal_step_is_checked_then_timed_three_ways(fake_root, tmp_path):
 def test_different_step_is_refused_untimed(fake_root, tmp_path):
     rec = _measure(_tool(), fake_root, tmp_path, offline_weight=2.0)
     # the offline loss and, through it, the selector's update (the only loss but the mask's that trains it)
-    assert not rec["check"]["ok"]
-    assert {"loss_rel_diff", "selector_update_rel_diff"} <= set(rec["check"]["over_tol"])
+    assert not rec["check"]["ok"] and "loss_rel_diff" in rec["check"]["over_tol"]
+    assert rec["check"]["selector_update_rel_diff"] > 1e-4  # reported (not gated: see the tool's UNGATED)
     assert rec["check"]["losses"]["offline"]["original"] == pytest.approx(
         2 * rec["check"]["losses"]["offline"]["ours"], rel=1e-4)
     assert "refused" in rec and "not timed" in rec["refused"]
