@@ -241,11 +241,18 @@ def frames_to_rgb(frames: Sequence, indices: Sequence[int]) -> np.ndarray:
     return np.stack([rgb[i] for i in indices])
 
 
+_TICK_TOLERANCE_S = 1e-6  # frame times from pts x time_base are exact to far better than this
+
+
 def resample_to_fps(times: Sequence[float], target_fps: float) -> list[int]:
-    """Indices of the decoded frames nearest (at or after) each tick of a ``target_fps`` grid."""
+    """Indices of the decoded frames at or after each tick of a ``target_fps`` grid starting at the first
+    frame. Ticks are ``t0 + k / fps`` (not a running sum) and a frame within 1 µs before a tick counts as
+    on it: float rounding of times like 3/25 must not push a tick past its frame (at equal rates that
+    repeated some frames and skipped the next)."""
     t = np.asarray(times, dtype=np.float64)
-    grid = np.arange(t[0], t[-1] + 1e-6, 1.0 / target_fps)
-    return np.searchsorted(t, grid, side="left").clip(0, len(t) - 1).tolist()
+    count = int(np.floor((t[-1] - t[0]) * target_fps + 1e-6)) + 1
+    grid = t[0] + np.arange(count, dtype=np.float64) / target_fps
+    return np.searchsorted(t, grid - _TICK_TOLERANCE_S, side="left").clip(0, len(t) - 1).tolist()
 
 
 def stack_indices(frames: list[np.ndarray], indices: Sequence[int], path: str, video_id: str) -> np.ndarray:
