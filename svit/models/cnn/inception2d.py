@@ -10,8 +10,6 @@ network, so only none (TSN) and TAM are accepted.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import torch.nn as nn
 from torch import Tensor
 from torchvision.models.googlenet import BasicConv2d, Inception
@@ -46,8 +44,7 @@ class InceptionV1Video(Video2dNet):
     """GoogLeNet video classifier (TSN / TAM), input ``(B, 3, T, H, W)``, logits ``(B, K)``; the
     arguments are :class:`svit.models.cnn.video2d.Video2dNet`'s (no depth)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def _build(self, num_classes: int, dropout: float, pooling_method: str) -> None:
         temporal = self.temporal_spec
         if temporal.kind == "tsm":
             raise ValueError("TSM (residual shift) is defined for ResNets only, not Inception-v1")
@@ -70,14 +67,14 @@ class InceptionV1Video(Video2dNet):
         for spec in _INCEPTIONS:
             name = spec[0]
             if name in _POOL_BEFORE and not self.without_t_stride:
-                pool = TemporalPool2d(frames, self.pooling_method)
+                pool = TemporalPool2d(frames, pooling_method)
                 setattr(self, _POOL_BEFORE[name][1], pool)
                 frames = pool.out_frames
             setattr(self, f"inception{name}", Inception(*spec[1:]))
             setattr(self, f"tam{name}", tam(_out_channels(spec)))
             self._units.append(name)
         self.out_frames = frames
-        self.fc = VideoClassifierHead(1024, self.num_classes, self.dropout)
+        self.fc = VideoClassifierHead(1024, num_classes, dropout)
 
     def forward_frames(self, x: Tensor) -> Tensor:
         """(B*T, 3, H, W) frames through the stem and the inception units (time pooled between them)."""

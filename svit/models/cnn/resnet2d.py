@@ -106,7 +106,9 @@ class ResNet2dVideo(Video2dNet):
     else pool time after layer1, layer2, layer3; ``pooling_method``, ``partial_bn``)."""
 
     def __init__(self, depth: int, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, depth=depth, **kwargs)
+
+    def _build(self, num_classes: int, dropout: float, pooling_method: str, *, depth: int) -> None:
         if depth not in RESNET_LAYERS:
             raise ValueError(f"ResNet depth must be one of {sorted(RESNET_LAYERS)}, got {depth}")
         block = BasicBlock2d if depth < 50 else Bottleneck2d
@@ -124,11 +126,11 @@ class ResNet2dVideo(Video2dNet):
             stride = 1 if i == 1 else 2
             setattr(self, f"layer{i}", self._make_layer(block, width, blocks, stride, frames))
             if i < 4 and not self.without_t_stride:
-                pool = TemporalPool2d(frames, self.pooling_method)
+                pool = TemporalPool2d(frames, pooling_method)
                 setattr(self, f"pool{i}", pool)
                 frames = pool.out_frames
         self.out_frames = frames
-        self.fc = VideoClassifierHead(512 * block.expansion, self.num_classes, self.dropout)
+        self.fc = VideoClassifierHead(512 * block.expansion, num_classes, dropout)
         self._init_weights()
 
     def _make_layer(

@@ -1,11 +1,15 @@
 """What the 2D video networks (ResNet, Inception-v1; TSN / TSM / TAM) share: their options, frames
 on the batch axis and the per-frame classifier.
 
-The clip ``(B, 3, T, H, W)`` runs as ``(B*T, 3, H, W)`` through the 2D network (``forward_frames``,
-which may pool time), comes back as ``(B, C, T', H', W')``, and ``fc`` (``VideoClassifierHead``)
-classifies every remaining frame and averages the logits.
+The constructor holds the options and calls the subclass's ``_build`` (every 2D network takes the
+same options; the ResNet adds ``depth``). The clip ``(B, 3, T, H, W)`` runs as ``(B*T, 3, H, W)``
+through the 2D network (``forward_frames``, which may pool time), comes back as
+``(B, C, T', H', W')``, and ``fc`` (``VideoClassifierHead``) classifies every remaining frame and
+averages the logits.
 """
 from __future__ import annotations
+
+from typing import Any
 
 import torch.nn as nn
 from torch import Tensor
@@ -16,7 +20,7 @@ from svit.models.cnn.temporal_modules2d import TemporalModuleSpec
 
 
 class Video2dNet(PartialBNMixin, CNNConvention, nn.Module):
-    """Base of the 2D video classifiers; a subclass builds its layers after this constructor.
+    """Base of the 2D video classifiers; a subclass builds its layers in ``_build``.
 
     Args:
         num_frames: frames T per input clip (fixed: temporal modules know their duration).
@@ -26,6 +30,7 @@ class Video2dNet(PartialBNMixin, CNNConvention, nn.Module):
         without_t_stride: no temporal pooling (else pool time after three of its stages).
         pooling_method: "max" or "avg" temporal pooling.
         partial_bn: freeze all BN layers but the first while training (TSN partial BN).
+        **build_args: the subclass's own (the ResNet's ``depth``), handed to ``_build``.
     """
 
     fc: nn.Module
@@ -39,15 +44,18 @@ class Video2dNet(PartialBNMixin, CNNConvention, nn.Module):
         without_t_stride: bool = True,
         pooling_method: str = "max",
         partial_bn: bool = False,
+        **build_args: Any,
     ) -> None:
         super().__init__()
         self.num_frames = num_frames
-        self.num_classes = num_classes
-        self.dropout = dropout
         self.temporal_spec = temporal
         self.without_t_stride = without_t_stride
-        self.pooling_method = pooling_method
         self.partial_bn = partial_bn
+        self._build(num_classes, dropout, pooling_method, **build_args)
+
+    def _build(self, num_classes: int, dropout: float, pooling_method: str, **build_args: Any) -> None:
+        """Creates the network's modules, ending with the classifier ``fc``."""
+        raise NotImplementedError
 
     def forward_frames(self, x: Tensor) -> Tensor:
         """``(B*T, 3, H, W)`` frames -> the last stage's ``(B*T', C, H', W')`` map."""
