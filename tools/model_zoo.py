@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import glob
 import hashlib
 import io
@@ -43,12 +44,13 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from svit.config import load_config  # noqa: E402
+from svit.config import get_cfg, load_config  # noqa: E402
 from svit.models.input_size import input_frames, test_view_input  # noqa: E402
 from svit.utils.flops import count_params, flop_count  # noqa: E402
 from svit.weights import WEIGHT_KEYS, entries_for_config  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_CACHE = os.path.join(REPO, "docs", "model_zoo_flops.json")
 # Config sections that do not change the network (hashing them would recount FLOPs for nothing).
 NOT_MODEL = {"TRAIN", "TEST", "SOLVER", "DATA_LOADER", "AUG", "MIXUP", "TENSORBOARD", "LIST_DATA", "SSV2",
              "SYNTHETIC", "MODEL_EMA", "IMAGE_TRAIN", "BN", "OUTPUT_DIR", "RNG_SEED", "LOG_PERIOD", "NUM_GPUS",
@@ -98,9 +100,45 @@ def plain(node):
     return node
 
 
-def model_key(cfg) -> str:
-    """Hash of the keys that define the network and one test view."""
+def hashed_keys_file(cache_path: str) -> str:
+    """The list of dotted keys the cached hashes were made from, beside the cache."""
+    return os.path.splitext(cache_path)[0] + "_keys.txt"
+
+
+def read_hashed_keys(path: str) -> frozenset[str]:
+    if not os.path.isfile(path):
+        return frozenset()
+    with open(path, encoding="utf-8") as f:
+        return frozenset(line.strip() for line in f if line.strip() and not line.startswith("#"))
+
+
+def drop_new_default_keys(tree: dict, defaults: dict, known: frozenset[str], prefix: str = "") -> dict:
+    """``tree`` without the keys added since the cache was keyed (not in ``known``) that sit at their
+    default: a new option's default keeps the network it had before the option existed, so it must not
+    re-key (and, for the models too large for the CPU, un-count) every cached model. A new key set to
+    another value is hashed and recounted."""
+    out = {}
+    for key, value in tree.items():
+        path, default = f"{prefix}{key}", defaults.get(key) if isinstance(defaults, dict) else None
+        if isinstance(value, dict):
+            out[key] = drop_new_default_keys(value, default if isinstance(default, dict) else {}, known, path + ".")
+        elif not known or path in known or value != default:
+            out[key] = value
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def default_tree() -> dict:
+    return plain(get_cfg())
+
+
+def model_key(cfg, known: frozenset[str] | None = None) -> str:
+    """Hash of the keys that define the network and one test view; keys outside ``known`` (default: the
+    list beside the default cache) count only where they differ from their default."""
+    if known is None:
+        known = read_hashed_keys(hashed_keys_file(DEFAULT_CACHE))
     tree = {k: v for k, v in plain(cfg).items() if k not in NOT_MODEL}
+    tree = drop_new_default_keys(tree, default_tree(), known)
     for key in WEIGHT_KEYS:  # which weights a model starts from does not change its FLOPs: hashed as unset
         section, _, leaf = key.partition(".")
         if leaf in tree.get(section, {}):
@@ -228,7 +266,7 @@ def save_cache(path: str, cache: dict) -> None:
 
 def collect(configs_dir: str, cache: dict, flops: bool, max_cpu_params: int, only: str = "",
             cache_path: str = "", device: str = "cpu", use_meta: bool = False,
-            used: set | None = None) -> tuple[list, list]:
+            used: set | None = None, known: frozenset[str] | None = None) -> tuple[list, list]:
     """(rows, errors) for every model config; updates ``cache`` in place (saved after every count,
     so an interrupted run keeps what it counted) and adds the keys the configs use to ``used``."""
 
@@ -243,7 +281,7 @@ def collect(configs_dir: str, cache: dict, flops: bool, max_cpu_params: int, onl
         try:
             with quiet():
                 cfg = load_config(path, [])
-                key = model_key(cfg)
+                key = model_key(cfg, known)
                 model, on_meta = build(cfg)
                 params = count_params(model)[0]
                 used.add(key)
@@ -315,7 +353,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="count missing FLOPs with torch.utils.flop_counter on meta (fast estimate, marked †)")
     p.add_argument("--configs", default=os.path.join(REPO, "configs"), help="configs folder")
     p.add_argument("--out", default=os.path.join(REPO, "MODEL_ZOO.md"), help="generated file")
-    p.add_argument("--cache", default=os.path.join(REPO, "docs", "model_zoo_flops.json"), help="FLOPs cache")
+    p.add_argument("--cache", default=DEFAULT_CACHE,
+                   help="FLOPs cache (keys hashed as listed in the _keys.txt file beside it)")
     p.add_argument("--max-cpu-params", type=int, default=1_000_000_000,
                    help="larger models are not traced on the CPU (count them with --device cuda)")
     a = p.parse_args(argv)
@@ -326,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     used: set = set()
     rows, errors = collect(a.configs, cache, flops=not (a.check or a.no_flops), max_cpu_params=a.max_cpu_params,
                            only=a.only, cache_path="" if a.check else a.cache, device=a.device, use_meta=a.meta,
-                           used=used)
+                           used=used, known=read_hashed_keys(hashed_keys_file(a.cache)))
     text = render(rows)
     if errors:
         print("model zoo: these configs failed:\n  " + "\n  ".join(errors), file=sys.stderr)

@@ -128,3 +128,22 @@ def test_an_op_fvcore_cannot_count_fails_the_run_naming_it(tmp_path, capsys) -> 
     assert "tiny/cumprod.yaml: FLOPs not counted" in err and "aten::cumprod" in err
     row = next(r for r in (tmp_path / "MODEL_ZOO.md").read_text().splitlines() if "cumprod" in r)
     assert "not counted" in row  # the row stays, without a number
+
+
+def test_a_key_added_at_its_default_keeps_every_cached_hash():
+    """A new option at its default leaves the network as it was, so it must not re-key the cache (the
+    models too large for the CPU could not be recounted); the same key set to another value re-keys."""
+    from svit.config import load_config
+
+    cfg = load_config(str(REPO / "configs" / "synthetic" / "svit_tiny.yaml"), [])
+    known = model_zoo.read_hashed_keys(model_zoo.hashed_keys_file(model_zoo.DEFAULT_CACHE))
+    assert "SVIT.O" in known and "SVIT.CON_FRAMES" not in known  # CON_FRAMES came after the keying
+    base = model_zoo.model_key(cfg, known)
+    assert base == model_zoo.model_key(cfg)  # the default list is the one beside the default cache
+    assert base != model_zoo.model_key(cfg, frozenset())  # hashing every key re-keys: the list matters
+    cfg.defrost()
+    cfg.SVIT.CON_FRAMES = 2  # a new key set to another value than its default
+    assert model_zoo.model_key(cfg, known) != base
+    cfg.SVIT.CON_FRAMES = 0
+    cfg.SVIT.O = 6  # a known key keeps counting
+    assert model_zoo.model_key(cfg, known) != base
