@@ -57,7 +57,7 @@ from svit.utils.distributed import (
     is_main_process,
 )
 from svit.utils.seed import derive_seed, seed_everything
-from svit.vis.epoch_plot import plot_epoch_stats
+from svit.vis.epoch_plot import EpochPlot
 
 logger = logging.getLogger("svit.trainer")
 
@@ -212,6 +212,7 @@ class Trainer:
             return TrainOutcome(self.net, self.task, self.last_ckpt, self.ema)
         if self.start_epoch >= cfg.SOLVER.MAX_EPOCH:
             logger.info("Training already finished (epoch %d of %d)", self.start_epoch, cfg.SOLVER.MAX_EPOCH)
+        plot = EpochPlot(cfg)
         for epoch in range(self.start_epoch, cfg.SOLVER.MAX_EPOCH):
             seed_everything(derive_seed(cfg.RNG_SEED, epoch, self.rank))
             self.loader.sampler.set_epoch(epoch)
@@ -230,7 +231,7 @@ class Trainer:
                 self.save(epoch + 1)
             if cfg.TRAIN.EVAL_PERIOD > 0 and ((epoch + 1) % cfg.TRAIN.EVAL_PERIOD == 0 or last):
                 self.progress.end_epoch(epoch, self._validate(), phase="val")
-            plot_epoch_stats(cfg)  # OUTPUT_DIR/stats.png (TRAIN.PLOT_STATS); warns, never raises
+            plot.after_epoch(last)  # OUTPUT_DIR/stats.png (TRAIN.PLOT_STATS); warns, never raises
         self.progress.close()
         return TrainOutcome(self.net, self.task, self.last_ckpt, self.ema)
 

@@ -1,4 +1,5 @@
-"""The trainer redraws stats.png at each epoch end, and a plot that fails never stops training."""
+"""The trainer redraws stats.png after the last epoch and after any epoch a minute past the previous
+drawing, and a plot that fails never stops training."""
 from __future__ import annotations
 
 import torch
@@ -28,6 +29,24 @@ def test_training_writes_stats_png_and_survives_a_failing_plot(tiny_root, tmp_pa
     monkeypatch.setattr(svit.vis.plots, "runs_figure", broken)
     _train(tiny_root, tmp_path / "broken", 2)
     log = (tmp_path / "broken" / "log.txt").read_text()
-    assert log.count("no fonts here") == 2 and "WARNING" in log  # one warning per epoch, both epochs trained
+    # epoch 1 ends within a minute of the start: no drawing; the last epoch always draws (and warns)
+    assert log.count("no fonts here") == 1 and "WARNING" in log
     assert len(list((tmp_path / "broken" / "checkpoints").glob("*.pyth"))) == 2
     assert not (tmp_path / "broken" / "stats.png").exists()
+
+
+def test_redraw_schedule_last_epoch_and_once_a_minute(monkeypatch):
+    from svit.vis import epoch_plot
+
+    drawn = []
+    monkeypatch.setattr(epoch_plot, "plot_epoch_stats", lambda cfg: drawn.append(now[0]) or "stats.png")
+    now = [100.0]
+    plot = epoch_plot.EpochPlot(cfg=None, clock=lambda: now[0])
+    for t, last in ((120.0, False), (159.0, False), (161.0, False), (200.0, False), (230.0, True)):
+        now[0] = t
+        plot.after_epoch(last)
+    assert drawn == [161.0, 230.0]  # 61 s after the start, then the last epoch (69 s later, but last)
+    for t in (300.0, 400.0):  # epochs longer than a minute: every epoch
+        now[0] = t
+        plot.after_epoch(False)
+    assert drawn[-2:] == [300.0, 400.0]
