@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -114,8 +115,35 @@ def assign_slots(labels: list[dict], num_slots: int) -> tuple[np.ndarray, np.nda
     return boxes, mask
 
 
+# Parsed box files kept per process (a data-loader worker has its own): a small dataset's files are read
+# and validated once instead of every epoch. An entry is keyed by the file's size and modification time, so
+# an edited file is read again; its arrays are read-only, so no caller can change what the next one gets.
+_BOX_CACHE: OrderedDict[tuple, VideoBoxes] = OrderedDict()
+BOX_CACHE_SIZE = 4096
+
+
 def load_box_file(path: str, video_id: str, num_slots: int) -> VideoBoxes:
-    """Reads and validates a per-video box file; raises ``SampleError`` on any schema problem."""
+    """Reads and validates a per-video box file (cached, see ``_BOX_CACHE``); raises ``SampleError`` on any
+    schema problem."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise SampleError(path, video_id, "box file is missing") from None
+    key = (path, st.st_mtime_ns, st.st_size, num_slots)
+    hit = _BOX_CACHE.get(key)
+    if hit is not None:
+        _BOX_CACHE.move_to_end(key)
+        return hit
+    vb = _read_box_file(path, video_id, num_slots)
+    for arr in (vb.boxes, vb.mask, vb.raw):
+        arr.setflags(write=False)
+    _BOX_CACHE[key] = vb
+    if len(_BOX_CACHE) > BOX_CACHE_SIZE:
+        _BOX_CACHE.popitem(last=False)
+    return vb
+
+
+def _read_box_file(path: str, video_id: str, num_slots: int) -> VideoBoxes:
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)

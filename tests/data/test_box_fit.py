@@ -109,3 +109,29 @@ def test_unknown_policy_is_refused_when_the_dataset_is_built(synth_root):
         ssv2(make_cfg(synth_root, DATA__BAD_BOXES="dropp"), "val")
     with pytest.raises(ValueError, match="DATA.BAD_BOXES"):
         ssv2_frames(make_cfg(synth_root, DATA__BAD_BOXES="dropp"), "train")
+
+
+def test_box_files_are_parsed_once_and_reread_when_changed(tmp_path):
+    """load_box_file keeps parsed files per process: a second read returns the same object with read-only
+    arrays (no caller can alter what the next gets), and an edited file is read again."""
+    import json as _json
+    import os as _os
+
+    from svit.data.boxes import load_box_file
+
+    path = tmp_path / "7.json"
+
+    def write(x2: float) -> None:
+        rec = [{"name": "7/0001.jpg", "labels": [{"box2d": {"x1": 1.0, "y1": 2.0, "x2": x2, "y2": 9.0},
+                                                   "category": "hand", "standard_category": "hand"}]}]
+        path.write_text(_json.dumps(rec))
+
+    write(5.0)
+    first = load_box_file(str(path), "7", 4)
+    assert load_box_file(str(path), "7", 4) is first
+    with pytest.raises(ValueError):
+        first.boxes[0, 0, 0] = 99.0  # read-only
+    write(6.5)  # the same size would need a new mtime: set one explicitly
+    _os.utime(path, ns=(1, 2_000_000_000))
+    again = load_box_file(str(path), "7", 4)
+    assert again is not first and float(again.raw[0, 3]) == 6.5
