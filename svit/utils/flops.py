@@ -84,6 +84,13 @@ def baddbmm_flop(inputs: list[Any], outputs: list[Any]) -> int:
     return b1[0] * b1[1] * b1[2] * b2[2]
 
 
+def mv_flop(inputs: list[Any], outputs: list[Any]) -> int:
+    """``aten::mv(matrix (n, k), vector (k,))``: n · k multiply-adds (the jit trace records a matmul with
+    a 1-D operand as ``mv``, e.g. MViT's 1-frame relative positions at a 6x6 pooled grid)."""
+    n, k = _shape(inputs[0])
+    return n * k
+
+
 def per_output_flop(points: int):
     """Resampling that reads ``points`` inputs per output element (fvcore: nearest 1, bilinear 4)."""
 
@@ -102,6 +109,7 @@ def per_input_flop(inputs: list[Any], outputs: list[Any]) -> int:
 OP_HANDLES: dict[str, Any] = {
     "aten::matmul": matmul_flop,
     "aten::baddbmm": baddbmm_flop,
+    "aten::mv": mv_flop,
     "aten::upsample_nearest1d": per_output_flop(1),
     "aten::upsample_nearest3d": per_output_flop(1),
     "aten::upsample_linear1d": per_output_flop(2),

@@ -41,6 +41,12 @@ def test_matmul_with_vectors() -> None:
     assert _count(lambda v: torch.matmul(torch.zeros(2, 3, 4), v), torch.zeros(4)).total == 2 * 3 * 4
 
 
+def test_mv_counts_one_multiply_add_per_matrix_element() -> None:
+    m = torch.zeros(7, 5)
+    r = _count(lambda v: torch.mv(m, v), torch.zeros(5))
+    assert r.total == 7 * 5 and r.by_operator == {"mv": 35} and r.uncounted == {}
+
+
 def test_baddbmm_counts_the_product_not_the_add() -> None:
     a, b = torch.zeros(2, 3, 4), torch.zeros(2, 4, 5)
     r = _count(lambda c: torch.baddbmm(c, a, b, alpha=0.5), torch.zeros(2, 3, 5))
