@@ -281,7 +281,8 @@ def test_set_impl_converts_exactly_the_depthwise_convs_and_keeps_the_model(famil
     assert all(m.impl == "plain" for m in model.modules() if isinstance(m, DepthwiseConv3d))
 
 
-def test_config_key_applied_with_a_count_and_bad_value_rejected(caplog):
+def test_config_key_applied_with_a_count_and_bad_value_rejected(svit_logs):
+    caplog = svit_logs  # receives the "svit" records even after a run in this process set propagate False
     model, _ = _s3d_resnet()
     cfg = get_cfg()
     cfg.MODEL.DEPTHWISE_CONV_IMPL = "fast"

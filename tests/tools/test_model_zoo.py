@@ -135,7 +135,8 @@ def test_a_key_added_at_its_default_keeps_every_cached_hash():
     models too large for the CPU could not be recounted); the same key set to another value re-keys."""
     from svit.config import load_config
 
-    cfg = load_config(str(REPO / "configs" / "synthetic" / "svit_tiny.yaml"), [])
+    cfg = load_config(str(REPO / "configs" / "ssv2.yaml"), [])  # SVIT.CON_FRAMES at its default
+    assert cfg.SVIT.CON_FRAMES == 0
     known = model_zoo.read_hashed_keys(model_zoo.hashed_keys_file(model_zoo.DEFAULT_CACHE))
     assert "SVIT.O" in known and "SVIT.CON_FRAMES" not in known  # CON_FRAMES came after the keying
     base = model_zoo.model_key(cfg, known)
