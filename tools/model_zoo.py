@@ -105,6 +105,7 @@ def hashed_keys_file(cache_path: str) -> str:
     return os.path.splitext(cache_path)[0] + "_keys.txt"
 
 
+@functools.lru_cache(maxsize=None)
 def read_hashed_keys(path: str) -> frozenset[str]:
     if not os.path.isfile(path):
         return frozenset()
@@ -119,7 +120,7 @@ def drop_new_default_keys(tree: dict, defaults: dict, known: frozenset[str], pre
     another value is hashed and recounted."""
     out = {}
     for key, value in tree.items():
-        path, default = f"{prefix}{key}", defaults.get(key) if isinstance(defaults, dict) else None
+        path, default = f"{prefix}{key}", defaults.get(key)
         if isinstance(value, dict):
             out[key] = drop_new_default_keys(value, default if isinstance(default, dict) else {}, known, path + ".")
         elif not known or path in known or value != default:

@@ -250,7 +250,7 @@ def resample_to_fps(times: Sequence[float], target_fps: float) -> list[int]:
     on it: float rounding of times like 3/25 must not push a tick past its frame (at equal rates that
     repeated some frames and skipped the next)."""
     t = np.asarray(times, dtype=np.float64)
-    count = int(np.floor((t[-1] - t[0]) * target_fps + 1e-6)) + 1
+    count = int(np.floor((t[-1] - t[0] + _TICK_TOLERANCE_S) * target_fps)) + 1
     grid = t[0] + np.arange(count, dtype=np.float64) / target_fps
     return np.searchsorted(t, grid - _TICK_TOLERANCE_S, side="left").clip(0, len(t) - 1).tolist()
 

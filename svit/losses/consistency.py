@@ -71,11 +71,11 @@ def frame_tokens_for_clip(
     if frames is not None:
         clip = clip.index_select(2, frames.to(clip.device))
     b, c, t_in, h, w = clip.shape
-    frames = clip.transpose(1, 2).reshape(b * t_in, c, 1, h, w)  # batch-major, then frame
+    singles = clip.transpose(1, 2).reshape(b * t_in, c, 1, h, w)  # batch-major, then frame
     was_training = model.training
     model.train(mode == "train")
     try:
-        out = model(frames)
+        out = model(singles)
     finally:
         model.train(was_training)
     tokens = out[FEATURE_KEYS[features]]  # (B·T_in, 1, O, D)
