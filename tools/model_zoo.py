@@ -45,6 +45,7 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from svit.config import get_cfg, load_config  # noqa: E402
+from svit.config.legacy import RENAMED_KEYS  # noqa: E402
 from svit.models.input_size import input_frames, test_view_input  # noqa: E402
 from svit.utils.flops import count_params, flop_count  # noqa: E402
 from svit.weights import WEIGHT_KEYS, entries_for_config  # noqa: E402
@@ -58,6 +59,10 @@ NOT_MODEL = {"TRAIN", "TEST", "SOLVER", "DATA_LOADER", "AUG", "MIXUP", "TENSORBO
              "PLUGINS"}
 DATA_MODEL_KEYS = ("NUM_FRAMES", "TEST_CROP_SIZE", "INPUT_CHANNEL_NUM")
 DATASET_NAMES = {"ssv1", "ssv2", "k400", "mini_k400", "mini_ssv2", "ucf101", "diving48", "egtea"}
+# Keys renamed in svit (svit/config/legacy.py RENAMED_KEYS, one new name each): new dotted name -> old.
+# Where the keys list beside the cache holds the old name (the cache was keyed before the rename), the
+# key is hashed under it, so a rename leaves every cached hash, and FLOPs count, as it was.
+HASHED_AS = {new[0]: old for old, new in RENAMED_KEYS.items() if len(new) == 1}
 HEADER = ["config", "model", "dataset", "frames x crops x clips", "params (M)", "GFLOPs / view", "paper GFLOPs",
           "paper", "source", "weights"]
 
@@ -128,9 +133,20 @@ def drop_new_default_keys(tree: dict, defaults: dict, known: frozenset[str], pre
     return out
 
 
+def hashed_names(tree: dict, known: frozenset[str]) -> dict:
+    """``tree`` with each renamed key (``HASHED_AS``) back under the old name, where ``known`` (the
+    keys the cache was keyed by) lists that name."""
+    for new, old in HASHED_AS.items():
+        (new_section, new_leaf), (old_section, old_leaf) = new.split(".", 1), old.split(".", 1)
+        if old in known and new_leaf in tree.get(new_section, {}):
+            tree.setdefault(old_section, {})[old_leaf] = tree[new_section].pop(new_leaf)
+    return tree
+
+
 @functools.lru_cache(maxsize=None)
-def default_tree() -> dict:
-    return plain(get_cfg())
+def default_tree(known: frozenset[str]) -> dict:
+    """The defaults as ``model_key`` hashes a config (renamed keys under their old names)."""
+    return hashed_names(plain(get_cfg()), known)
 
 
 def model_key(cfg, known: frozenset[str] | None = None) -> str:
@@ -138,8 +154,8 @@ def model_key(cfg, known: frozenset[str] | None = None) -> str:
     list beside the default cache) count only where they differ from their default."""
     if known is None:
         known = read_hashed_keys(hashed_keys_file(DEFAULT_CACHE))
-    tree = {k: v for k, v in plain(cfg).items() if k not in NOT_MODEL}
-    tree = drop_new_default_keys(tree, default_tree(), known)
+    tree = hashed_names({k: v for k, v in plain(cfg).items() if k not in NOT_MODEL}, known)
+    tree = drop_new_default_keys(tree, default_tree(known), known)
     for key in WEIGHT_KEYS:  # which weights a model starts from does not change its FLOPs: hashed as unset
         section, _, leaf = key.partition(".")
         if leaf in tree.get(section, {}):

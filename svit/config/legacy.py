@@ -1,9 +1,12 @@
-"""Keys of the original SViT / PySlowFast configs that svit accepts but ignores (or renames).
+"""Keys of the original SViT / PySlowFast configs that svit accepts but ignores (or renames), and
+svit's own keys under their names before a rename.
 
 Their yaml files must keep loading, so these keys are not errors; instead ``load_config`` emits ONE
 ``LegacyConfigWarning`` listing every such key it met. Each group says why the keys are inert here.
 """
 from __future__ import annotations
+
+from typing import Any
 
 # Whole sections that belong to PySlowFast features svit does not implement.
 LEGACY_SECTIONS: dict[str, str] = {
@@ -153,6 +156,13 @@ RENAMED_KEYS: dict[str, tuple[str, ...]] = {
     "SSV2.DATA_ROOT": ("DATA.PATH_TO_DATA_DIR", "DATA.PATH_PREFIX"),
     # Activation checkpointing is a model-wide switch in svit.
     "MVIT.ACT_CHECKPOINT": ("MODEL.ACT_CHECKPOINT",),
+    # One name per idea across families (docs/ARCHITECTURE.md, "Config"): stochastic depth is
+    # DROPPATH_RATE (PySlowFast's MVIT name), DEPTH one integer, DEPTHS a per-stage list.
+    "SWIN.DROP_PATH_RATE": ("SWIN.DROPPATH_RATE",),
+    "VIVIT.DROP_PATH_RATE": ("VIVIT.DROPPATH_RATE",),
+    "UNIFORMER.DROP_PATH_RATE": ("UNIFORMER.DROPPATH_RATE",),
+    "UNIFORMER.DEPTH": ("UNIFORMER.DEPTHS",),
+    "SIDE4VIDEO.LAYERS": ("SIDE4VIDEO.DEPTH",),
 }
 
 # Values that svit replaces: (key, old value) -> new value.
@@ -166,6 +176,18 @@ MAPPED_VALUES: dict[tuple[str, str], str | dict] = {
         "IMAGE_TRAIN.ENABLE": True,
     },
 }
+
+
+def rename_flat(flat: dict[str, Any]) -> dict[str, Any]:
+    """``flat`` (dotted key -> value, e.g. a checkpoint's stored config) with every renamed key under
+    its new name(s); a new name already present wins (a resolved config never holds both)."""
+    out = dict(flat)
+    for old, targets in RENAMED_KEYS.items():
+        if old in out:
+            value = out.pop(old)
+            for new in targets:
+                out.setdefault(new, value)
+    return out
 
 
 def legacy_reason(full_key: str) -> str | None:

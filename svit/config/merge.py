@@ -32,11 +32,12 @@ class MergeNotes:
         return not (self.ignored or self.renamed or self.mapped)
 
     def message(self) -> str:
-        lines = ["Config keys inherited from SViT/PySlowFast were accepted without (literal) effect:"]
+        lines = ["Config keys of SViT/PySlowFast or of older svit versions were accepted without (literal) effect:"]
         for key, why in sorted(self.ignored.items()):
             lines.append(f"  ignored {key} ({why})")
         for key, targets in sorted(self.renamed.items()):
-            lines.append(f"  {key} -> {', '.join(targets)} (renamed; use the new key(s))")
+            lines.append(f"  deprecated {key} -> {', '.join(targets)} (renamed; the old name still loads, "
+                         "use the new one)")
         for key, (old, new) in sorted(self.mapped.items()):
             lines.append(f"  {key}: {old!r} -> {new!r}")
         return "\n".join(lines)
@@ -126,14 +127,17 @@ class Merger:
     def __init__(self, cfg: CfgNode) -> None:
         self.cfg = cfg
         self.notes = MergeNotes()
+        # key -> (the name it was set under, value, source): catches an old and a new name that disagree.
+        self.origin: dict[str, tuple[str, Any, str]] = {}
 
-    def set(self, full_key: str, raw: Any, source: str) -> None:
-        """Sets one dotted key (or a whole sub-mapping) after checks."""
+    def set(self, full_key: str, raw: Any, source: str, as_name: str = "") -> None:
+        """Sets one dotted key (or a whole sub-mapping) after checks; ``as_name`` is the old name a
+        renamed key was written under."""
         if full_key in RENAMED_KEYS:
             targets = RENAMED_KEYS[full_key]
             self.notes.renamed[full_key] = targets
             for t in targets:
-                self.set(t, raw, source)
+                self.set(t, raw, source, as_name=full_key)
             return
         parts = full_key.split(".")
         node = self.cfg
@@ -165,7 +169,20 @@ class Merger:
                     self.set(other_key, other_value, source)
             else:
                 value = new
+        self._check_both_names(full_key, as_name or full_key, value, source)
         node[leaf] = value
+
+    def _check_both_names(self, key: str, name: str, value: Any, source: str) -> None:
+        """ConfigError when one source sets ``key`` under its old and its new name to different
+        values (a silent last-wins would hide which one the user meant); a later source overrides."""
+        before = self.origin.get(key)
+        self.origin[key] = (name, value, source)
+        if before is None or before[2] != source or before[0] == name or before[1] == value:
+            return
+        (old, old_value), (new, new_value) = sorted([(before[0], before[1]), (name, value)],
+                                                    key=lambda nv: nv[0] == key)
+        raise ConfigError(f"Config keys '{old}' (old name) and '{new}' (from {source}) set the same key to "
+                          f"different values ({old_value!r} and {new_value!r}): keep only '{new}'.")
 
     def _missing(self, full_key: str, raw: Any, source: str) -> None:
         why = legacy_reason(full_key)

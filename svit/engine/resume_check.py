@@ -26,6 +26,7 @@ import torch
 import yaml
 from fvcore.common.config import CfgNode
 
+from svit.config.legacy import rename_flat
 from svit.engine.errors import RunError
 from svit.engine.output_dir import OutputDirError
 from svit.models import MODEL_REGISTRY
@@ -84,8 +85,9 @@ def stored_config(path: str) -> str | None:
 
 
 def compare_configs(old_yaml: str, cfg: CfgNode) -> tuple[list[str], list[str]]:
-    """``(architectural, other)`` differences as ``"KEY: old -> new"`` lines."""
-    old = flatten(yaml.safe_load(old_yaml) or {})
+    """``(architectural, other)`` differences as ``"KEY: old -> new"`` lines; a config saved before a
+    key was renamed (``svit.config.legacy.RENAMED_KEYS``) is read under the new names."""
+    old = rename_flat(flatten(yaml.safe_load(old_yaml) or {}))
     new = flatten(yaml.safe_load(cfg.dump()) or {})
     sections = family_sections(new) | family_sections(old)
     arch, other = [], []

@@ -30,6 +30,6 @@ def test_resume_check_compares_the_declared_sections_whatever_arch_says():
     arch, other = compare_configs(old.dump(), new)
     assert arch == ["SWIN.DEPTHS: [2, 2, 6, 2] -> [2, 2, 2, 2]"]
     assert other == ["MVIT.DEPTH: 16 -> 3"]
-    new.SWIN.DEPTHS, new.SWIN.DROP_PATH_RATE = [2, 2, 6, 2], 0.3  # regularisation: never architectural
+    new.SWIN.DEPTHS, new.SWIN.DROPPATH_RATE = [2, 2, 6, 2], 0.3  # regularisation: never architectural
     assert compare_configs(old.dump(), new)[0] == []
     assert family_sections({"MODEL.MODEL_NAME": "NoSuchModel"}) == set()

@@ -31,7 +31,7 @@ def test_tiny_side4video_from_clip_archive(synthetic_root: str, tmp_path: Path, 
     result = run_phases(cfg, torch.device("cpu"))
     assert result["test"]["num_videos"] > 0
     written = yaml.safe_load((out / "config.yaml").read_text())["SIDE4VIDEO"]
-    assert (written["TOWER"], written["WIDTH"], written["LAYERS"], written["PATCH_SIZE"]) == ("custom", 64, 2, 16)
+    assert (written["TOWER"], written["WIDTH"], written["DEPTH"], written["PATCH_SIZE"]) == ("custom", 64, 2, 16)
     (ckpt,) = sorted((out / "checkpoints").glob("checkpoint_epoch_*.pyth"))
     state = read_checkpoint(str(ckpt))["model_state"]
     clip = read_checkpoint(str(archive))

@@ -18,6 +18,7 @@ def side4video_cfg(num_classes: int = 11, side_dim: int = 320, crop: int = 224, 
     cfg.DATA.TRAIN_CROP_SIZE = cfg.DATA.TEST_CROP_SIZE = crop
     cfg.DATA.NUM_FRAMES = frames
     for k, v in tower.items():
+        assert k in cfg.SIDE4VIDEO, f"SIDE4VIDEO.{k} is not a key (setattr would add it silently)"
         setattr(cfg.SIDE4VIDEO, k, v)
     return cfg
 

@@ -41,7 +41,7 @@ def test_svit_checkpoint_through_the_clip_adapter_is_refused(tmp_path):
     path = tmp_path / "svit.pyth"
     save_checkpoint(str(path), build_model(svit_cfg), 1, cfg_yaml=cfg_to_yaml(svit_cfg))
     model = build_model(side4video_cfg(num_classes=5, side_dim=64, crop=64, frames=4, TOWER="custom", VARIANT="eva",
-                                       WIDTH=64, LAYERS=2, HEADS=1, PATCH_SIZE=16, MLP_HIDDEN=128))
+                                       WIDTH=64, DEPTH=2, HEADS=1, PATCH_SIZE=16, MLP_HIDDEN=128))
     with pytest.raises(CheckpointError, match=r"svit\.pyth is not a complete EVA-CLIP image tower"):
         load_checkpoint(str(path), model, checkpoint_type="clip")
 

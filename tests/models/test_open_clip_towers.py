@@ -28,7 +28,7 @@ def test_state_dict_without_a_named_activation_is_refused(tmp_path):
     path = tmp_path / "open_clip_model.bin"
     torch.save(tiny_clip_state(width=64, layers=2, patch=16, res=32), path)
     for keys in (dict(TOWER="auto"), dict(TOWER="auto", ACTIVATION="gelu"), dict(TOWER="auto", HEAD_WIDTH=64),
-                 dict(TOWER="custom", WIDTH=64, LAYERS=2, HEADS=1, PATCH_SIZE=16)):
+                 dict(TOWER="custom", WIDTH=64, DEPTH=2, HEADS=1, PATCH_SIZE=16)):
         with pytest.raises(CheckpointError) as err:
             resolve_model_config(_cfg(path, **keys))
         msg = str(err.value)
@@ -42,7 +42,7 @@ def test_ln_pre_mismatch_between_file_and_model_is_refused(tmp_path):
     path = tmp_path / "clipa.bin"
     sd = {k: v for k, v in tiny_clip_state(width=64, layers=2, patch=16, res=32).items() if "ln_pre" not in k}
     torch.save(sd, path)
-    cfg = _cfg(path, TOWER="custom", WIDTH=64, LAYERS=2, HEADS=1, PATCH_SIZE=16, ACTIVATION="gelu")
+    cfg = _cfg(path, TOWER="custom", WIDTH=64, DEPTH=2, HEADS=1, PATCH_SIZE=16, ACTIVATION="gelu")
     resolve_model_config(cfg)
     with pytest.raises(CheckpointError, match=r"clipa\.bin: its image tower is a clip tower width 64, 2 blocks, "
                                               r"patch 16, no ln_pre, but the model was built with a clip tower"):

@@ -105,7 +105,7 @@ def test_eva_clip_checkpoint_and_forward(tmp_path) -> None:
                          CLIP_WEIGHTS=str(tmp_path / "EVA02_CLIP_tiny.pt"))
     resolve_model_config(cfg)
     s = cfg.SIDE4VIDEO
-    assert (s.VARIANT, s.WIDTH, s.LAYERS, s.HEADS, s.PATCH_SIZE, s.MLP_HIDDEN) == ("eva", W, L, 2, P, HID)
+    assert (s.VARIANT, s.WIDTH, s.DEPTH, s.HEADS, s.PATCH_SIZE, s.MLP_HIDDEN) == ("eva", W, L, 2, P, HID)
     torch.manual_seed(0)
     model = build_model(cfg)
     (rep,) = load_init_checkpoints(cfg, model)

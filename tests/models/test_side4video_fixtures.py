@@ -60,7 +60,7 @@ def test_tiny_openai_archive_through_clip_weights(fixtures_dir, tmp_path, rule, 
     archive = fixtures_dir / "side4video" / ref["clip_archive" + suffix]
     cfg = side4video_cfg(side_dim=64, crop=64, TOWER="auto", CLIP_WEIGHTS=str(archive))
     resolve_model_config(cfg)
-    assert (cfg.SIDE4VIDEO.TOWER, cfg.SIDE4VIDEO.WIDTH, cfg.SIDE4VIDEO.LAYERS, cfg.SIDE4VIDEO.PATCH_SIZE) == (
+    assert (cfg.SIDE4VIDEO.TOWER, cfg.SIDE4VIDEO.WIDTH, cfg.SIDE4VIDEO.DEPTH, cfg.SIDE4VIDEO.PATCH_SIZE) == (
         "custom", 64, 2, 16
     )
     model = build_model(cfg).eval()
@@ -89,7 +89,7 @@ def test_vitb32_project_checkpoint(b32_ref, tmp_path, rule, suffix) -> None:
     ckpt = save_project_checkpoint(tmp_path / "s4v_b32.pt", fixture_state_dict(b32_ref["keys"], rule))
     cfg = side4video_cfg(side_dim=320, TOWER="auto", CLIP_WEIGHTS=str(ckpt))
     resolve_model_config(cfg)
-    assert (cfg.SIDE4VIDEO.WIDTH, cfg.SIDE4VIDEO.LAYERS, cfg.SIDE4VIDEO.PATCH_SIZE) == (768, 12, 32)
+    assert (cfg.SIDE4VIDEO.WIDTH, cfg.SIDE4VIDEO.DEPTH, cfg.SIDE4VIDEO.PATCH_SIZE) == (768, 12, 32)
     model = build_model(cfg).eval()
     load_checkpoint(str(ckpt), model, strict=True, checkpoint_type="side4video")
     check_outputs(model, b32_ref, suffix, frames=8)

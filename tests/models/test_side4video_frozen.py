@@ -13,7 +13,7 @@ from svit.models.side4video.memory import saved_tensor_bytes
 
 
 def tiny(variant: str = "clip", **over):
-    kw = dict(TOWER="custom", VARIANT=variant, WIDTH=64, LAYERS=4, HEADS=2, PATCH_SIZE=16)
+    kw = dict(TOWER="custom", VARIANT=variant, WIDTH=64, DEPTH=4, HEADS=2, PATCH_SIZE=16)
     kw.update(over)
     torch.manual_seed(0)
     return build_model(side4video_cfg(num_classes=7, side_dim=64, crop=64, frames=4, **kw))

@@ -49,7 +49,7 @@ def test_side_blocks_follow_the_variant() -> None:
 
 
 def test_optimizer_holds_only_side_and_head() -> None:
-    cfg = side4video_cfg(num_classes=174, side_dim=64, crop=64, TOWER="custom", WIDTH=64, LAYERS=2, HEADS=1)
+    cfg = side4video_cfg(num_classes=174, side_dim=64, crop=64, TOWER="custom", WIDTH=64, DEPTH=2, HEADS=1)
     cfg.SOLVER.OPTIMIZING_METHOD = "adamw"
     model = build_model(cfg)
     opt = build_optimizer(cfg, model)

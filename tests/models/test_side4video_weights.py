@@ -25,7 +25,7 @@ def test_plain_clip_state_dict_loads_and_reports(tmp_path) -> None:
     sd = tiny_clip_state(width=64, layers=3)
     torch.save(sd, tmp_path / "openclip.pt")
     cfg, model = auto_model(tmp_path / "openclip.pt")
-    assert (cfg.SIDE4VIDEO.WIDTH, cfg.SIDE4VIDEO.LAYERS, cfg.SIDE4VIDEO.HEADS) == (64, 3, 1)
+    assert (cfg.SIDE4VIDEO.WIDTH, cfg.SIDE4VIDEO.DEPTH, cfg.SIDE4VIDEO.HEADS) == (64, 3, 1)
     (rep,) = load_init_checkpoints(cfg, model)
     assert not rep.missing or all(not k.startswith("backbone.") for k in rep.missing)
     want = sd["visual.transformer.resblocks.2.mlp.c_fc.weight"].float()
@@ -68,7 +68,7 @@ def test_file_neither_torchscript_nor_state_dict(tmp_path) -> None:
 def test_tower_that_does_not_fit_the_config(tmp_path, width, patch, layers) -> None:
     path = tmp_path / f"w{width}_p{patch}_l{layers}.pt"
     torch.save(tiny_clip_state(width=width, patch=patch, layers=layers), path)
-    cfg = side4video_cfg(num_classes=5, side_dim=64, crop=64, TOWER="custom", WIDTH=64, LAYERS=2, HEADS=1,
+    cfg = side4video_cfg(num_classes=5, side_dim=64, crop=64, TOWER="custom", WIDTH=64, DEPTH=2, HEADS=1,
                          PATCH_SIZE=16, CLIP_WEIGHTS=str(path), ACTIVATION="quick_gelu")
     model = build_model(cfg)
     with pytest.raises(CheckpointError, match=rf"{path.name}.*width {width}, {layers} blocks, patch {patch}.*"
@@ -95,12 +95,12 @@ def test_project_checkpoint_round_trip_and_mismatches(tmp_path) -> None:
     with torch.no_grad():
         torch.testing.assert_close(again(x), model(x), rtol=0, atol=0)
     # another side width
-    cfg2 = side4video_cfg(num_classes=5, side_dim=128, crop=64, frames=4, TOWER="custom", WIDTH=64, LAYERS=2,
+    cfg2 = side4video_cfg(num_classes=5, side_dim=128, crop=64, frames=4, TOWER="custom", WIDTH=64, DEPTH=2,
                           HEADS=1, PATCH_SIZE=16)
     with pytest.raises(CheckpointError, match="model_best.pt: side network width 64, but SIDE4VIDEO.SIDE_DIM is 128"):
         load_checkpoint(str(ckpt), build_model(cfg2), checkpoint_type="side4video")
     # another tower
-    cfg3 = side4video_cfg(num_classes=5, side_dim=64, crop=64, frames=4, TOWER="custom", WIDTH=64, LAYERS=3,
+    cfg3 = side4video_cfg(num_classes=5, side_dim=64, crop=64, frames=4, TOWER="custom", WIDTH=64, DEPTH=3,
                           HEADS=1, PATCH_SIZE=16)
     with pytest.raises(CheckpointError, match="model_best.pt: its image tower is a clip tower width 64, 2 blocks"):
         load_checkpoint(str(ckpt), build_model(cfg3), checkpoint_type="side4video")
@@ -143,7 +143,7 @@ def test_config_errors_name_the_key() -> None:
     with pytest.raises(ValueError, match="SIDE4VIDEO.TOWER 'ViT-B/8' is unknown"):
         build_model(side4video_cfg(TOWER="ViT-B/8"))
     with pytest.raises(ValueError, match="backbone_dtype must be one of"):
-        build_model(side4video_cfg(num_classes=5, side_dim=64, crop=64, TOWER="custom", WIDTH=64, LAYERS=1, HEADS=1,
+        build_model(side4video_cfg(num_classes=5, side_dim=64, crop=64, TOWER="custom", WIDTH=64, DEPTH=1, HEADS=1,
                                    BACKBONE_DTYPE="float8"))
     with pytest.raises(ValueError, match="TOWER 'auto' needs SIDE4VIDEO.CLIP_WEIGHTS"):
         resolve_model_config(side4video_cfg(TOWER="auto"))

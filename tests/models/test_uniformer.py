@@ -70,7 +70,7 @@ def test_builder_reads_config_and_flops_count_sdpa():
     cfg.MODEL.MODEL_NAME = "UniFormer"
     cfg.MODEL.NUM_CLASSES = 9
     cfg.DATA.TRAIN_CROP_SIZE = cfg.DATA.TEST_CROP_SIZE = 64
-    cfg.UNIFORMER.DEPTH, cfg.UNIFORMER.EMBED_DIM, cfg.UNIFORMER.HEAD_DIM = [1, 1, 2, 1], [16, 32, 64, 64], 32
+    cfg.UNIFORMER.DEPTHS, cfg.UNIFORMER.EMBED_DIM, cfg.UNIFORMER.HEAD_DIM = [1, 1, 2, 1], [16, 32, 64, 64], 32
     m = build_model(cfg)
     assert m.head.out_features == 9 and len(m.blocks3) == 2
     x = torch.zeros(1, 3, 4, 64, 64)

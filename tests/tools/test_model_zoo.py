@@ -148,3 +148,24 @@ def test_a_key_added_at_its_default_keeps_every_cached_hash():
     cfg.SVIT.CON_FRAMES = 0
     cfg.SVIT.O = 6  # a known key keeps counting
     assert model_zoo.model_key(cfg, known) != base
+
+
+def test_a_renamed_key_keeps_every_cached_hash(monkeypatch):
+    """A key renamed after the cache was keyed (svit/config/legacy.py RENAMED_KEYS) is hashed under its
+    old name: the configs that set it still find their cached FLOPs; hashed under the new name, they
+    would not (and the models too large for the CPU could not be recounted)."""
+    from svit.config import load_config
+
+    cache = json.loads(Path(model_zoo.DEFAULT_CACHE).read_text())
+    known = model_zoo.read_hashed_keys(model_zoo.hashed_keys_file(model_zoo.DEFAULT_CACHE))
+    assert {"SWIN.DROP_PATH_RATE", "UNIFORMER.DEPTH", "SIDE4VIDEO.LAYERS"} <= known
+    names = ["swin/ssv2_swin_s_447.yaml", "vivit/ssv2_vivit_s.yaml", "uniformer/ssv2_uniformer_s16.yaml",
+             "synthetic/side4video_tiny.yaml"]  # the last sets SIDE4VIDEO.DEPTH off its default
+    cfgs = [load_config(str(REPO / "configs" / n), []) for n in names]
+    assert all(model_zoo.model_key(cfg, known) in cache for cfg in cfgs)
+    monkeypatch.setattr(model_zoo, "HASHED_AS", {})
+    model_zoo.default_tree.cache_clear()
+    try:
+        assert not any(model_zoo.model_key(cfg, known) in cache for cfg in cfgs)
+    finally:
+        model_zoo.default_tree.cache_clear()

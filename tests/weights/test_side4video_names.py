@@ -38,6 +38,6 @@ def test_tower_auto_reads_the_dims_off_a_url(server, cache):
     cfg.defrost()
     resolve_tower_config(cfg)
     s = cfg.SIDE4VIDEO
-    assert (s.TOWER, s.WIDTH, s.LAYERS, s.HEADS, s.PATCH_SIZE) == ("custom", 64, 2, 2, 16)
+    assert (s.TOWER, s.WIDTH, s.DEPTH, s.HEADS, s.PATCH_SIZE) == ("custom", 64, 2, 2, 16)
     assert (cache / url_filename(server.url("/towers/tiny_clip.pt"))).is_file()
     assert server.gets("/towers/tiny_clip.pt") == [""]

@@ -80,7 +80,7 @@ def check_tower(found: dict, model: nn.Module, path: str) -> None:
     if any(found[k] != own[k] for k in keys):
         raise CheckpointError(
             f"{path}: its image tower is a {describe(found)}, but the model was built with a {describe(own)} "
-            "(SIDE4VIDEO.TOWER/WIDTH/LAYERS/PATCH_SIZE/MLP_HIDDEN/LN_PRE; TOWER 'auto' reads the tower off the file)."
+            "(SIDE4VIDEO.TOWER/WIDTH/DEPTH/PATCH_SIZE/MLP_HIDDEN/LN_PRE; TOWER 'auto' reads the tower off the file)."
         )
 
 

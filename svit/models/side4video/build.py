@@ -21,7 +21,7 @@ from svit.models.tiny import tiny_size
 @tiny_size([
     "SIDE4VIDEO.TOWER", "custom",
     "SIDE4VIDEO.WIDTH", 64,
-    "SIDE4VIDEO.LAYERS", 2,
+    "SIDE4VIDEO.DEPTH", 2,
     "SIDE4VIDEO.HEADS", 1,
     "SIDE4VIDEO.PATCH_SIZE", 16,
     "SIDE4VIDEO.SIDE_DIM", 64,

@@ -1,7 +1,7 @@
 """Which image tower a Side4Video model has: named presets and inference from a weights file.
 
 The builder never reads files (house rule), so a tower is either a preset name
-(``SIDE4VIDEO.TOWER: ViT-B/16``), explicit dims (``TOWER: custom`` with ``WIDTH``/``LAYERS``/...),
+(``SIDE4VIDEO.TOWER: ViT-B/16``), explicit dims (``TOWER: custom`` with ``WIDTH``/``DEPTH``/...),
 or ``auto``: ``infer_tower_from_weights`` reads the shapes of ``SIDE4VIDEO.CLIP_WEIGHTS`` the way
 OpenAI's ``build_model`` does (width from ``conv1``, patch from its kernel, layers from the block
 count, grid from the positional embedding, MLP width from ``c_fc``, ``ln_pre`` present or not) and
@@ -128,7 +128,7 @@ def tower_dims(cfg: CfgNode) -> dict[str, Any]:
             "svit.models.prepare.resolve_model_config(cfg) before building (the engine does)."
         )
     if s.TOWER == "custom":
-        dims = dict(variant=s.VARIANT, width=s.WIDTH, layers=s.LAYERS, heads=s.HEADS,
+        dims = dict(variant=s.VARIANT, width=s.WIDTH, layers=s.DEPTH, heads=s.HEADS,
                     patch_size=s.PATCH_SIZE, mlp_hidden=s.MLP_HIDDEN)
     elif s.TOWER not in PRESETS:
         raise ValueError(f"SIDE4VIDEO.TOWER {s.TOWER!r} is unknown; use one of {sorted(PRESETS)}, 'custom' or 'auto'.")
@@ -197,7 +197,7 @@ def resolve_tower_config(cfg: CfgNode) -> None:
             raise ValueError("SIDE4VIDEO.TOWER 'auto' needs SIDE4VIDEO.CLIP_WEIGHTS (the tower is read off it).")
         found = infer_tower_from_weights(s.CLIP_WEIGHTS)
         s.TOWER, s.VARIANT = "custom", found["variant"]
-        s.WIDTH, s.LAYERS, s.HEADS = found["width"], found["layers"], found["heads"]
+        s.WIDTH, s.DEPTH, s.HEADS = found["width"], found["layers"], found["heads"]
         s.PATCH_SIZE, s.MLP_HIDDEN, s.LN_PRE = found["patch_size"], found["mlp_hidden"], found["ln_pre"]
         if found["image_size"] != cfg.DATA.TRAIN_CROP_SIZE:
             logger.warning(

@@ -155,7 +155,7 @@ def swin_kwargs(cfg: CfgNode) -> dict:
     return family_kwargs(cfg, "SWIN", {
         "patch_size": "PATCH_SIZE", "embed_dim": "EMBED_DIM", "depths": "DEPTHS", "num_heads": "NUM_HEADS",
         "window_size": "WINDOW_SIZE", "mlp_ratio": "MLP_RATIO", "qkv_bias": "QKV_BIAS", "drop_rate": "DROP_RATE",
-        "attn_drop_rate": "ATTN_DROP_RATE", "drop_path_rate": "DROP_PATH_RATE", "patch_norm": "PATCH_NORM",
+        "attn_drop_rate": "ATTN_DROP_RATE", "drop_path_rate": "DROPPATH_RATE", "patch_norm": "PATCH_NORM",
     })
 
 

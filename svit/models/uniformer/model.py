@@ -114,15 +114,15 @@ def uniformer_kwargs(cfg: CfgNode) -> dict:
             f"DATA.TRAIN_CROP_SIZE={crop} must be a multiple of 32 for UniFormer (patch 4, then 3x stride 2)"
         )
     return family_kwargs(cfg, "UNIFORMER", {
-        "depth": "DEPTH", "embed_dim": "EMBED_DIM", "head_dim": "HEAD_DIM", "mlp_ratio": "MLP_RATIO",
+        "depth": "DEPTHS", "embed_dim": "EMBED_DIM", "head_dim": "HEAD_DIM", "mlp_ratio": "MLP_RATIO",
         "qkv_bias": "QKV_BIAS", "drop_rate": "DROP_RATE", "attn_drop_rate": "ATTN_DROP_RATE",
-        "drop_path_rate": "DROP_PATH_RATE",
+        "drop_path_rate": "DROPPATH_RATE",
     })
 
 
 @MODEL_REGISTRY.register("UniFormer")
 @tiny_size([
-    "UNIFORMER.DEPTH", [1, 1, 1, 1],
+    "UNIFORMER.DEPTHS", [1, 1, 1, 1],
     "UNIFORMER.EMBED_DIM", [16, 32, 64, 64],
     "UNIFORMER.HEAD_DIM", 32,
 ], (2, 3, 4, 64, 64))

@@ -194,7 +194,7 @@ def vivit_kwargs(cfg: CfgNode) -> dict:
         qkv_bias=v.QKV_BIAS,
         drop_rate=v.DROP_RATE,
         attn_drop_rate=v.ATTN_DROP_RATE,
-        drop_path_rate=v.DROP_PATH_RATE,
+        drop_path_rate=v.DROPPATH_RATE,
         head_dropout=cfg.MODEL.DROPOUT_RATE,
         temporal_pos_embed=v.TEMPORAL_POS_EMBED,
         attn_impl=cfg.MODEL.ATTN_IMPL,
