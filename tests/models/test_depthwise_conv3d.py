@@ -21,6 +21,7 @@ from svit.models.layers.depthwise_conv3d import (
     grouped_conv_weight_grad,
     use_grouped_weight_grad,
 )
+from svit.models.layers.depthwise_input_grad import upsampled_input_grad, use_upsampled_input_grad
 from svit.models.mvit.attention import _build_pool
 from svit.utils.flops import flop_count
 
@@ -28,6 +29,8 @@ from svit.utils.flops import flop_count
 FAMILY_SHAPES = {
     "mvit_pool_q": ((2, 5, 4, 12, 12), 1, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), False, True),
     "mvit_pool_kv": ((2, 5, 4, 16, 16), 1, (3, 3, 3), (1, 8, 8), (1, 1, 1), (1, 1, 1), False, True),
+    "mvit_pool_kv2": ((2, 5, 4, 12, 12), 1, (3, 3, 3), (1, 2, 2), (1, 1, 1), (1, 1, 1), False, True),
+    "mvit_pool_kv2_frame": ((3, 4, 1, 11, 12), 1, (3, 3, 3), (1, 2, 2), (1, 1, 1), (1, 1, 1), False, False),
     "mvit_pool_t2": ((1, 7, 3, 9, 9), 1, (3, 3, 3), (2, 2, 2), (1, 1, 1), (1, 1, 1), False, False),
     "uniformer_pos": ((2, 6, 4, 6, 6), 1, (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), True, False),
     "uniformer_cblock": ((1, 4, 5, 7, 7), 1, (5, 5, 5), (1, 1, 1), (2, 2, 2), (1, 1, 1), True, False),
@@ -305,3 +308,135 @@ def test_non_depthwise_and_subclassed_convs_are_left_alone():
     assert set_depthwise_conv_impl(model, "auto") == 1
     assert [type(m).__name__ for m in model] == ["Conv3d", "Conv3d", "Custom", "Conv3d", "DepthwiseConv3d"]
     assert not is_depthwise_conv3d(model[1]) and is_depthwise_conv3d(model[2])
+
+
+# ---- CPU input gradient of a strided conv as a stride-1 conv of the upsampled output gradient ----------
+
+
+def _aten_input_grad(g, x, w, stride, padding, dilation):
+    return torch.ops.aten.convolution_backward(
+        g, x, w, None, list(stride), list(padding), list(dilation), False, [0, 0, 0], x.shape[1], [True, False, False]
+    )[0]
+
+
+@pytest.mark.parametrize("stride", [(1, 2, 2), (2, 2, 2), (1, 3, 3), (2, 1, 1)])
+@pytest.mark.parametrize("padding", [0, 1, 2])
+@pytest.mark.parametrize("dilation", [1, 2])
+@pytest.mark.parametrize("mult", [1, 2])
+def test_upsampled_input_grad_equals_aten(stride, padding, dilation, mult):
+    """Exact (float64) for every stride/padding/dilation/multiplier, on an asymmetric kernel (an index shifted
+    by one on any axis changes the result) and on odd and even sizes, including sizes whose last rows the
+    forward never reads; padding beyond the dilated kernel extent is refused with the numbers."""
+    torch.manual_seed(0)
+    kernel = (3, 2, 3)
+    pad = (padding,) * 3
+    dil = (dilation,) * 3
+    w = torch.randn(3 * mult, 1, *kernel, dtype=torch.float64)
+    if any(p > d * (k - 1) for p, d, k in zip(pad, dil, kernel)):
+        x = torch.randn(1, 3, 7, 8, 9, dtype=torch.float64)
+        g = torch.randn(1, 3 * mult, 2, 2, 2, dtype=torch.float64)
+        with pytest.raises(ValueError, match=r"padding <= dilation\*\(kernel-1\).*padding \["):
+            upsampled_input_grad(g, x, w, list(stride), list(pad), list(dil))
+        return
+    for size in ((7, 8, 9), (6, 11, 10), (5, 9, 13)):
+        x = torch.randn(2, 3, *size, dtype=torch.float64)
+        y = torch.nn.functional.conv3d(x, w, None, stride, pad, dil, 3)
+        g = torch.randn_like(y)
+        want = _aten_input_grad(g, x, w, stride, pad, dil)
+        got = upsampled_input_grad(g, x, w, list(stride), list(pad), list(dil))
+        assert got.shape == x.shape and got.stride() == x.stride()
+        torch.testing.assert_close(got, want, atol=1e-12, rtol=1e-12)
+
+
+def test_upsampled_input_grad_zero_on_rows_the_forward_never_reads():
+    """H = 8, kernel 3, stride 2, padding 0: outputs read rows 0..6 only, so row 7 gets no gradient; W = 9
+    reads every column. Channels-last input (MViT's token grids) keeps its layout."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 4, 3, 8, 9, dtype=torch.float64).contiguous(memory_format=torch.channels_last_3d)
+    w = torch.randn(4, 1, 3, 3, 3, dtype=torch.float64)
+    y = torch.nn.functional.conv3d(x, w, None, (1, 2, 2), (1, 0, 0), 1, 4)
+    assert y.shape[3:] == (3, 4)
+    g = torch.randn_like(y)
+    got = upsampled_input_grad(g, x, w, [1, 2, 2], [1, 0, 0], [1, 1, 1])
+    assert got.is_contiguous(memory_format=torch.channels_last_3d)
+    assert torch.all(got[:, :, :, 7] == 0) and torch.all(got[:, :, :, 6].abs() > 0)
+    assert torch.all(got[:, :, :, :7, 8].abs().sum((0, 1, 2)) > 0)
+    torch.testing.assert_close(got, _aten_input_grad(g, x, w, (1, 2, 2), (1, 0, 0), (1, 1, 1)))
+
+
+@pytest.mark.parametrize("stride,padding,dilation,mult,bias", [
+    ((1, 2, 2), (1, 1, 1), (1, 1, 1), 1, False),
+    ((2, 2, 2), (1, 0, 2), (1, 1, 1), 2, True),
+    ((1, 2, 2), (2, 2, 2), (2, 1, 2), 1, True),
+    ((2, 1, 2), (0, 1, 1), (1, 1, 1), 2, False),
+])
+def test_gradcheck_float64_upsampled_path(stride, padding, dilation, mult, bias):
+    """Finite differences through the registered operator on shapes where the backward takes the upsampled
+    input gradient (odd sizes, so some rows are never read)."""
+    kernel = [3, 3, 3]
+    assert use_upsampled_input_grad(kernel, list(stride), list(padding), list(dilation))
+    torch.manual_seed(0)
+    x = torch.randn(2, 2, 3, 7, 6, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(2 * mult, 1, *kernel, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(2 * mult, dtype=torch.float64, requires_grad=True) if bias else None
+
+    def fn(t, w, *b):
+        return fast_depthwise_conv3d(t, w, b[0] if b else None, stride, padding, dilation)
+
+    assert torch.autograd.gradcheck(fn, (x, w) + ((b,) if bias else ()), eps=1e-6, atol=1e-7)
+
+
+def test_upsampled_input_grad_float32_matches_plain_conv():
+    """fp32, MViT's main-job kv pooling shape (channels-last output gradient as MViT's token reshape gives)."""
+    torch.manual_seed(0)
+    conv = _conv((16, 32, 4, 12, 12), 1, (3, 3, 3), (1, 2, 2), (1, 1, 1), (1, 1, 1), False)
+    x = torch.randn(16, 32, 4, 12, 12)
+    plain, fast = _run(conv, x, "plain"), _run(conv, x, "fast")
+    for a, b in zip(plain, fast):
+        torch.testing.assert_close(b, a, atol=1e-5, rtol=1e-5)
+
+
+def test_cpu_input_grad_choice_and_auto():
+    """Upsampled input gradient (and "auto" = fast on CPU) for a spatial kernel and a stride product <= 8 only."""
+    k3 = [3, 3, 3]
+    assert use_upsampled_input_grad(k3, [1, 2, 2], [1, 1, 1], [1, 1, 1])
+    assert use_upsampled_input_grad(k3, [2, 2, 2], [1, 1, 1], [1, 1, 1])
+    assert not use_upsampled_input_grad(k3, [1, 1, 1], [1, 1, 1], [1, 1, 1])  # stride 1: aten
+    assert not use_upsampled_input_grad(k3, [1, 4, 4], [1, 1, 1], [1, 1, 1])  # measured no clear win
+    assert not use_upsampled_input_grad(k3, [1, 8, 8], [1, 1, 1], [1, 1, 1])  # measured slower
+    assert not use_upsampled_input_grad([3, 1, 1], [3, 1, 1], [0, 0, 0], [1, 1, 1])  # temporal: slower
+    assert not use_upsampled_input_grad(k3, [1, 2, 2], [1, 3, 1], [1, 1, 1])  # padding beyond the kernel
+    x = torch.zeros(2, 4, 3, 8, 8)
+    assert _conv(x.shape, 1, (3, 3, 3), (1, 2, 2), (1, 1, 1), (1, 1, 1), False).resolved_impl(x) == "fast"
+    assert _conv(x.shape, 1, (3, 3, 3), (1, 8, 8), (1, 1, 1), (1, 1, 1), False).resolved_impl(x) == "plain"
+
+
+def _tiny_svit_cfg():
+    cfg = get_cfg()
+    cfg.merge_from_file("configs/synthetic/svit_tiny.yaml")
+    return cfg
+
+
+def test_tiny_svit_step_fast_equals_plain():
+    """The main job's model (MViT kv pooling (1,2,2), video + co-trained frames): every parameter gradient
+    of one loss agrees to 1e-5 between MODEL.DEPTHWISE_CONV_IMPL fast and plain, and auto takes fast."""
+    torch.manual_seed(0)
+    cfg = _tiny_svit_cfg()
+    cfg.MODEL.DEPTHWISE_CONV_IMPL = "auto"
+    model = apply_model_speed_options(cfg, build_model(cfg)).train()
+    convs = [m for m in model.modules() if isinstance(m, DepthwiseConv3d)]
+    assert convs and all(tuple(m.stride) == (1, 2, 2) for m in convs)
+    video, images = torch.randn(2, 3, 8, 48, 48), torch.randn(2, 3, 48, 48)
+    assert all(m.resolved_impl(video) == "fast" for m in convs)
+    grads = {}
+    for impl in ("plain", "fast"):
+        set_depthwise_conv_impl(model, impl)
+        model.zero_grad(set_to_none=True)
+        out = model(video, images=images)
+        loss = (out["logits"] * torch.linspace(-1, 1, out["logits"].numel()).view(out["logits"].shape)).sum()
+        loss = loss + out["image_outputs"]["pred_bboxes"].square().mean()
+        loss.backward()
+        grads[impl] = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    assert grads["fast"].keys() == grads["plain"].keys() and any("pool_k" in n for n in grads["plain"])
+    for n, g in grads["plain"].items():
+        torch.testing.assert_close(grads["fast"][n], g, atol=1e-5, rtol=1e-4, msg=lambda m, n=n: f"{n}: {m}")

@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 
 from svit.models.layers.depthwise_conv3d import fast_depthwise_conv3d, use_grouped_weight_grad
+from svit.models.layers.depthwise_input_grad import use_upsampled_input_grad
 
 DEPTHWISE_CONV_IMPLS = ("auto", "fast", "plain")
 
@@ -31,9 +32,10 @@ def is_depthwise_conv3d(conv: nn.Module) -> bool:
 class DepthwiseConv3d(nn.Conv3d):
     """A depthwise ``nn.Conv3d``; ``impl``: "plain" = ``nn.Conv3d.forward``; "fast" = ``svit::depthwise_conv3d``
     (svit/models/layers/depthwise_conv3d.py); "auto" = "fast" on CUDA, and on CPU where the grouped-conv weight
-    gradient is the faster one (stride 1, kernel with a spatial extent; elsewhere the op would run the same
-    aten kernels as plain), "plain" on other devices and while traced by ``torch.jit`` (FLOP counting,
-    export), which then records an ordinary conv."""
+    gradient (stride 1, kernel with a spatial extent) or the upsampled input gradient (strided, spatial kernel,
+    stride product <= 8: MViT's (1,2,2) pooling) is the faster one (elsewhere the op would run the same aten
+    kernels as plain), "plain" on other devices and while traced by ``torch.jit`` (FLOP counting, export),
+    which then records an ordinary conv."""
 
     impl: str = "auto"
 
@@ -52,7 +54,9 @@ class DepthwiseConv3d(nn.Conv3d):
         if x.device.type not in ("cpu", "cuda") or torch.jit.is_tracing() or torch.jit.is_scripting():
             return "plain"
         if impl == "auto":
-            cpu_fast = use_grouped_weight_grad(list(self.kernel_size), list(self.stride))
+            kernel, stride = list(self.kernel_size), list(self.stride)
+            cpu_fast = use_grouped_weight_grad(kernel, stride) or use_upsampled_input_grad(
+                kernel, stride, list(self.padding), list(self.dilation))
             return "fast" if x.is_cuda or cpu_fast else "plain"
         return impl
 

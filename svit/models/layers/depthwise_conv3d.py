@@ -8,7 +8,9 @@ changes is which kernels do it:
 * CUDA: forward and backward with cuDNN off, i.e. on PyTorch's native depthwise-3D kernels. cuDNN's bf16
   depthwise Conv3d weight-gradient kernels took 84% of an SViT training step on an H200 and the native
   kernels made that step 1.47x faster (issue 13). The native kernels take the multiplier and dilation.
-* CPU: the input gradient from aten (on contiguous tensors when strided), the weight gradient either
+* CPU: the input gradient of a strided conv as a stride-1 conv of the upsampled output gradient where that
+  is faster (``use_upsampled_input_grad``, depthwise_input_grad.py), else from aten (on contiguous tensors
+  when strided); the weight gradient either
   as one grouped convolution of the input with the output gradient (``grouped_conv_weight_grad``,
   oneDNN's own depthwise weight gradient was ~20x slower on MViT's 56x56 pooling grids) or from aten,
   chosen per shape by ``use_grouped_weight_grad`` (measured: see that function).
@@ -22,6 +24,8 @@ import contextlib
 
 import torch
 import torch.nn.functional as F
+
+from svit.models.layers.depthwise_input_grad import upsampled_input_grad, use_upsampled_input_grad
 
 __all__ = [
     "depthwise_conv3d", "depthwise_conv3d_backward", "fast_depthwise_conv3d", "grouped_conv_weight_grad",
@@ -128,10 +132,14 @@ def depthwise_conv3d_backward(
     grouped_w = need_w and use_grouped_weight_grad(kernel, stride)
     aten_w = need_w and not grouped_w
     gx = gw = gb = None
-    if need_x or aten_w:
+    upsampled_x = need_x and use_upsampled_input_grad(kernel, stride, padding, dilation)
+    aten_x = need_x and not upsampled_x
+    if aten_x or aten_w:
         strided = any(s > 1 for s in stride)
         g, xi = (grad_out.contiguous(), x.contiguous()) if strided else (grad_out, x)
-        gx, gw, _ = torch.ops.aten.convolution_backward(g, xi, weight, None, *conv_args, [need_x, aten_w, False])
+        gx, gw, _ = torch.ops.aten.convolution_backward(g, xi, weight, None, *conv_args, [aten_x, aten_w, False])
+    if upsampled_x:
+        gx = upsampled_input_grad(grad_out, x, weight, stride, padding, dilation)
     if grouped_w:
         gw = grouped_conv_weight_grad(x, grad_out, kernel, stride, padding, dilation)
     if need_b:
