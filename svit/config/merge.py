@@ -36,8 +36,8 @@ class MergeNotes:
         for key, why in sorted(self.ignored.items()):
             lines.append(f"  ignored {key} ({why})")
         for key, targets in sorted(self.renamed.items()):
-            lines.append(f"  deprecated {key} -> {', '.join(targets)} (renamed; the old name still loads, "
-                         "use the new one)")
+            new = "the new key" if len(targets) == 1 else "the new keys"
+            lines.append(f"  deprecated {key} -> {', '.join(targets)} (renamed; the old name still loads, use {new})")
         for key, (old, new) in sorted(self.mapped.items()):
             lines.append(f"  {key}: {old!r} -> {new!r}")
         return "\n".join(lines)
