@@ -344,13 +344,13 @@ def test_upsampled_input_grad_equals_aten(stride, padding, dilation, mult):
         g = torch.randn_like(y)
         want = _aten_input_grad(g, x, w, stride, pad, dil)
         got = upsampled_input_grad(g, x, w, list(stride), list(pad), list(dil))
-        assert got.shape == x.shape and got.stride() == x.stride()
+        assert got.shape == x.shape and got.is_contiguous(memory_format=torch.channels_last_3d)
         torch.testing.assert_close(got, want, atol=1e-12, rtol=1e-12)
 
 
 def test_upsampled_input_grad_zero_on_rows_the_forward_never_reads():
     """H = 8, kernel 3, stride 2, padding 0: outputs read rows 0..6 only, so row 7 gets no gradient; W = 9
-    reads every column. Channels-last input (MViT's token grids) keeps its layout."""
+    reads every column."""
     torch.manual_seed(0)
     x = torch.randn(2, 4, 3, 8, 9, dtype=torch.float64).contiguous(memory_format=torch.channels_last_3d)
     w = torch.randn(4, 1, 3, 3, 3, dtype=torch.float64)
@@ -440,3 +440,22 @@ def test_tiny_svit_step_fast_equals_plain():
     assert grads["fast"].keys() == grads["plain"].keys() and any("pool_k" in n for n in grads["plain"])
     for n, g in grads["plain"].items():
         torch.testing.assert_close(grads["fast"][n], g, atol=1e-5, rtol=1e-4, msg=lambda m, n=n: f"{n}: {m}")
+
+
+@pytest.mark.parametrize("stride", [(1, 2, 2), (1, 8, 8)])
+def test_backward_fake_matches_real_layout(stride):
+    """The backward operator's fake (what torch.compile plans with) gives the real gradients' shapes and
+    strides: channels-last dL/dx on the upsampled path, ``x``'s layout on aten's."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    op = torch.ops.svit.depthwise_conv3d_backward.default
+    x, w = torch.randn(2, 4, 3, 17, 17), torch.randn(8, 1, 3, 3, 3)
+    y = torch.nn.functional.conv3d(x, w, None, stride, 1, 1, 4)
+    g = torch.randn(y.shape[0], *y.shape[2:], y.shape[1]).permute(0, 4, 1, 2, 3)  # MViT's token layout
+    args = [stride, [1, 1, 1], [1, 1, 1], True, True, False]
+    real = op(g, x, w, *args)
+    with FakeTensorMode() as mode:
+        fake = op(mode.from_tensor(g), mode.from_tensor(x), mode.from_tensor(w), *args)
+    assert [(t.shape, t.stride()) for t in fake] == [(t.shape, t.stride()) for t in real]
+    assert real[0].is_contiguous(memory_format=torch.channels_last_3d) == (stride == (1, 2, 2))
+    assert torch.library.opcheck(op, (g, x, w, *args))["test_faketensor"] == "SUCCESS"

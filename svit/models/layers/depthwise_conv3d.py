@@ -25,7 +25,7 @@ import contextlib
 import torch
 import torch.nn.functional as F
 
-from svit.models.layers.depthwise_input_grad import upsampled_input_grad, use_upsampled_input_grad
+from svit.models.layers.depthwise_input_grad import CHANNELS_LAST, upsampled_input_grad, use_upsampled_input_grad
 
 __all__ = [
     "depthwise_conv3d", "depthwise_conv3d_backward", "fast_depthwise_conv3d", "grouped_conv_weight_grad",
@@ -150,8 +150,10 @@ def depthwise_conv3d_backward(
 
 @depthwise_conv3d_backward.register_fake
 def _(grad_out, x, weight, stride, padding, dilation, need_x, need_w, need_b):
+    upsampled = x.device.type == "cpu" and use_upsampled_input_grad(list(weight.shape[2:]), stride, padding, dilation)
     return (
-        torch.empty_like(x) if need_x else x.new_empty(0),
+        (torch.empty(x.shape, dtype=x.dtype, device=x.device, memory_format=CHANNELS_LAST) if upsampled
+         else torch.empty_like(x)) if need_x else x.new_empty(0),
         torch.empty_like(weight) if need_w else x.new_empty(0),
         grad_out.new_empty(weight.shape[0]) if need_b else x.new_empty(0),
     )

@@ -13,7 +13,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["upsampled_input_grad", "use_upsampled_input_grad"]
+__all__ = ["CHANNELS_LAST", "upsampled_input_grad", "use_upsampled_input_grad"]
+
+CHANNELS_LAST = torch.channels_last_3d
 
 
 def use_upsampled_input_grad(kernel: list[int], stride: list[int], padding: list[int], dilation: list[int]) -> bool:
@@ -43,8 +45,9 @@ def upsampled_input_grad(
     grad_out: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, stride: list[int], padding: list[int],
     dilation: list[int],
 ) -> torch.Tensor:
-    """dL/dx of ``F.conv3d(x, weight, None, stride, padding, dilation, groups=C)``, laid out like
-    ``torch.empty_like(x)`` (the operator's fake says so).
+    """dL/dx of ``F.conv3d(x, weight, None, stride, padding, dilation, groups=C)``, channels-last whatever
+    ``x``'s layout (the operator's fake says so): MViT's pooling input is a permuted token grid made
+    contiguous, whose backward then passes a channels-last gradient on without a copy.
 
     Per axis the forward reads ``x[o·s − p + a·d]`` for output ``o`` and tap ``a``, so
     ``dx[i] = Σ g[o]·w[a]`` over ``o·s − p + a·d = i``. With ``up[o·s + L] = g[o]`` (zero elsewhere),
@@ -69,7 +72,4 @@ def upsampled_input_grad(
     up[(slice(None), slice(None)) + tuple(slice(left[i], left[i] + (o[i] - 1) * stride[i] + 1, stride[i])
                                           for i in range(3))] = grad_out
     flipped = weight.reshape(c, m, *kernel).flip(2, 3, 4)
-    gx = F.conv3d(up, flipped.to(up.dtype), None, 1, 0, dilation, c)
-    if gx.stride() != x.stride():
-        gx = torch.empty_like(x).copy_(gx)
-    return gx
+    return F.conv3d(up, flipped.to(up.dtype), None, 1, 0, dilation, c).contiguous(memory_format=CHANNELS_LAST)
