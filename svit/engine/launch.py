@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import socket
 import sys
 from typing import Any, Callable, Sequence
 
@@ -83,6 +84,24 @@ def _spawned_worker(local_rank: int, func: Callable, cfg: CfgNode, init_method: 
         sys.exit(EXIT_RUN)
 
 
+# PySlowFast's rendezvous default; every machine of a multi-machine run must be given the same one.
+SHARED_INIT_METHOD = "tcp://localhost:9999"
+
+
+def default_init_method(cfg: CfgNode) -> str:
+    """The rendezvous of spawned processes when ``--init_method`` is not given.
+
+    On one machine a port the OS reports free on 127.0.0.1, so that two runs started side by side (two
+    jobs of a sweep, tests under pytest-xdist, the CPU main job twice) never meet on one fixed port;
+    across machines PySlowFast's fixed ``tcp://localhost:9999``, since all shards must name the same one.
+    """
+    if cfg.NUM_SHARDS > 1:
+        return SHARED_INIT_METHOD
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return f"tcp://127.0.0.1:{s.getsockname()[1]}"
+
+
 class SpawnedRunFailed(RuntimeError):
     """A spawned process exited with an error code (its message was printed by the process)."""
 
@@ -91,8 +110,9 @@ class SpawnedRunFailed(RuntimeError):
         self.exit_code = exit_code
 
 
-def launch_job(cfg: CfgNode, init_method: str = "tcp://localhost:9999", func: Callable | None = None) -> Any:
-    """Runs ``func(cfg, device)`` (default: train then test) in the configured process layout."""
+def launch_job(cfg: CfgNode, init_method: str | None = None, func: Callable | None = None) -> Any:
+    """Runs ``func(cfg, device)`` (default: train then test) in the configured process layout; spawned
+    processes meet at ``init_method`` (default: ``default_init_method``)."""
     if func is None:
         check_run_config(cfg)  # the task's, hooks' and test weights' requirements, before any process starts
         func = run_phases
@@ -109,6 +129,7 @@ def launch_job(cfg: CfgNode, init_method: str = "tcp://localhost:9999", func: Ca
         return func(cfg, device_for(cfg, 0))
     import torch.multiprocessing as mp
 
+    init_method = init_method or default_init_method(cfg)
     try:
         mp.spawn(_spawned_worker, args=(func, cfg, init_method, per_machine), nprocs=per_machine, join=True)
     except mp.ProcessExitedException as e:

@@ -17,8 +17,9 @@ def build_parser(description: str = "svit: train and test video models") -> argp
     """run_net's options; KEY VALUE overrides may stand anywhere (``parse_args`` takes them out first)."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--cfg", "--cfg_file", dest="cfg_file", default=None, help="yaml config file")
-    p.add_argument("--init_method", default="tcp://localhost:9999",
-                   help="tcp://host:port or file:///path for spawned multi-process runs")
+    p.add_argument("--init_method", default=None,
+                   help="tcp://host:port or file:///path for spawned multi-process runs (default: a free "
+                        "127.0.0.1 port on one machine, tcp://localhost:9999 across machines)")
     p.add_argument("--num_shards", type=int, default=None, help="number of machines (NUM_SHARDS)")
     p.add_argument("--shard_id", type=int, default=None, help="index of this machine (SHARD_ID)")
     p.add_argument("--resume", default=None, metavar="PATH",

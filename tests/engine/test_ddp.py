@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 
 import engine_toy
 import torch
@@ -38,3 +39,29 @@ def test_two_process_gloo_matches_single_process(tmp_path):
     for a, b in zip(vals1, vals2):
         assert abs(a["loss"] - b["loss"]) < 1e-5 and a["top1"] == b["top1"]
     assert not [n for n in os.listdir(results[2]) if n.endswith(".tmp")]
+
+
+def test_spawned_runs_default_to_a_free_local_port_not_9999(tmp_path):
+    """Two CPU runs started side by side must not meet on one fixed port: with 9999 taken by another
+    listener, a 2-process run without ``init_method`` still rendezvous (on a port the OS picked)."""
+    from svit.engine.launch import SHARED_INIT_METHOD, default_init_method
+
+    single = load_config(None, engine_toy.toy_opts(str(tmp_path / "a"), NUM_CPU_PROCS=2))
+    first, second = default_init_method(single), default_init_method(single)
+    assert first.startswith("tcp://127.0.0.1:") and first != SHARED_INIT_METHOD
+    assert int(first.rsplit(":", 1)[1]) != 9999 and first != second
+    multi = load_config(None, engine_toy.toy_opts(str(tmp_path / "b"), NUM_SHARDS=2))
+    assert default_init_method(multi) == SHARED_INIT_METHOD  # all machines must agree on it
+    blocker = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            blocker.bind(("127.0.0.1", 9999))
+            blocker.listen(1)
+        except OSError:
+            pass  # something else holds 9999 already: the run below must still work
+        out = str(tmp_path / "run")
+        launch_job(load_config(None, engine_toy.toy_opts(out, NUM_CPU_PROCS=2)), func=engine_toy.run_toy)
+    finally:
+        blocker.close()
+    assert os.path.isfile(os.path.join(out, "test_results.json"))
