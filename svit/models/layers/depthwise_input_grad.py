@@ -21,16 +21,17 @@ CHANNELS_LAST = torch.channels_last_3d
 def use_upsampled_input_grad(kernel: list[int], stride: list[int], padding: list[int], dilation: list[int]) -> bool:
     """Whether the CPU input gradient is faster as ``upsampled_input_grad`` than from aten (oneDNN).
 
-    Measured on the shared 2-core machine (fp32, both functions side by side in one process, 5-9 interleaved
-    rounds, medians; load average 3.5-4.3 from a training run beside it, so the 2-thread times have stalls),
-    aten time / upsampled time at 1 and 2 threads:
+    Measured on the shared 2-core machine (fp32, this function against aten's on the same channels-last
+    output gradient, side by side in one process, 7 interleaved rounds, medians; load average 2.5-3.6 from
+    training runs beside it). aten time / upsampled time at 1 thread; at 2 threads many rounds of both paths
+    stalled ~24 ms waiting for a core, so 2-thread medians are given only where they were not both stalled:
 
-    * main job's kv pooling, kernel 3x3x3 stride (1,2,2): x (16,32,4,12,12) 6.7x / 0.66-1.5x (both paths hit
-      ~24 ms stalls at 2 threads in some rounds); frames (16,32,1,12,12) 2.3x / 1.1x, (32,32,1,12,12) 2.8x.
-    * MViTv2-S (batch 1-2, 16x224x224 clips), kernel 3x3x3: stride (1,2,2) on 56/28/14 grids 3.3-6.0x /
-      2.9-17x; stride (1,4,4) 1.0-1.5x / 0.8-1.1x; stride (1,8,8) 0.6x / 0.5x (the zero-filled tensor is 64x
-      the gradient). Stride (2,2,2) on (2,32,8,28,28): 2.3x / 2.2x.
-    * temporal (3,1,1) kernels, H2CN stride 3 and CNN stride (2,1,1): 0.24-0.6x at 1 thread: aten's kernel.
+    * main job's kv pooling, kernel 3x3x3 stride (1,2,2): x (16,32,4,12,12) 4.0 vs 0.69 ms = 5.8x (2 threads
+      1.2x); frames (16,32,1,12,12) 2.6x, (32,32,1,12,12) 3.9x.
+    * MViTv2-S (batch 1-2, 16x224x224 clips), kernel 3x3x3: stride (1,2,2) on its 56/28/14 grids 3.6-6.1x
+      (2 threads 1.3-1.75x); stride (1,4,4) 1.3-1.9x but 0.75-0.88x at 2 threads; stride (1,8,8) 0.63x
+      (the zero-filled tensor is 64x the gradient). Stride (2,2,2) on (2,32,8,28,28): 3.2x.
+    * temporal (3,1,1) kernels, H2CN stride 3 (with and without multiplier) and CNN stride (2,1,1): 0.32-0.9x.
 
     So: a kernel with a spatial extent and a stride whose product is at most 8 (the zero fill and the
     wasted taps grow with it). Padding beyond the dilated kernel extent (outputs that read only padding)
