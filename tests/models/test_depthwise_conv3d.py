@@ -459,3 +459,21 @@ def test_backward_fake_matches_real_layout(stride):
     assert [(t.shape, t.stride()) for t in fake] == [(t.shape, t.stride()) for t in real]
     assert real[0].is_contiguous(memory_format=torch.channels_last_3d) == (stride == (1, 2, 2))
     assert torch.library.opcheck(op, (g, x, w, *args))["test_faketensor"] == "SUCCESS"
+
+
+def test_aot_autograd_traces_the_upsampled_backward():
+    """AOT autograd traces the backward operator through its fake and then runs the upsampled input gradient,
+    with eager's gradients (layout agreement itself: test_backward_fake_matches_real_layout)."""
+    torch.manual_seed(0)
+    conv = DepthwiseConv3d(4, 8, (3, 3, 3), stride=(1, 2, 2), padding=1, groups=4, bias=True)
+    conv.impl = "fast"
+    x = torch.randn(2, 4, 3, 9, 9)
+    outs = {}
+    for name, fn in (("eager", conv), ("aot", torch.compile(conv, backend="aot_eager", fullgraph=True))):
+        conv.zero_grad(set_to_none=True)
+        xi = x.clone().requires_grad_()
+        y = fn(xi)
+        (y * torch.linspace(-1, 1, y.numel()).view(y.shape)).sum().backward()
+        outs[name] = (y.detach(), xi.grad, conv.weight.grad.clone(), conv.bias.grad.clone())
+    for a, b in zip(outs["eager"], outs["aot"]):
+        torch.testing.assert_close(b, a, atol=1e-6, rtol=1e-6)
