@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import signal
 import socket
 import sys
 from typing import Any, Callable, Sequence
@@ -69,8 +70,34 @@ def _run_in_group(func: Callable, cfg: CfgNode, local_rank: int, rank: int, worl
         dist.destroy_process_group()
 
 
-def _spawned_worker(local_rank: int, func: Callable, cfg: CfgNode, init_method: str, per_machine: int) -> None:
+def _die_with_parent(parent_pid: int) -> None:
+    """Linux: have the kernel SIGTERM this spawned process when its launcher dies.
+
+    torch's spawn asks for SIGINT on the parent's death, but a process started in the background of a
+    shell script (``python tools/run_net.py ... &``) inherits SIGINT ignored, and Python then keeps it
+    ignored: a launcher killed alone (``kill PID``, a scheduler, the OOM killer) left its ranks training
+    on, writing checkpoints and stats into a run folder nobody watches and holding the cores. SIGTERM is
+    not ignored that way. Elsewhere a no-op.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes  # only here: the launcher's one libc call, Linux only
+
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the launcher died before the call above took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _spawned_worker(
+    local_rank: int, func: Callable, cfg: CfgNode, init_method: str, per_machine: int, parent_pid: int = 0
+) -> None:
     """Entry of a spawned process; user-facing errors become an exit code plus one message line."""
+    if parent_pid:
+        _die_with_parent(parent_pid)
     rank = cfg.SHARD_ID * per_machine + local_rank
     world = per_machine * cfg.NUM_SHARDS
     try:
@@ -131,7 +158,8 @@ def launch_job(cfg: CfgNode, init_method: str | None = None, func: Callable | No
 
     init_method = init_method or default_init_method(cfg)
     try:
-        mp.spawn(_spawned_worker, args=(func, cfg, init_method, per_machine), nprocs=per_machine, join=True)
+        args = (func, cfg, init_method, per_machine, os.getpid())
+        mp.spawn(_spawned_worker, args=args, nprocs=per_machine, join=True)
     except mp.ProcessExitedException as e:
         raise SpawnedRunFailed(e.exit_code or EXIT_RUN) from None
     return None
