@@ -93,11 +93,10 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _spawned_worker(
-    local_rank: int, func: Callable, cfg: CfgNode, init_method: str, per_machine: int, parent_pid: int = 0
+    local_rank: int, func: Callable, cfg: CfgNode, init_method: str, per_machine: int, parent_pid: int
 ) -> None:
     """Entry of a spawned process; user-facing errors become an exit code plus one message line."""
-    if parent_pid:
-        _die_with_parent(parent_pid)
+    _die_with_parent(parent_pid)
     rank = cfg.SHARD_ID * per_machine + local_rank
     world = per_machine * cfg.NUM_SHARDS
     try:
@@ -111,6 +110,8 @@ def _spawned_worker(
         sys.exit(EXIT_RUN)
 
 
+# Rendezvous a spawned run can use (env:// is torchrun's, taken before any spawning).
+RENDEZVOUS_SCHEMES = ("tcp", "file")
 # PySlowFast's rendezvous default; every machine of a multi-machine run must be given the same one.
 SHARED_INIT_METHOD = "tcp://localhost:9999"
 
@@ -157,6 +158,9 @@ def launch_job(cfg: CfgNode, init_method: str | None = None, func: Callable | No
     import torch.multiprocessing as mp
 
     init_method = init_method or default_init_method(cfg)
+    scheme = init_method.partition("://")[0]
+    if scheme not in RENDEZVOUS_SCHEMES:  # refused here: in the spawned ranks it would be a traceback per rank
+        raise ConfigError(f"--init_method {init_method!r}: expected tcp://HOST:PORT or file:///PATH")
     try:
         args = (func, cfg, init_method, per_machine, os.getpid())
         mp.spawn(_spawned_worker, args=args, nprocs=per_machine, join=True)

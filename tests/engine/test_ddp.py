@@ -65,3 +65,14 @@ def test_spawned_runs_default_to_a_free_local_port_not_9999(tmp_path):
     finally:
         blocker.close()
     assert os.path.isfile(os.path.join(out, "test_results.json"))
+
+
+def test_an_unknown_init_method_is_a_config_error_before_any_process_starts(tmp_path):
+    import pytest
+
+    from svit.config import ConfigError
+
+    cfg = load_config(None, engine_toy.toy_opts(str(tmp_path / "run"), NUM_CPU_PROCS=2))
+    with pytest.raises(ConfigError, match="bogus://nowhere"):
+        launch_job(cfg, init_method="bogus://nowhere", func=engine_toy.run_toy)
+    assert not os.path.exists(os.path.join(tmp_path, "run", "stats.jsonl"))
