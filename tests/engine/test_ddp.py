@@ -76,3 +76,19 @@ def test_an_unknown_init_method_is_a_config_error_before_any_process_starts(tmp_
     with pytest.raises(ConfigError, match="bogus://nowhere"):
         launch_job(cfg, init_method="bogus://nowhere", func=engine_toy.run_toy)
     assert not os.path.exists(os.path.join(tmp_path, "run", "stats.jsonl"))
+
+
+def test_cpu_ranks_fork_on_linux_and_gpu_ranks_spawn(monkeypatch):
+    """CPU ranks on Linux start by fork (they inherit the launcher's imports); a GPU layout, or another
+    system, keeps spawn (CUDA and macOS frameworks are not fork-safe)."""
+    from svit.engine import launch
+
+    cfg = load_config(None)
+    cfg.NUM_GPUS, cfg.NUM_CPU_PROCS = 0, 2
+    monkeypatch.setattr(launch.sys, "platform", "linux")
+    assert launch.start_method_for(cfg) == "fork"
+    monkeypatch.setattr(launch.sys, "platform", "darwin")
+    assert launch.start_method_for(cfg) == "spawn"
+    monkeypatch.setattr(launch.sys, "platform", "linux")
+    cfg.NUM_GPUS = 1
+    assert launch.start_method_for(cfg) == "spawn"
