@@ -387,13 +387,16 @@ def test_gradcheck_float64_upsampled_path(stride, padding, dilation, mult, bias)
 
 
 def test_upsampled_input_grad_float32_matches_plain_conv():
-    """fp32, MViT's main-job kv pooling shape (channels-last output gradient as MViT's token reshape gives)."""
+    """fp32, MViT's main-job kv pooling shape (channels-last output gradient as MViT's token reshape gives).
+    The weight gradient sums 73728 products per entry in another order on the tap path (depthwise_weight_grad.py;
+    against float64 its largest error is 1.4e-7 of the largest entry, aten's 3.4e-7): compared to that scale."""
     torch.manual_seed(0)
     conv = _conv((16, 32, 4, 12, 12), 1, (3, 3, 3), (1, 2, 2), (1, 1, 1), (1, 1, 1), False)
     x = torch.randn(16, 32, 4, 12, 12)
     plain, fast = _run(conv, x, "plain"), _run(conv, x, "fast")
-    for a, b in zip(plain, fast):
-        torch.testing.assert_close(b, a, atol=1e-5, rtol=1e-5)
+    for i, (a, b) in enumerate(zip(plain, fast)):
+        atol = 1e-6 * a.abs().max().item() if i == 2 else 1e-5
+        torch.testing.assert_close(b, a, atol=atol, rtol=1e-5)
 
 
 def test_cpu_input_grad_choice_and_auto():

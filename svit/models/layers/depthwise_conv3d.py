@@ -12,8 +12,10 @@ changes is which kernels do it:
   is faster (``use_upsampled_input_grad``, depthwise_input_grad.py), else from aten (on contiguous tensors
   when strided); the weight gradient either
   as one grouped convolution of the input with the output gradient (``grouped_conv_weight_grad``,
-  oneDNN's own depthwise weight gradient was ~20x slower on MViT's 56x56 pooling grids) or from aten,
-  chosen per shape by ``use_grouped_weight_grad`` (measured: see that function).
+  oneDNN's own depthwise weight gradient was ~20x slower on MViT's 56x56 pooling grids) at stride 1, as
+  per-tap products on channels-last tensors with a small stride (``tap_weight_grad``,
+  depthwise_weight_grad.py), or from aten, chosen per shape by ``use_grouped_weight_grad`` and
+  ``use_tap_weight_grad`` (measured: see those functions).
 
 A custom operator, not an ``autograd.Function``, so that ``torch.compile`` keeps it as one opaque call:
 inductor would otherwise lower the conv back to cuDNN.
@@ -26,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from svit.models.layers.depthwise_input_grad import CHANNELS_LAST, upsampled_input_grad, use_upsampled_input_grad
+from svit.models.layers.depthwise_weight_grad import tap_weight_grad, use_tap_weight_grad
 
 __all__ = [
     "depthwise_conv3d", "depthwise_conv3d_backward", "fast_depthwise_conv3d", "grouped_conv_weight_grad",
@@ -130,7 +133,8 @@ def depthwise_conv3d_backward(
         return _or_empty(gx, need_x, x), _or_empty(gw, need_w, x), _or_empty(gb, need_b, x)
     kernel = list(weight.shape[2:])
     grouped_w = need_w and use_grouped_weight_grad(kernel, stride)
-    aten_w = need_w and not grouped_w
+    tap_w = need_w and not grouped_w and use_tap_weight_grad(kernel, stride, x.dtype)
+    aten_w = need_w and not grouped_w and not tap_w
     gx = gw = gb = None
     upsampled_x = need_x and use_upsampled_input_grad(kernel, stride, padding, dilation)
     aten_x = need_x and not upsampled_x
@@ -142,6 +146,8 @@ def depthwise_conv3d_backward(
         gx = upsampled_input_grad(grad_out, x, weight, stride, padding, dilation)
     if grouped_w:
         gw = grouped_conv_weight_grad(x, grad_out, kernel, stride, padding, dilation)
+    if tap_w:
+        gw = tap_weight_grad(x, grad_out, kernel, stride, padding, dilation)
     if need_b:
         acc = torch.float64 if grad_out.dtype == torch.float64 else torch.float32
         gb = grad_out.sum((0, 2, 3, 4), dtype=acc).to(grad_out.dtype)
