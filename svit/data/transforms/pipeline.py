@@ -16,6 +16,8 @@ OpenCV resampling per geometric op and exact clip-level photometric ops (see ``r
 for the "rrc" crop the window is cut from the uint8 frames and resized and normalised once in the
 ``(C, T, H, W)`` layout the model takes (float rounding only, < 0.01 grey level). "pil" is the former per-frame
 PIL path, kept bit for bit. Both draw the same random numbers in the same order.
+The "jitter" crop without RandAugment, colour jitter or DATA.RESIZE_HW (the CPU job's training path)
+runs in ``jitter_fast``: the same numbers bit for bit, without the layout copies and tiny box ops.
 
 Channel order is applied *before* normalisation, so DATA.MEAN / DATA.STD are given in the order the
 model sees. Boxes end normalised x1y1x2y2 in [0,1]; a box narrower or lower than SVIT.MIN_BOX_SIZE
@@ -35,6 +37,7 @@ from svit.data.transforms.clip import Clip
 from svit.data.transforms.color import ClipColorJitter
 from svit.data.transforms.crop_grid import grid_spatial_crop
 from svit.data.transforms.erasing import ClipRandomErasing
+from svit.data.transforms.jitter_fast import JitterTrainPath
 from svit.data.transforms.randaugment import BACKENDS, ClipRandAugment
 
 logger = logging.getLogger(__name__)
@@ -126,6 +129,13 @@ class ClipTransform:
             if (self.train and aug.ENABLE and aug.RE_PROB > 0)
             else None
         )
+        # The "jitter" training crop without RandAugment / colour jitter (the CPU job's clips and frames):
+        # the same numbers at a fraction of the cost (svit/data/transforms/jitter_fast.py).
+        self.jitter_path = None
+        plain = self.randaug is None and self.color_jitter is None and not self.resize_hw
+        if self.train and mode == "jitter" and plain:
+            self.jitter_path = JitterTrainPath(self.jitter, self.crop_size, self.mean, self.std, self.order,
+                                               self.random_flip, self.flip_swap, self.min_box, self.erasing)
 
     def _crop_train(self, clip: Clip, rng: np.random.Generator) -> Clip:
         if self.crop_mode == "rrc":
@@ -145,6 +155,8 @@ class ClipTransform:
     ):
         if self.backend == "cv2" and self.train and self.crop_mode == "rrc" and not self.resize_hw:
             return self._train_rrc_clipwise(frames, boxes, mask, label, rng)
+        if self.jitter_path is not None:
+            return self.jitter_path(frames, boxes, mask, label, rng)
         clip = Clip(
             frames=torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2),
             boxes=torch.as_tensor(boxes, dtype=torch.float32).clone(),
