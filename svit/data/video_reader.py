@@ -29,11 +29,14 @@ _IMREAD_RGB = getattr(cv2, "IMREAD_COLOR_RGB", None)
 
 
 def read_image_rgb(path: str, video_id: str) -> np.ndarray:
-    """Decodes one image file to RGB uint8 ``(H, W, 3)``; raises ``SampleError`` if unreadable."""
-    if not os.path.isfile(path):
-        raise SampleError(path, video_id, "frame file is missing")
+    """Decodes one image file to RGB uint8 ``(H, W, 3)``; raises ``SampleError`` if unreadable.
+
+    The file is not stat'ed first (a stat per frame of every clip): OpenCV answers None for a missing
+    file as for a corrupt one, and only then is the file looked for, to say which of the two it is."""
     img = cv2.imread(path, _IMREAD_RGB if _IMREAD_RGB is not None else cv2.IMREAD_COLOR)
     if img is None:
+        if not os.path.isfile(path):
+            raise SampleError(path, video_id, "frame file is missing")
         raise SampleError(path, video_id, "frame file cannot be decoded (corrupt or not an image)")
     return img if _IMREAD_RGB is not None else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
