@@ -50,6 +50,9 @@ class VideoBoxes:
     path: str
     # every box of the file, slotted or not: (N, 5) float32 rows [record position, x1, y1, x2, y2]
     raw: np.ndarray = field(default_factory=lambda: np.zeros((0, 5), np.float32))
+    # (width, height, tolerance) that every box was found to fit (``fit_to_frame``): a cached file is
+    # checked once per frame size, not once per sample
+    fits: set = field(default_factory=set, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.frame_numbers)
@@ -183,8 +186,11 @@ def fit_to_frame(
     (policy "drop": the video is used without boxes)."""
     if policy not in BAD_BOX_POLICIES:
         raise ValueError(f"DATA.BAD_BOXES must be one of {BAD_BOX_POLICIES}, got {policy!r}")
+    if (width, height, tolerance) in vb.fits:
+        return vb
     bad = boxes_off_frame(vb.raw, width, height, tolerance)
     if not bad.any():
+        vb.fits.add((width, height, tolerance))
         return vb
     first = vb.raw[int(np.argmax(bad))]
     box = [round(float(v), 2) for v in first[1:]]

@@ -135,3 +135,22 @@ def test_box_files_are_parsed_once_and_reread_when_changed(tmp_path):
     _os.utime(path, ns=(1, 2_000_000_000))
     again = load_box_file(str(path), "7", 4)
     assert again is not first and float(again.raw[0, 3]) == 6.5
+
+
+def test_fit_is_checked_once_per_frame_size(monkeypatch):
+    """A cached box file that fits a frame size is not checked again for it; another size still is."""
+    import svit.data.boxes as B
+
+    raw = np.array([[0, 2.0, 3.0, 40.0, 30.0]], np.float32)
+    vb = B.VideoBoxes([1], np.zeros((1, 4, 4), np.float32), np.zeros((1, 4), bool), "x.json", raw)
+    calls = []
+    real = B.boxes_off_frame
+    monkeypatch.setattr(B, "boxes_off_frame", lambda *a: calls.append(a[1:3]) or real(*a))
+    for _ in range(3):
+        assert B.fit_to_frame(vb, 48, 48, "v", 0.1, "error") is vb
+    assert calls == [(48, 48)]
+    with pytest.raises(SampleError, match=r"does not fit the 20x20 frames"):  # a smaller frame: checked, refused
+        B.fit_to_frame(vb, 20, 20, "v", 0.1, "error")
+    with pytest.raises(SampleError, match=r"does not fit the 20x20 frames"):  # a bad fit is never remembered
+        B.fit_to_frame(vb, 20, 20, "v", 0.1, "error")
+    assert calls == [(48, 48), (20, 20), (20, 20)]
