@@ -90,14 +90,21 @@ def test_float32_main_job_shape_matches_aten():
 
 
 def test_choice_rule():
-    """Strided with a stride product <= 8, float32/float64 only; stride 1 keeps the grouped conv and large
-    strides ((1,4,4), (1,8,8): MViTv2-S's early kv pools) keep aten's."""
+    """Strided with a stride product <= 8, a spatial kernel, no multiplier, float32/float64, at most 2^21 products
+    per temporal tap; stride 1 keeps the grouped conv, and large strides ((1,4,4), (1,8,8): MViTv2-S's early kv
+    pools), temporal kernels, multipliers and large grids keep aten's."""
     k3 = [3, 3, 3]
-    assert use_tap_weight_grad(k3, [1, 2, 2], torch.float32) and use_tap_weight_grad(k3, [2, 2, 2], torch.float64)
-    assert not use_tap_weight_grad(k3, [1, 1, 1], torch.float32)
-    assert not use_tap_weight_grad(k3, [1, 4, 4], torch.float32)
-    assert not use_tap_weight_grad(k3, [1, 8, 8], torch.float32)
-    assert not use_tap_weight_grad(k3, [1, 2, 2], torch.bfloat16)
+    g = torch.zeros(16, 32, 4, 6, 6)  # the main job's kv pooling output gradient
+
+    def use(kernel, stride, mult=1, grad=g):
+        return use_tap_weight_grad(kernel, stride, mult, grad)
+
+    assert use(k3, [1, 2, 2]) and use(k3, [2, 2, 2]) and use(k3, [1, 2, 2], grad=g.double())
+    assert not use(k3, [1, 1, 1]) and not use(k3, [1, 4, 4]) and not use(k3, [1, 8, 8])
+    assert not use([3, 1, 1], [2, 1, 1]) and not use(k3, [1, 2, 2], mult=2)
+    assert not use(k3, [1, 2, 2], grad=g.bfloat16())
+    assert use(k3, [1, 2, 2], grad=torch.zeros(2 ** 21 // 9))
+    assert not use(k3, [1, 2, 2], grad=torch.zeros(2 ** 21 // 9 + 1))
 
 
 @pytest.mark.parametrize("stride,padding,dilation,mult,bias", [
@@ -107,9 +114,9 @@ def test_choice_rule():
     ((2, 1, 2), (0, 1, 1), (1, 1, 1), 2, False),
 ])
 def test_gradcheck_float64_tap_path(stride, padding, dilation, mult, bias, monkeypatch):
-    """Finite differences through the registered operator on shapes whose weight gradient takes the tap path
-    (asserted by counting its calls)."""
-    assert use_tap_weight_grad([3, 3, 3], list(stride), torch.float64)
+    """Finite differences through the registered operator with the tap path forced on (the rule leaves
+    multipliers to aten; calls counted)."""
+    monkeypatch.setattr(dw_op, "use_tap_weight_grad", lambda *a: True)
     calls = []
     monkeypatch.setattr(dw_op, "tap_weight_grad", lambda *a: calls.append(1) or tap_weight_grad(*a))
     torch.manual_seed(0)

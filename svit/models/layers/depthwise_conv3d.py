@@ -133,7 +133,7 @@ def depthwise_conv3d_backward(
         return _or_empty(gx, need_x, x), _or_empty(gw, need_w, x), _or_empty(gb, need_b, x)
     kernel = list(weight.shape[2:])
     grouped_w = need_w and use_grouped_weight_grad(kernel, stride)
-    tap_w = need_w and not grouped_w and use_tap_weight_grad(kernel, stride, x.dtype)
+    tap_w = need_w and not grouped_w and use_tap_weight_grad(kernel, stride, weight.shape[0] // groups, grad_out)
     aten_w = need_w and not grouped_w and not tap_w
     gx = gw = gb = None
     upsampled_x = need_x and use_upsampled_input_grad(kernel, stride, padding, dilation)

@@ -22,15 +22,37 @@ __all__ = ["tap_weight_grad", "use_tap_weight_grad"]
 # Largest product buffer (elements) for all spatial taps at once; above it, one row of spatial taps per
 # multiply (MViTv2-S's 56x56 grid at batch 8 would otherwise take ~170 MB for a moment).
 _MAX_BUFFER = 1 << 22
+# ``use_tap_weight_grad`` takes this path up to this many products per temporal tap (kH·kW·grad_out elements).
+_MAX_PRODUCTS = 1 << 21
 
 
-def use_tap_weight_grad(kernel: list[int], stride: list[int], dtype: torch.dtype) -> bool:
+def use_tap_weight_grad(kernel: list[int], stride: list[int], multiplier: int, grad_out: torch.Tensor) -> bool:
     """Whether the CPU weight gradient is faster as ``tap_weight_grad`` than from aten (oneDNN).
 
-    Measured numbers: docs/ARCHITECTURE.md, "Depthwise Conv3d" (filled in below by the measurement commit).
+    Measured on the shared 2-core machine (fp32, this function against aten's weight gradient on the same
+    tensors as the backward passes them, side by side in one process, 15-21 interleaved rounds; load
+    average 4.8-5.6 from training runs beside it, so medians wander and minima are given too). aten / tap:
+
+    * main job's kv pooling, kernel 3x3x3 stride (1,2,2), channels-last output gradient, 1 thread: x
+      (16,32,4,12,12) 14.7 vs 2.4 ms median (min 8.6 vs 1.9), frames (16,32,1,12,12) 5.2 vs 0.45 (1.4 vs
+      0.30), batch 8 (8,32,4,12,12) min 2.3 vs 1.0, (8,32,1,12,12) 0.94 vs 0.31. 2 threads (min): 11.7 vs
+      1.8, 1.2 vs 0.36, 1.8 vs 0.9, 0.51 vs 0.20.
+    * MViTv2-S, 96 channels, stride (1,2,2), 1 thread: 14x14 grid (4 clips) 8.5 vs 3.7 ms, 28x28 (2) 33.6 vs
+      16.9, 56x56 (1) 56 vs 43; at 2 threads, above ~2M products (e.g. 28x28 at 2 clips, 14x14 at 8) the
+      tap path's minimum was 1.3-2x aten's: its ~8 parallel regions per call each stall on a loaded machine.
+      Stride (2,2,2) 1.3-1.7x faster at 1 and 2 threads.
+    * stride (1,4,4): 0.9-1.5x, (1,8,8): 0.4x (the padded channels-last copy of the whole input costs more
+      than the few taps read); temporal (3,1,1) kernels: stride 3 with multiplier 2 0.5-0.9x, stride
+      (2,1,1) 1.1-1.4x at 1 thread but 0.75x at 2; a multiplier 2 on 3x3x3 kernels 0.9-1.4x.
+
+    So: a kernel with a spatial extent, a stride whose product is at most 8, no multiplier, fp32/fp64 (the
+    products and sums are in the gradient's dtype), and at most ``_MAX_PRODUCTS`` products per temporal tap.
     """
     strided = any(s > 1 for s in stride)
-    return strided and math.prod(stride) <= 8 and dtype in (torch.float32, torch.float64)
+    spatial = kernel[1] * kernel[2] > 1
+    small = kernel[1] * kernel[2] * grad_out.numel() <= _MAX_PRODUCTS
+    return (strided and spatial and small and multiplier == 1 and math.prod(stride) <= 8
+            and grad_out.dtype in (torch.float32, torch.float64))
 
 
 def _valid_outputs(size: int, tap: int, n_out: int, s: int, p: int, d: int) -> tuple[int, int]:
