@@ -21,18 +21,30 @@ Two families, both returning a sorted-in-time ``list[int]`` of length ``num_fram
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 
 def segment_bounds(num_frames_video: int, num_segments: int) -> np.ndarray:
     """``(num_segments, 2)`` inclusive bounds ``[a_i, b_i]`` of the uniform segments (§6.3)."""
+    return _segment_limits(int(num_frames_video), int(num_segments))[0].copy()
+
+
+@lru_cache(maxsize=1024)
+def _segment_limits(num_frames_video: int, num_segments: int) -> tuple[np.ndarray, np.ndarray]:
+    """Read-only ``segment_bounds`` and the exclusive highs ``b_i + 1``, computed once per (video
+    length, segments): a dataset has few distinct lengths and samples every clip from them."""
     if num_frames_video < 1:
         raise ValueError(f"segment sampling needs a video with at least 1 frame, got {num_frames_video}")
     if num_segments < 1:
         raise ValueError(f"num_segments must be >= 1, got {num_segments}")
     step = (num_frames_video - 1) / num_segments
     edges = np.round(step * np.arange(num_segments + 1)).astype(np.int64)  # half to even
-    return np.stack([edges[:-1], edges[1:]], axis=1)
+    bounds, highs = np.stack([edges[:-1], edges[1:]], axis=1), edges[1:] + 1
+    bounds.setflags(write=False)
+    highs.setflags(write=False)
+    return bounds, highs
 
 
 def segment_indices(
@@ -48,10 +60,10 @@ def segment_indices(
     if frames_per_segment < 1:
         raise ValueError(f"frames_per_segment must be >= 1, got {frames_per_segment}")
     eff = max(1, num_frames_video - frames_per_segment + 1)
-    bounds = segment_bounds(eff, num_segments)
+    bounds, highs = _segment_limits(eff, int(num_segments))
     if train:
         rng = rng if rng is not None else np.random.default_rng()
-        starts = rng.integers(bounds[:, 0], bounds[:, 1] + 1)
+        starts = rng.integers(bounds[:, 0], highs)
     else:
         if not 0 <= view < num_views:
             raise ValueError(f"view {view} out of range for {num_views} views")

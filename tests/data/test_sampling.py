@@ -61,3 +61,15 @@ def test_bad_args():
         segment_bounds(0, 4)
     with pytest.raises(ValueError):
         segment_indices(10, 4, train=False, view=2, num_views=2)
+
+
+def test_training_draws_unchanged_by_the_bounds_cache():
+    """The cached bounds give the same draws as computing them per clip, and callers cannot alter them."""
+    for length in (5, 24, 37):
+        for seed in range(5):
+            b = segment_bounds(length, 8)
+            want = np.random.default_rng(seed).integers(b[:, 0], b[:, 1] + 1).tolist()
+            assert segment_indices(length, 8, 1, True, np.random.default_rng(seed)) == want
+    b = segment_bounds(24, 8)
+    b[:] = 0  # a copy: the cache is not touched
+    assert segment_bounds(24, 8)[-1, 1] == 23
