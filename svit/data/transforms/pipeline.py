@@ -172,8 +172,11 @@ class ClipTransform:
             y0, x0, ch, cw = G.random_resized_crop_params(clip.height, clip.width, self.rrc_scale, self.rrc_ratio, rng)
             clip = G.crop(clip, y0, x0, ch, cw)
             clip = G.resize(clip.evolve(frames=clip.frames.float() / 255.0), self.crop_size, self.crop_size)
-        else:  # (RandAugment hands over a channels-last view; the other ops get the usual layout)
-            clip = clip.evolve(frames=clip.frames.contiguous().float() / 255.0)
+        else:  # (RandAugment hands over a channels-last view; the training ops get the usual layout)
+            # Evaluation keeps the frames channels-last (no permute copy): its resize (PyTorch's channels-last
+            # bilinear kernel), crop and normalisation give the same numbers in either layout (test).
+            frames = clip.frames if not self.train else clip.frames.contiguous()
+            clip = clip.evolve(frames=frames.float() / 255.0)
             if self.resize_hw:
                 clip = G.resize(clip, *self.resize_hw)
             if self.train:
