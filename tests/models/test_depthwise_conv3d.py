@@ -9,6 +9,7 @@ import logging
 import pytest
 import torch
 import torch.nn as nn
+from depthwise_helpers import aten_grad, one_thread, tiny_svit_grads  # noqa: F401 (one_thread: autouse fixture)
 from side4video_helpers import side4video_cfg
 
 from svit.config.defaults import get_cfg
@@ -40,16 +41,6 @@ FAMILY_SHAPES = {
     "dilated_mult3": ((2, 3, 5, 9, 9), 3, (3, 3, 3), (1, 1, 1), (1, 2, 2), (1, 2, 2), True, True),
     "dilated_strided": ((1, 4, 7, 11, 11), 2, (3, 3, 3), (2, 1, 2), (2, 2, 2), (2, 2, 1), True, False),
 }
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These shapes are tiny: on the shared 2-core machine a second intra-op thread only adds wake-up waits
-    (gradcheck went from 0.3 s to 7 s under load)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _conv(shape, mult, kernel, stride, padding, dilation, bias) -> DepthwiseConv3d:
@@ -313,12 +304,6 @@ def test_non_depthwise_and_subclassed_convs_are_left_alone():
 # ---- CPU input gradient of a strided conv as a stride-1 conv of the upsampled output gradient ----------
 
 
-def _aten_input_grad(g, x, w, stride, padding, dilation):
-    return torch.ops.aten.convolution_backward(
-        g, x, w, None, list(stride), list(padding), list(dilation), False, [0, 0, 0], x.shape[1], [True, False, False]
-    )[0]
-
-
 @pytest.mark.parametrize("stride", [(1, 2, 2), (2, 2, 2), (1, 3, 3), (2, 1, 1)])
 @pytest.mark.parametrize("padding", [0, 1, 2])
 @pytest.mark.parametrize("dilation", [1, 2])
@@ -342,7 +327,7 @@ def test_upsampled_input_grad_equals_aten(stride, padding, dilation, mult):
         x = torch.randn(2, 3, *size, dtype=torch.float64)
         y = torch.nn.functional.conv3d(x, w, None, stride, pad, dil, 3)
         g = torch.randn_like(y)
-        want = _aten_input_grad(g, x, w, stride, pad, dil)
+        want = aten_grad(g, x, w, stride, pad, dil, 0)
         got = upsampled_input_grad(g, x, w, list(stride), list(pad), list(dil))
         assert got.shape == x.shape and got.is_contiguous(memory_format=torch.channels_last_3d)
         torch.testing.assert_close(got, want, atol=1e-12, rtol=1e-12)
@@ -361,7 +346,7 @@ def test_upsampled_input_grad_zero_on_rows_the_forward_never_reads():
     assert got.is_contiguous(memory_format=torch.channels_last_3d)
     assert torch.all(got[:, :, :, 7] == 0) and torch.all(got[:, :, :, 6].abs() > 0)
     assert torch.all(got[:, :, :, :7, 8].abs().sum((0, 1, 2)) > 0)
-    torch.testing.assert_close(got, _aten_input_grad(g, x, w, (1, 2, 2), (1, 0, 0), (1, 1, 1)))
+    torch.testing.assert_close(got, aten_grad(g, x, w, (1, 2, 2), (1, 0, 0), (1, 1, 1), 0))
 
 
 @pytest.mark.parametrize("stride,padding,dilation,mult,bias", [
@@ -414,33 +399,11 @@ def test_cpu_input_grad_choice_and_auto():
     assert _conv(x.shape, 1, (3, 3, 3), (1, 8, 8), (1, 1, 1), (1, 1, 1), False).resolved_impl(x) == "plain"
 
 
-def _tiny_svit_cfg():
-    cfg = get_cfg()
-    cfg.merge_from_file("configs/synthetic/svit_tiny.yaml")
-    return cfg
-
-
 def test_tiny_svit_step_fast_equals_plain():
     """The main job's model (MViT kv pooling (1,2,2), video + co-trained frames): every parameter gradient
     of one loss agrees to 1e-5 between MODEL.DEPTHWISE_CONV_IMPL fast and plain, and auto takes fast."""
-    torch.manual_seed(0)
-    cfg = _tiny_svit_cfg()
-    cfg.MODEL.DEPTHWISE_CONV_IMPL = "auto"
-    model = apply_model_speed_options(cfg, build_model(cfg)).train()
-    convs = [m for m in model.modules() if isinstance(m, DepthwiseConv3d)]
-    assert convs and all(tuple(m.stride) == (1, 2, 2) for m in convs)
-    video, images = torch.randn(2, 3, 8, 48, 48), torch.randn(2, 3, 48, 48)
-    assert all(m.resolved_impl(video) == "fast" for m in convs)
-    grads = {}
-    for impl in ("plain", "fast"):
-        set_depthwise_conv_impl(model, impl)
-        model.zero_grad(set_to_none=True)
-        out = model(video, images=images)
-        loss = (out["logits"] * torch.linspace(-1, 1, out["logits"].numel()).view(out["logits"].shape)).sum()
-        loss = loss + out["image_outputs"]["pred_bboxes"].square().mean()
-        loss.backward()
-        grads[impl] = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
-    assert grads["fast"].keys() == grads["plain"].keys() and any("pool_k" in n for n in grads["plain"])
+    grads, convs = tiny_svit_grads()
+    assert all(tuple(m.stride) == (1, 2, 2) for m in convs)
     for n, g in grads["plain"].items():
         torch.testing.assert_close(grads["fast"][n], g, atol=1e-5, rtol=1e-4, msg=lambda m, n=n: f"{n}: {m}")
 

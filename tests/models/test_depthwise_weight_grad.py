@@ -6,30 +6,16 @@ from __future__ import annotations
 
 import pytest
 import torch
+from depthwise_helpers import aten_grad, one_thread, tiny_svit_grads  # noqa: F401 (one_thread: autouse fixture)
 
 import svit.models.layers.depthwise_conv3d as dw_op
 import svit.models.layers.depthwise_weight_grad as dw_grad
-from svit.config.defaults import get_cfg
-from svit.engine.compile import apply_model_speed_options
-from svit.models import build_model
-from svit.models.layers.depthwise import DepthwiseConv3d, set_depthwise_conv_impl
 from svit.models.layers.depthwise_conv3d import depthwise_conv3d_backward, fast_depthwise_conv3d
 from svit.models.layers.depthwise_weight_grad import tap_weight_grad, use_tap_weight_grad
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny shapes: a second intra-op thread only adds wake-up waits on the shared 2-core machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _aten_weight_grad(g, x, w, stride, padding, dilation):
-    return torch.ops.aten.convolution_backward(
-        g, x, w, None, list(stride), list(padding), list(dilation), False, [0, 0, 0], x.shape[1], [False, True, False]
-    )[1]
+    return aten_grad(g, x, w, stride, padding, dilation, 1)
 
 
 @pytest.mark.parametrize("stride", [(1, 2, 2), (2, 2, 2), (1, 3, 3), (2, 1, 2)])
@@ -150,26 +136,8 @@ def test_tiny_svit_float64_step_fast_equals_plain(monkeypatch):
     (tap weight gradient for each kv pooling conv, video and frames) and plain."""
     calls = []
     monkeypatch.setattr(dw_op, "tap_weight_grad", lambda *a: calls.append(a[0].shape) or tap_weight_grad(*a))
-    torch.manual_seed(0)
-    cfg = get_cfg()
-    cfg.merge_from_file("configs/synthetic/svit_tiny.yaml")
-    cfg.MODEL.DEPTHWISE_CONV_IMPL = "auto"
-    model = apply_model_speed_options(cfg, build_model(cfg)).double().train()
-    convs = [m for m in model.modules() if isinstance(m, DepthwiseConv3d)]
-    video = torch.randn(2, 3, 8, 48, 48, dtype=torch.float64)
-    images = torch.randn(2, 3, 48, 48, dtype=torch.float64)
-    assert convs and all(m.resolved_impl(video) == "fast" for m in convs)
-    grads = {}
-    for impl in ("plain", "fast"):
-        set_depthwise_conv_impl(model, impl)
-        model.zero_grad(set_to_none=True)
-        out = model(video, images=images)
-        loss = (out["logits"] * torch.linspace(-1, 1, out["logits"].numel()).view(out["logits"].shape)).sum()
-        loss = loss + out["image_outputs"]["pred_bboxes"].square().mean()
-        loss.backward()
-        grads[impl] = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+    grads, convs = tiny_svit_grads(torch.float64)
     assert any(s[2] == 1 for s in calls) and any(s[2] > 1 for s in calls)  # frames and clips
     assert len(calls) == 2 * len(convs)  # each pooling conv once for the video, once for the frames
-    assert grads["fast"].keys() == grads["plain"].keys() and any("pool_k" in n for n in grads["plain"])
     for n, g in grads["plain"].items():
         torch.testing.assert_close(grads["fast"][n], g, atol=1e-10, rtol=1e-10, msg=lambda m, n=n: f"{n}: {m}")
