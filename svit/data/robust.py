@@ -5,8 +5,10 @@ with its path and video id, and a deterministically chosen other video is tried 
 ``(index + k * stride) % num_videos`` for attempt ``k`` (``stride`` coprime with the dataset size,
 so attempts visit distinct videos). After ``max_attempts`` failures in a row it raises a
 ``RuntimeError`` listing every failure — a broken dataset stops the run instead of looping. The
-item carries ``num_bad`` = number of skipped samples, which the trainer sums and compares with
-``DATA.MAX_BAD_FRACTION``. Note: the item's ``index`` is the video actually loaded, so labels,
+item carries ``num_bad`` = 1 when the requested video was unreadable (however many replacements
+it took: each failure is logged, but the sample counts once), else 0; the trainer sums it and compares
+the fraction of samples with ``DATA.MAX_BAD_FRACTION``, so it never passes 100%. Note: the item's
+``index`` is the video actually loaded, so labels,
 indices and inputs always agree.
 
 Evaluation never substitutes (``substitute=False``, used by the val and test splits): a prediction
@@ -79,7 +81,7 @@ def load_robust(
             continue
         if not substitute and attempt:
             return placeholder_of(item, index)
-        item["num_bad"] = attempt
+        item["num_bad"] = int(attempt > 0)
         item["missing"] = False
         return item
     raise BrokenDatasetError(
