@@ -8,8 +8,7 @@ so attempts visit distinct videos). After ``max_attempts`` failures in a row it 
 item carries ``num_bad`` = 1 when the requested video was unreadable (however many replacements
 it took: each failure is logged, but the sample counts once), else 0; the trainer sums it and compares
 the fraction of samples with ``DATA.MAX_BAD_FRACTION``, so it never passes 100%. Note: the item's
-``index`` is the video actually loaded, so labels,
-indices and inputs always agree.
+``index`` is the video actually loaded, so labels, indices and inputs always agree.
 
 Evaluation never substitutes (``substitute=False``, used by the val and test splits): a prediction
 for another video would be scored against the wrong video's label. The item of an unreadable
