@@ -47,6 +47,8 @@ def use_tap_weight_grad(kernel: list[int], stride: list[int], multiplier: int, g
 
     So: a kernel with a spatial extent, a stride whose product is at most 8, no multiplier, fp32/fp64 (the
     products and sums are in the gradient's dtype), and at most ``_MAX_PRODUCTS`` products per temporal tap.
+    In the main job's training step (1 thread, auto before/after, interleaved) the pooling convs' backward went
+    57.5 -> 33.2 ms and the step 299.7 -> 272.1 ms (medians; faster in 45 of 50 rounds).
     """
     strided = any(s > 1 for s in stride)
     spatial = kernel[1] * kernel[2] > 1
