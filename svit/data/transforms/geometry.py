@@ -51,12 +51,16 @@ def resize_to_planes(frames: np.ndarray, out_h: int, out_w: int, scale: list[flo
     return out
 
 
+def short_side_size(h: int, w: int, size: int) -> tuple[int, int]:
+    """``(out_h, out_w)`` with the shorter side ``size`` (aspect kept; the longer side is rounded)."""
+    if h <= w:
+        return size, max(1, int(round(w * size / h)))
+    return max(1, int(round(h * size / w))), size
+
+
 def resize_short_side(clip: Clip, size: int) -> Clip:
     """Resizes so the shorter side is ``size`` (aspect kept; the longer side is rounded)."""
-    h, w = clip.height, clip.width
-    if h <= w:
-        return resize(clip, size, max(1, int(round(w * size / h))))
-    return resize(clip, max(1, int(round(h * size / w))), size)
+    return resize(clip, *short_side_size(clip.height, clip.width, size))
 
 
 def crop_boxes(boxes: torch.Tensor, mask: torch.Tensor, y0: int, x0: int, ch: int, cw: int

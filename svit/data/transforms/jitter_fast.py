@@ -20,6 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from svit.data.transforms.geometry import short_side_size
+
 
 def clip_boxes_np(boxes: np.ndarray, mask: np.ndarray, width: float, height: float) -> tuple[np.ndarray, np.ndarray]:
     """``svit.data.transforms.clip.clip_boxes`` (``min_keep`` 0) on float32 NumPy arrays."""
@@ -57,11 +59,7 @@ class JitterTrainPath:
         boxes = np.where(mask[..., None], np.asarray(boxes, dtype=np.float32), np.float32(0))
         x = torch.from_numpy(np.ascontiguousarray(frames)).float().div_(255.0).permute(0, 3, 1, 2)
         # G.random_short_side_crop with G.resize_short_side / G.resize: the same draws, sizes and scales
-        size = int(rng.integers(self.jitter[0], self.jitter[1] + 1))
-        if h <= w:
-            out_h, out_w = size, max(1, int(round(w * size / h)))
-        else:
-            out_h, out_w = max(1, int(round(h * size / w))), size
+        out_h, out_w = short_side_size(h, w, int(rng.integers(self.jitter[0], self.jitter[1] + 1)))
         if (h, w) != (out_h, out_w):
             x = F.interpolate(x, size=(out_h, out_w), mode="bilinear", align_corners=False)
             boxes = boxes * np.array([out_w / w, out_h / h, out_w / w, out_h / h], dtype=np.float32)
