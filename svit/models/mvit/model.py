@@ -28,7 +28,7 @@ from svit.models.mvit.schedule import block_schedule
 from svit.models.mvit.sincos import sincos_3d
 from svit.models.registry import MODEL_REGISTRY
 from svit.models.tiny import MVIT_TINY, tiny_size
-from svit.models.vit_common import init_vit_weights, set_attn_impl_of
+from svit.models.vit_common import check_linear_init, init_vit_weights, set_attn_impl_of
 
 REL_POS_NAMES = ("rel_pos_h", "rel_pos_w", "rel_pos_t")
 
@@ -110,6 +110,7 @@ class MViT(nn.Module):
         dropout_rate: float = 0.0,
         head_dropout_rate: float = 0.5,
         head_init_scale: float = 1.0,
+        linear_init: str = "trunc_normal",
         layer_scale_init_value: float = 0.0,
         patch_kernel: Sequence[int] = (3, 7, 7),
         patch_stride: Sequence[int] = (2, 4, 4),
@@ -144,7 +145,9 @@ class MViT(nn.Module):
                 "MVIT.USE_FIXED_SINCOS_POS needs MVIT.USE_ABS_POS True and MVIT.SEP_POS_EMBED False "
                 "(the fixed table is the joint pos_embed)"
             )
+        check_linear_init(linear_init, "MVIT.LINEAR_INIT")
         norm_layer = partial(nn.LayerNorm, eps=1e-6)
+        self.linear_init = linear_init
         self.num_classes = num_classes
         self.num_frames = num_frames
         self.head_dropout_rate = head_dropout_rate
@@ -237,7 +240,8 @@ class MViT(nn.Module):
         return TransformerBasicHead(dim, self.num_classes, self.head_dropout_rate)
 
     def _init_parameters(self) -> None:
-        """trunc-normal(0.02) for tokens, embeddings and Linear weights; zero biases; unit norms;
+        """trunc-normal(0.02) for tokens and embeddings, Linear weights as ``linear_init`` (MVIT.LINEAR_INIT);
+        zero biases; unit norms;
         the fixed sin-cos table when USE_FIXED_SINCOS_POS."""
         for name in ("cls_token", "pos_embed", "pos_embed_spatial", "pos_embed_temporal", "pos_embed_class"):
             if hasattr(self, name):
@@ -245,7 +249,7 @@ class MViT(nn.Module):
         if self.use_fixed_sincos_pos:
             with torch.no_grad():
                 self.pos_embed.copy_(sincos_3d(self.pos_embed.shape[-1], *self.patch_dims, self.cls_embed_on))
-        self.apply(init_vit_weights)
+        self.apply(partial(init_vit_weights, linear_init=self.linear_init))
         scale = self.head_init_scale
         proj = getattr(self.head, "projection", None)
         if isinstance(proj, nn.Linear) and scale != 1.0:
@@ -424,6 +428,7 @@ def mvit_kwargs(cfg: CfgNode) -> dict:
         dropout_rate=m.DROPOUT_RATE,
         head_dropout_rate=cfg.MODEL.DROPOUT_RATE,
         head_init_scale=m.HEAD_INIT_SCALE,
+        linear_init=m.LINEAR_INIT,
         layer_scale_init_value=m.LAYER_SCALE_INIT_VALUE,
         patch_kernel=list(m.PATCH_KERNEL),
         patch_stride=list(m.PATCH_STRIDE),
