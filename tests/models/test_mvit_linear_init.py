@@ -11,6 +11,8 @@ import torch
 import torch.nn as nn
 from mvit_cfgs import micro_cfg, yaml_cfg
 
+from svit.config.errors import ConfigError
+from svit.config.validate import validate_config
 from svit.models import build_model
 from svit.models.vit_common import init_vit_weights
 
@@ -60,6 +62,9 @@ def test_the_embedded_job_uses_fan_in_and_its_blocks_start_at_unit_gain():
 
 
 def test_an_unknown_init_is_refused_naming_the_key_and_value():
+    with pytest.raises(ConfigError, match=r"MVIT.LINEAR_INIT .*'xavier'"):
+        validate_config(yaml_cfg("synthetic/svit_tiny.yaml", ["MVIT.LINEAR_INIT", "xavier"]))
+    validate_config(yaml_cfg("synthetic/svit_tiny.yaml"))
     with pytest.raises(ValueError, match=r"MVIT.LINEAR_INIT .*'xavier'"):
         build_model(micro_cfg("SViT", ["MVIT.LINEAR_INIT", "xavier"]))
     with pytest.raises(ValueError, match="'kaiming'"):

@@ -19,7 +19,7 @@ from timm.layers import trunc_normal_
 from torch.utils.checkpoint import checkpoint
 
 from svit.checkpoint import CheckpointError, LoadReport
-from svit.config.sections import uses_config_sections
+from svit.config.sections import register_key_choices, uses_config_sections
 from svit.models.mvit.attention import ATTN_IMPLS, MultiScaleAttention
 from svit.models.mvit.block import MultiScaleBlock
 from svit.models.mvit.patch_embed import PatchEmbed
@@ -28,9 +28,13 @@ from svit.models.mvit.schedule import block_schedule
 from svit.models.mvit.sincos import sincos_3d
 from svit.models.registry import MODEL_REGISTRY
 from svit.models.tiny import MVIT_TINY, tiny_size
-from svit.models.vit_common import check_linear_init, init_vit_weights, set_attn_impl_of
+from svit.models.vit_common import LINEAR_INITS, check_linear_init, init_vit_weights, set_attn_impl_of
 
 REL_POS_NAMES = ("rel_pos_h", "rel_pos_w", "rel_pos_t")
+
+
+# A run with another MVIT.LINEAR_INIT stops at config validation, before its run folder exists.
+register_key_choices("MVIT.LINEAR_INIT", LINEAR_INITS)
 
 
 class TransformerBasicHead(nn.Module):
