@@ -19,9 +19,10 @@ ATTN_IMPLS = ("sdpa", "explicit")
 
 
 #: How ``init_vit_weights`` draws Linear weights: "trunc_normal" is timm's (and the originals')
-#: trunc-normal with std 0.02 whatever the width; "fan_in" is LeCun's trunc-normal with std
-#: 1/sqrt(fan_in), cut at two stds, which keeps each Linear's gain at 1 for any width (0.02 is a gain of
-#: about 0.55 at width 768 but 0.16 at width 64, so a tiny model starts with near-silent residual branches).
+#: trunc-normal with std 0.02 whatever the width; "fan_in" is a trunc-normal with LeCun's std
+#: 1/sqrt(fan_in), cut at two stds (the drawn std is 0.88 of that), which keeps each Linear's gain close to
+#: 1 at any width (0.02 is a gain of about 0.55 at width 768 but 0.16 at width 64, so a tiny model starts
+#: with near-silent residual branches).
 LINEAR_INITS = ("trunc_normal", "fan_in")
 
 
