@@ -86,13 +86,27 @@ def _resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return torch.nn.functional.interpolate(t, size=size, mode="bilinear", align_corners=False)[0, 0].numpy()
 
 
-def to_palette_png(path: str) -> str:
+def to_palette_png(path: str, keep=SLOT_COLORS) -> str:
     """Rewrites the PNG at ``path`` with a 256-colour palette (Pillow): a third of the size or less
-    for figures of flat colours and frames, e.g. for pictures committed to the docs."""
+    for figures of flat colours and frames, e.g. for pictures committed to the docs.
+
+    The colours in ``keep`` (default: the box slot colours) get their own palette entries, so a
+    one-pixel box outline keeps its exact colour: an adaptive palette alone spends its entries on the
+    frequent colours and maps rare ones to a neighbour (orange hand-1 boxes came out red). Pixels are
+    mapped to the nearest entry without dithering, so flat colours stay flat."""
     from PIL import Image
 
+    keep = [tuple(int(v) for v in c) for c in dict.fromkeys(tuple(c) for c in keep)]
+    if len(keep) > 255:
+        raise ValueError(f"to_palette_png: {len(keep)} colours to keep, at most 255")
     with Image.open(path) as im:
-        small = im.convert("RGB").quantize(256)
+        rgb = im.convert("RGB")
+    adaptive = rgb.quantize(256 - len(keep))
+    entries = adaptive.getpalette()[: 3 * (256 - len(keep))]
+    entries += [0] * (3 * (256 - len(keep)) - len(entries))
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(entries + [v for c in keep for v in c])
+    small = rgb.quantize(palette=palette, dither=Image.Dither.NONE)
     small.save(path, format="PNG", optimize=True)
     return path
 
