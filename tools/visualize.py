@@ -75,18 +75,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def experiment(cfg, phase: str, device, out: str, checkpoint: str = ""):
-    """``build_experiment`` on a copy of ``cfg`` whose OUTPUT_DIR is ``out`` (its config.yaml goes
-    there, never over the run's); ``checkpoint`` is the test phase's TEST.CHECKPOINT_FILE_PATH."""
-    from svit.engine.experiment import build_experiment, write_config
+    """``build_experiment`` on a copy of ``cfg`` whose OUTPUT_DIR is ``out``, so that its config.yaml goes
+    there, never over the run's: the test phase writes it once its weights fit, the train phase leaves it
+    to ``pictures_written``. ``checkpoint`` is the test phase's TEST.CHECKPOINT_FILE_PATH."""
+    from svit.engine.experiment import build_experiment
 
     cfg = cfg.clone()
     cfg.defrost()
     cfg.OUTPUT_DIR = out
     if checkpoint:
         cfg.TEST.CHECKPOINT_FILE_PATH = checkpoint
-    exp = build_experiment(cfg, phase, device)
-    write_config(exp.cfg)  # the config the pictures were made with, next to them
-    return exp
+    return build_experiment(cfg, phase, device)
+
+
+def pictures_written(paths: list[str], cfg) -> list[str]:
+    """``paths``, once the config the pictures were made with is written next to them (the train-phase
+    pictures): only after they are, so that a command refused for a wrong video index leaves no folder."""
+    from svit.engine.experiment import write_config
+
+    write_config(cfg)
+    return paths
 
 
 def eval_net(exp):
@@ -140,14 +148,15 @@ def run(args) -> list[str]:
     if args.command == "data":
         from svit.vis.data_view import render_data
 
-        return render_data(experiment(cfg, "train", device, out), args.videos, out, args.seed, anim)
+        exp = experiment(cfg, "train", device, out)
+        return pictures_written(render_data(exp, args.videos, out, args.seed, anim), exp.cfg)
     if args.command == "svmix":
         from svit.vis.svmix_view import render_svmix
 
         if len(args.videos) < 2:  # before building anything
             raise ValueError("visualize.py svmix needs at least 2 --videos: SV-Mix mixes the clips of a batch")
         exp = experiment(cfg, "train", device, out)
-        return render_svmix(exp, checkpoint or None, args.videos, out, args.seed, anim)
+        return pictures_written(render_svmix(exp, checkpoint or None, args.videos, out, args.seed, anim), exp.cfg)
     if not checkpoint:
         from svit.checkpoint import CheckpointError
 
@@ -161,8 +170,7 @@ def run(args) -> list[str]:
         return render_predict(cfg_run, net, views, vid, names, shown, out, label, anim)
     from svit.vis.attention_view import render_attention
 
-    return render_attention(cfg_run, net, views, vid, names, shown, out, args.method,
-                            label, anim)
+    return render_attention(cfg_run, net, views, vid, names, shown, out, args.method, label, anim)
 
 
 def main(argv: list[str] | None = None) -> int:

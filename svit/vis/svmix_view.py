@@ -56,6 +56,9 @@ def svmix_parts(exp, checkpoint: str | None):
 def load_batch(exp, videos: list[int], seed: int) -> tuple[torch.Tensor, torch.Tensor, list]:
     """Training-pipeline clips ``(B, C, T, H, W)``, labels and records of the chosen videos."""
     ds = exp.dataset
+    for v in videos:
+        if not 0 <= v < ds.num_videos:
+            raise IndexError(f"--videos {v}: the training split has {ds.num_videos} videos")
     samples = [ds.load(v, 0, np.random.default_rng(seed + v)) for v in videos]
     x = torch.stack([s["inputs"] for s in samples]).to(exp.device)
     labels = torch.as_tensor([int(s["label"]) for s in samples], device=exp.device)

@@ -101,7 +101,7 @@ def test_predict_pictures_views_and_svit_boxes(tiny_root, tmp_path):
     out = tmp_path / "vis"
     assert _tool().main(["predict", "--cfg", str(CONFIGS / "svit_tiny.yaml"), "--checkpoint", ckpt, "--out", str(out),
                          "--index", "2", *tiny_overrides(tiny_root, tmp_path / "run")]) == 0
-    assert len(list(out.glob("predict_*.png"))) == 1
+    assert len(list(out.glob("predict_*.png"))) == 1 and (out / "config.yaml").is_file()
     pred = torch.full((2, 4, 5), -6.0)  # (T_in, O, exist + cxcywh): only slot 2 of frame 0 exists
     pred[0, 2] = torch.tensor([6.0, 0.5, 0.5, 0.5, 0.5])
     frames = draw_predicted_boxes(np.zeros((2, 33, 33, 3), np.uint8), pred)
@@ -150,6 +150,25 @@ def test_predict_without_checkpoint_is_a_clear_error(tiny_root, tmp_path, capsys
     assert "pass --checkpoint" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command, cfg_name, videos", [("data", "svit_tiny.yaml", ["9999"]),
+                                                        ("svmix", "svmix_svit_tiny.yaml", ["0", "9999"])])
+def test_video_outside_the_split_is_refused_before_anything_is_written(tiny_root, tmp_path, capsys, command,
+                                                                       cfg_name, videos):
+    out = tmp_path / "vis"
+    assert _tool().main([command, "--cfg", str(CONFIGS / cfg_name), "--out", str(out), "--videos", *videos,
+                         "--animation", "none", *tiny_overrides(tiny_root, tmp_path / "run")]) == 2
+    assert "--videos 9999: the training split has" in capsys.readouterr().err
+    assert not out.exists()  # not even the config.yaml of pictures that were never made
+
+
+def test_index_outside_the_test_split_is_refused(tiny_root, tmp_path, capsys):
+    ckpt = _checkpoint("svit_tiny.yaml", tiny_root, tmp_path)
+    assert _tool().main(["predict", "--cfg", str(CONFIGS / "svit_tiny.yaml"), "--checkpoint", ckpt, "--out",
+                         str(tmp_path / "vis"), "--index", "9999", *tiny_overrides(tiny_root, tmp_path / "run")]) == 2
+    assert "--index 9999: the test split has" in capsys.readouterr().err
+    assert not list(tmp_path.glob("vis/*.png"))
+
+
 def test_predict_on_a_frame_folder_of_ones_own(tiny_root, tmp_path):
     ckpt = _checkpoint("tsm_tiny.yaml", tiny_root, tmp_path)
     folder = next(p for p in sorted((Path(tiny_root) / "frames").iterdir()) if p.is_dir())
@@ -158,3 +177,4 @@ def test_predict_on_a_frame_folder_of_ones_own(tiny_root, tmp_path):
     assert _tool().main(["predict", "--cfg", str(CONFIGS / "tsm_tiny.yaml"), "--checkpoint", ckpt, "--out", str(out),
                          "--input", str(folder), "--animation", "mp4", *opts]) == 0
     assert _png(out / f"predict_{folder.name}.png") and (out / f"predict_{folder.name}.mp4").stat().st_size > 0
+    assert not (tmp_path / "run" / "config.yaml").exists()  # --input never writes into the run's folder
