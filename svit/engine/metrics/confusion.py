@@ -15,6 +15,22 @@ from svit.engine.metrics.registry import METRIC_REGISTRY
 from svit.run_folder import CONFUSION_CSV, CONFUSION_PNG, PER_CLASS_ACCURACY_FILE
 from svit.utils.atomic import atomic_open, atomic_write_text
 
+#: Longest tick label of the confusion picture; longer class names are shortened with an ellipsis.
+MAX_LABEL = 40
+
+
+def tick_labels(names: Sequence[str], max_len: int = MAX_LABEL) -> list[str]:
+    """Class names as tick labels: names over ``max_len`` characters are cut with "…", and when two
+    labels would then read the same (SSv2's "Putting something that can't roll onto a slanted surface, ..."
+    pairs share long beginnings) every label gets its class index in front, so no two rows look alike."""
+    def cut(text: str) -> str:
+        return text if len(text) <= max_len else text[: max_len - 1] + "…"
+
+    labels = [cut(n) for n in names]
+    if len(set(labels)) < len(labels):
+        labels = [cut(f"{i} {n}") for i, n in enumerate(names)]
+    return labels
+
 
 def plot_confusion(conf: np.ndarray, class_names: Sequence[str] | None, path: str) -> None:
     """Row-normalised confusion matrix image; labels shrink (and thin out) with many classes."""
@@ -29,14 +45,14 @@ def plot_confusion(conf: np.ndarray, class_names: Sequence[str] | None, path: st
     fig, ax = plt.subplots(figsize=(size, size))
     im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-    names = list(class_names) if class_names else [str(i) for i in range(k)]
+    names = tick_labels(list(class_names)) if class_names else [str(i) for i in range(k)]
     step = 1 if k <= 100 else int(np.ceil(k / 100))
     ticks = np.arange(0, k, step)
     font = 8 if k <= 30 else max(3, int(300 / k))
     ax.set_xticks(ticks)
     ax.set_yticks(ticks)
-    ax.set_xticklabels([names[i][:40] for i in ticks], rotation=90, fontsize=font)
-    ax.set_yticklabels([names[i][:40] for i in ticks], fontsize=font)
+    ax.set_xticklabels([names[i] for i in ticks], rotation=90, fontsize=font)
+    ax.set_yticklabels([names[i] for i in ticks], fontsize=font)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title("Confusion matrix (row-normalised)")

@@ -1,0 +1,36 @@
+"""The confusion picture's class labels: long names are cut, and cut names never read the same."""
+from __future__ import annotations
+
+import numpy as np
+
+from svit.engine.metrics.confusion import MAX_LABEL, plot_confusion, tick_labels
+
+# Two SSv2 class names that share their first 70 characters.
+SLIDES = "Putting something that can't roll onto a slanted surface, so it slides down"
+STAYS = "Putting something that can't roll onto a slanted surface, so it stays where it is"
+
+
+def test_short_names_are_kept_and_long_ones_cut_with_an_ellipsis():
+    labels = tick_labels(["Holding something", "Moving something and something closer to each other"])
+    assert labels[0] == "Holding something"
+    assert len(labels[1]) == MAX_LABEL and labels[1].endswith("…")
+    assert labels[1].startswith("Moving something and something closer")
+
+
+def test_names_that_would_read_the_same_get_their_class_index():
+    labels = tick_labels(["Holding something", SLIDES, STAYS])
+    assert len(set(labels)) == 3
+    assert labels == ["0 Holding something", "1 " + SLIDES[: MAX_LABEL - 3] + "…", "2 " + STAYS[: MAX_LABEL - 3] + "…"]
+
+
+def test_the_picture_uses_those_labels(tmp_path, monkeypatch):
+    from matplotlib.axes import Axes
+
+    seen = {}
+    real = Axes.set_yticklabels
+    monkeypatch.setattr(Axes, "set_yticklabels", lambda self, labels, **kw: seen.setdefault("y", list(labels))
+                        and real(self, labels, **kw))
+    conf = np.array([[3, 1, 0], [0, 2, 2], [0, 1, 4]])
+    plot_confusion(conf, ["Holding something", SLIDES, STAYS], str(tmp_path / "c.png"))
+    assert seen["y"] == tick_labels(["Holding something", SLIDES, STAYS])
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
