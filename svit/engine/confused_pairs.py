@@ -15,6 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
+from svit.engine.class_labels import tick_labels
 from svit.run_folder import CONFUSED_PAIRS_CSV, CONFUSED_PAIRS_PNG
 from svit.utils.atomic import atomic_open, atomic_write_text
 
@@ -59,7 +60,8 @@ def _plot(pairs: list[tuple[int, int, int, float]], names: list[str], path: str)
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(9, 0.35 * max(len(pairs), 1) + 1.2))
-    labels = [f"{names[t][:38]} -> {names[p][:38]}" for t, p, _, _ in pairs]
+    short = tick_labels(names, 38)
+    labels = [f"{short[t]} -> {short[p]}" for t, p, _, _ in pairs]
     shares = [100 * s for _, _, _, s in pairs]
     ax.barh(range(len(pairs)), shares, color="tab:red")
     ax.set_yticks(range(len(pairs)))

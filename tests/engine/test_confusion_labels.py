@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from svit.engine.metrics.confusion import MAX_LABEL, plot_confusion, tick_labels
+from svit.engine.class_labels import MAX_LABEL, tick_labels
+from svit.engine.metrics.confusion import plot_confusion
 
 # Two SSv2 class names that share their first 70 characters.
 SLIDES = "Putting something that can't roll onto a slanted surface, so it slides down"
@@ -34,3 +35,18 @@ def test_the_picture_uses_those_labels(tmp_path, monkeypatch):
     plot_confusion(conf, ["Holding something", SLIDES, STAYS], str(tmp_path / "c.png"))
     assert seen["y"] == tick_labels(["Holding something", SLIDES, STAYS])
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_confused_pairs_picture_tells_such_classes_apart(tmp_path, monkeypatch):
+    from matplotlib.axes import Axes
+
+    from svit.engine.confused_pairs import _plot
+
+    seen = {}
+    real = Axes.set_yticklabels
+    monkeypatch.setattr(Axes, "set_yticklabels", lambda self, labels, **kw: seen.setdefault("y", list(labels))
+                        and real(self, labels, **kw))
+    _plot([(1, 2, 5, 0.5), (2, 1, 3, 0.3)], ["Holding something", SLIDES, STAYS], str(tmp_path / "p.png"))
+    short = tick_labels(["Holding something", SLIDES, STAYS], 38)
+    assert seen["y"] == [f"{short[1]} -> {short[2]}", f"{short[2]} -> {short[1]}"]
+    assert seen["y"][0] != seen["y"][1] and seen["y"][0].startswith("1 ")

@@ -9,27 +9,12 @@ from typing import Sequence
 
 import numpy as np
 
+from svit.engine.class_labels import tick_labels
 from svit.engine.confused_pairs import MANY_CLASSES, write_confused_pairs
 from svit.engine.metrics.base import MetricInput
 from svit.engine.metrics.registry import METRIC_REGISTRY
 from svit.run_folder import CONFUSION_CSV, CONFUSION_PNG, PER_CLASS_ACCURACY_FILE
 from svit.utils.atomic import atomic_open, atomic_write_text
-
-#: Longest tick label of the confusion picture; longer class names are shortened with an ellipsis.
-MAX_LABEL = 40
-
-
-def tick_labels(names: Sequence[str], max_len: int = MAX_LABEL) -> list[str]:
-    """Class names as tick labels: names over ``max_len`` characters are cut with "…", and when two
-    labels would then read the same (SSv2's "Putting something that can't roll onto a slanted surface, ..."
-    pairs share long beginnings) every label gets its class index in front, so no two rows look alike."""
-    def cut(text: str) -> str:
-        return text if len(text) <= max_len else text[: max_len - 1] + "…"
-
-    labels = [cut(n) for n in names]
-    if len(set(labels)) < len(labels):
-        labels = [cut(f"{i} {n}") for i, n in enumerate(names)]
-    return labels
 
 
 def plot_confusion(conf: np.ndarray, class_names: Sequence[str] | None, path: str) -> None:
