@@ -8,6 +8,7 @@ per-pixel blend whose mean over the picture is the mask's mean times the blend.
 from __future__ import annotations
 
 import os
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -86,7 +87,7 @@ def _resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return torch.nn.functional.interpolate(t, size=size, mode="bilinear", align_corners=False)[0, 0].numpy()
 
 
-def to_palette_png(path: str, keep=SLOT_COLORS) -> str:
+def to_palette_png(path: str, keep: Sequence[tuple[int, int, int]] = SLOT_COLORS) -> str:
     """Rewrites the PNG at ``path`` with a 256-colour palette (Pillow): a third of the size or less
     for figures of flat colours and frames, e.g. for pictures committed to the docs.
 
