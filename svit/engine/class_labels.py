@@ -12,13 +12,15 @@ from typing import Sequence
 MAX_LABEL = 40
 
 
+def shorten(text: str, max_len: int = MAX_LABEL) -> str:
+    """``text`` if it fits in ``max_len`` characters, else its beginning (without trailing spaces) and "…"."""
+    return text if len(text) <= max_len else text[: max_len - 1].rstrip() + "…"
+
+
 def tick_labels(names: Sequence[str], max_len: int = MAX_LABEL) -> list[str]:
     """Class names as tick labels: names over ``max_len`` characters are cut with "…", and when two
     labels would then read the same, every label gets its class index in front."""
-    def cut(text: str) -> str:
-        return text if len(text) <= max_len else text[: max_len - 1] + "…"
-
-    labels = [cut(n) for n in names]
+    labels = [shorten(n, max_len) for n in names]
     if len(set(labels)) < len(labels):
-        labels = [cut(f"{i} {n}") for i, n in enumerate(names)]
+        labels = [shorten(f"{i} {n}", max_len) for i, n in enumerate(names)]
     return labels

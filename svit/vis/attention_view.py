@@ -12,6 +12,7 @@ import os
 import numpy as np
 import torch
 
+from svit.engine.class_labels import shorten
 from svit.vis.clips import picture_of
 from svit.vis.drawing import heat_overlay, hstack, write_animation
 from svit.vis.figures import class_name, frames_grid, save
@@ -59,7 +60,7 @@ def render_attention(cfg, net: torch.nn.Module, views: list[dict], video_id: str
         lo, hi = float(heat.min()), float(heat.max())  # one scale per clip: frames compare
         rows.append(("where it looks", np.stack([heat_overlay(f, h, lo=lo, hi=hi) for f, h in zip(frames, heat)])))
         top = int(probs[k].argmax())
-        texts += [f"view {k + 1}: {class_name(names, top)[:34]}\np = {probs[k, top]:.2f}",
+        texts += [f"view {k + 1}: {shorten(class_name(names, top), 34)}\np = {probs[k, top]:.2f}",
                   "red: high, blue: low\n(one scale per clip)"]
     truth = f", true: {class_name(names, label)}" if label is not None and label >= 0 else ""
     title = f"video {video_id}{truth} - {cfg.MODEL.MODEL_NAME}, checkpoint {checkpoint}\n{what}"

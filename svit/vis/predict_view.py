@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from svit.engine.class_labels import shorten
 from svit.engine.results import aggregate_views
 from svit.vis.clips import picture_of
 from svit.vis.drawing import SLOT_COLORS, draw_box, hstack, write_animation
@@ -61,7 +62,7 @@ def draw_predicted_boxes(frames: np.ndarray, pred_bboxes: torch.Tensor) -> np.nd
 def view_text(k: int, scores: ViewScores, names, top5: list[int], outputs: dict | None) -> str:
     p = scores.per_view[k]
     best = int(p.argmax())
-    lines = [f"view {k + 1}: top-1 {class_name(names, best)[:30]} {p[best]:.2f}",
+    lines = [f"view {k + 1}: top-1 {p[best]:.2f} {shorten(class_name(names, best), 32)}",
              "scores of the ensemble's top-5: " + " ".join(f"{p[c]:.2f}" for c in top5)]
     if outputs is not None and "pred_contact_state" in outputs:
         states = outputs["pred_contact_state"][k].argmax(-1).cpu().numpy()  # (T_in, 2)

@@ -50,3 +50,24 @@ def test_the_confused_pairs_picture_tells_such_classes_apart(tmp_path, monkeypat
     short = tick_labels(["Holding something", SLIDES, STAYS], 38)
     assert seen["y"] == [f"{short[1]} -> {short[2]}", f"{short[2]} -> {short[1]}"]
     assert seen["y"][0] != seen["y"][1] and seen["y"][0].startswith("1 ")
+
+
+def test_shorten_keeps_short_text_and_marks_the_cut():
+    from svit.engine.class_labels import shorten
+
+    assert shorten("Holding something", 20) == "Holding something"
+    assert shorten("Moving something from right to left", 20) == "Moving something fr…"
+    assert len(shorten("x" * 100, 32)) == 32
+    assert shorten("Moving something from right to left", 31) == "Moving something from right to…"  # no space before …
+
+
+def test_predict_side_text_puts_the_score_before_the_cut_name():
+    import numpy as np
+
+    from svit.vis.predict_view import ViewScores, view_text
+
+    names = ["Moving something from left to right", "Moving something from right to left"]
+    scores = ViewScores(per_view=np.array([[0.14, 0.86]]), ensemble=np.array([0.14, 0.86]), outputs=None)
+    first = view_text(0, scores, names, [1, 0], None).splitlines()[0]
+    # the old text, "top-1 Moving something from right to 0.86", read as if the class were "right to 0.86"
+    assert first == "view 1: top-1 0.86 Moving something from right to…"
