@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -41,3 +42,11 @@ def picture_of(cfg: CfgNode, inputs: torch.Tensor, boxes: torch.Tensor | None = 
         draw_slot_boxes(frames[k], px[k], m[k])
         contact[k] = contact_states(px[k], m[k], w, h, cfg.SVIT.CONTACT_RULE, cfg.SVIT.CONTACT_DISTANCE)
     return ClipPicture(frames, contact)
+
+
+def check_train_videos(dataset, videos: Sequence[int]) -> None:
+    """IndexError naming the first of ``videos`` (the tool's ``--videos``) outside the training split,
+    raised before any of them is drawn."""
+    for v in videos:
+        if not 0 <= v < dataset.num_videos:
+            raise IndexError(f"--videos {v}: the training split has {dataset.num_videos} videos")

@@ -13,7 +13,7 @@ import os
 import numpy as np
 from fvcore.common.config import CfgNode
 
-from svit.vis.clips import picture_of
+from svit.vis.clips import check_train_videos, picture_of
 from svit.vis.drawing import hstack, write_animation
 from svit.vis.figures import class_name, contact_text, frames_grid, save, slot_legend
 
@@ -30,10 +30,9 @@ def render_data(train_exp, videos: list[int], out: str, seed: int = 0, animation
     train_ds = train_exp.dataset
     cfg = train_exp.cfg
     names = getattr(train_ds, "class_names", None)
+    check_train_videos(train_ds, videos)
     written = []
     for vid in videos:
-        if not 0 <= vid < train_ds.num_videos:
-            raise IndexError(f"--videos {vid}: the training split has {train_ds.num_videos} videos")
         record = train_ds.records[vid]
         rows, texts = [], []
         for draw in range(2):

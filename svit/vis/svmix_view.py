@@ -27,7 +27,7 @@ from svit.engine.trainer import build_hooks
 from svit.svmix.features import clip_features
 from svit.svmix.mix import svmix_batch
 from svit.svmix.sampling import draw_step
-from svit.vis.clips import picture_of
+from svit.vis.clips import check_train_videos, picture_of
 from svit.vis.drawing import hstack, overlay, write_animation
 from svit.vis.figures import class_name, frames_grid, save
 
@@ -56,9 +56,7 @@ def svmix_parts(exp, checkpoint: str | None):
 def load_batch(exp, videos: list[int], seed: int) -> tuple[torch.Tensor, torch.Tensor, list]:
     """Training-pipeline clips ``(B, C, T, H, W)``, labels and records of the chosen videos."""
     ds = exp.dataset
-    for v in videos:
-        if not 0 <= v < ds.num_videos:
-            raise IndexError(f"--videos {v}: the training split has {ds.num_videos} videos")
+    check_train_videos(ds, videos)
     samples = [ds.load(v, 0, np.random.default_rng(seed + v)) for v in videos]
     x = torch.stack([s["inputs"] for s in samples]).to(exp.device)
     labels = torch.as_tensor([int(s["label"]) for s in samples], device=exp.device)

@@ -150,7 +150,7 @@ def test_predict_without_checkpoint_is_a_clear_error(tiny_root, tmp_path, capsys
     assert "pass --checkpoint" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command, cfg_name, videos", [("data", "svit_tiny.yaml", ["9999"]),
+@pytest.mark.parametrize("command, cfg_name, videos", [("data", "svit_tiny.yaml", ["0", "9999"]),
                                                         ("svmix", "svmix_svit_tiny.yaml", ["0", "9999"])])
 def test_video_outside_the_split_is_refused_before_anything_is_written(tiny_root, tmp_path, capsys, command,
                                                                        cfg_name, videos):
