@@ -19,6 +19,7 @@ import torch
 
 from svit.checkpoint import load_checkpoint
 from svit.config.errors import ConfigError
+from svit.engine.class_labels import shorten
 from svit.engine.context import StepContext
 from svit.engine.experiment import load_ema_state
 from svit.engine.hooks.svmix import set_teacher_mode
@@ -78,7 +79,7 @@ def mix_step(hook, teacher, x: torch.Tensor, labels: torch.Tensor, mode: str):
 
 def target_text(target: torch.Tensor, names, k: int = 2) -> str:
     vals, idx = target.float().topk(k)
-    return "\n".join(f"  {v:.2f} {class_name(names, int(i))[:34]}" for v, i in zip(vals.tolist(), idx.tolist()))
+    return "\n".join(f"  {v:.2f} {shorten(class_name(names, int(i)), 34)}" for v, i in zip(vals.tolist(), idx.tolist()))
 
 
 def render_svmix(exp, checkpoint: str | None, videos: list[int], out: str, seed: int = 0,
@@ -110,7 +111,7 @@ def render_svmix(exp, checkpoint: str | None, videos: list[int], out: str, seed:
                 ("offline mix", picture_of(cfg, mixed.x_offline[i]).frames),
             ]
             texts += [
-                f"video {rec.video_id}: {class_name(names, int(labels[i]))[:34]}",
+                f"video {rec.video_id}: {shorten(class_name(names, int(labels[i])), 34)}",
                 f"online source share {float(on.mean()):.2f}\nλ {draw.lam:.2f}  λ_sal {float(mixed.lam_sal[i]):.2f}"
                 + ("  (extreme λ: plain mixup)" if mixed.extreme else ""),
                 "online target:\n" + target_text(mixed.target_online[i], names),

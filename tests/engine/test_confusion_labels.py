@@ -71,3 +71,13 @@ def test_predict_side_text_puts_the_score_before_the_cut_name():
     first = view_text(0, scores, names, [1, 0], None).splitlines()[0]
     # the old text, "top-1 Moving something from right to 0.86", read as if the class were "right to 0.86"
     assert first == "view 1: top-1 0.86 Moving something from right to…"
+
+
+def test_svmix_target_text_marks_a_cut_name():
+    import torch
+
+    from svit.vis.svmix_view import target_text
+
+    names = ["Holding something", "Moving something and something away from each other"]
+    lines = target_text(torch.tensor([0.3, 0.7]), names).splitlines()
+    assert lines == ["  0.70 Moving something and something aw…", "  0.30 Holding something"]
