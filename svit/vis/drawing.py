@@ -97,14 +97,14 @@ def to_palette_png(path: str, keep: Sequence[tuple[int, int, int]] = SLOT_COLORS
     mapped to the nearest entry without dithering, so flat colours stay flat."""
     from PIL import Image
 
-    keep = [tuple(int(v) for v in c) for c in dict.fromkeys(tuple(c) for c in keep)]
+    keep = list(dict.fromkeys(tuple(int(v) for v in c) for c in keep))
     if len(keep) > 255:
         raise ValueError(f"to_palette_png: {len(keep)} colours to keep, at most 255")
+    free = 256 - len(keep)  # entries left to the adaptive palette
     with Image.open(path) as im:
         rgb = im.convert("RGB")
-    adaptive = rgb.quantize(256 - len(keep))
-    entries = adaptive.getpalette()[: 3 * (256 - len(keep))]
-    entries += [0] * (3 * (256 - len(keep)) - len(entries))
+    entries = rgb.quantize(free).getpalette()[: 3 * free]
+    entries += [0] * (3 * free - len(entries))
     palette = Image.new("P", (1, 1))
     palette.putpalette(entries + [v for c in keep for v in c])
     small = rgb.quantize(palette=palette, dither=Image.Dither.NONE)
